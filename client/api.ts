@@ -1,0 +1,201 @@
+/**
+ * Tiny typed client for the VOD HTTP API, shared by the web app and the CLI.
+ * Browser-safe: only fetch, URL and JSON (no Node-only imports).
+ *
+ * Every non-2xx answer becomes an `ApiError` carrying the HTTP status and the
+ * API's stable error `code` (`{error:{code,message}}` bodies); a request that
+ * never got an answer becomes `ApiError` with status 0 and code
+ * `network_error`. Aborts are re-thrown untouched (an `AbortError`).
+ */
+
+export type VideoStatus = 'uploading' | 'queued' | 'processing' | 'ready' | 'failed';
+
+export interface Rendition {
+  name: string;
+  width: number;
+  height: number;
+  bandwidth: number;
+}
+
+export interface VideoRecord {
+  videoId: string;
+  status: VideoStatus;
+  /** 0..100 */
+  progress: number;
+  error?: string;
+  durationSeconds?: number;
+  renditions?: Rendition[];
+  filename?: string;
+  sizeBytes?: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PlaybackInfo {
+  /** Signed master playlist URL. */
+  url: string;
+  /** ISO timestamp after which the signature no longer works. */
+  expiresAt: string;
+}
+
+export interface StoredPart {
+  partNumber: number;
+  size: number;
+  etag: string;
+}
+
+export type UploadState = 'uploading' | 'completed' | 'aborted';
+
+export interface UploadSessionInfo {
+  uploadId: string;
+  videoId: string;
+  partSize: number;
+  partCount: number;
+  size: number;
+  filename: string;
+  parts: StoredPart[];
+  state: UploadState;
+}
+
+export interface CreatedUpload {
+  uploadId: string;
+  videoId: string;
+  partSize: number;
+  partCount: number;
+}
+
+export interface ApiConfig {
+  /** e.g. http://127.0.0.1:8080 or '' for same-origin in the browser. */
+  baseUrl: string;
+  token?: string;
+  /** Injectable for tests; defaults to globalThis.fetch. */
+  fetch?: typeof fetch;
+}
+
+/** An error answer from the API (or status 0 when the server was not reached). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  /** From a Retry-After header, when the server sent one. */
+  readonly retryAfterMs?: number;
+
+  constructor(status: number, code: string, message: string, opts?: { retryAfterMs?: number; cause?: unknown }) {
+    super(message, opts?.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    if (opts?.retryAfterMs !== undefined) this.retryAfterMs = opts.retryAfterMs;
+  }
+}
+
+/** True for an abort (AbortController / AbortSignal.timeout), in browsers and Node. */
+export function isAbortError(err: unknown): boolean {
+  const name = (err as { name?: unknown } | null)?.name;
+  return name === 'AbortError' || name === 'TimeoutError';
+}
+
+/** Joins the base URL and an absolute API path ('/api/...'). */
+export function apiUrl(baseUrl: string, path: string): string {
+  return baseUrl.replace(/\/+$/, '') + path;
+}
+
+function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  if (Number.isFinite(date)) return Math.max(0, date - Date.now());
+  return undefined;
+}
+
+/** Builds an ApiError from a non-2xx response (reads its body). */
+export async function errorFromResponse(res: Response): Promise<ApiError> {
+  let code = `http_${res.status}`;
+  let message = `${res.status} ${res.statusText || 'HTTP error'}`.trim();
+  try {
+    const text = await res.text();
+    try {
+      const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+      if (body?.error && typeof body.error.code === 'string') code = body.error.code;
+      if (body?.error && typeof body.error.message === 'string') message = body.error.message;
+    } catch {
+      if (text && text.length < 300) message = `${message}: ${text.trim()}`;
+    }
+  } catch {
+    /* body unreadable: keep the status line */
+  }
+  return new ApiError(res.status, code, message, { retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) });
+}
+
+export interface RequestOptions {
+  method?: string;
+  /** Sent as JSON. */
+  json?: unknown;
+  /** Sent as is (FormData, Blob…). */
+  body?: BodyInit;
+  signal?: AbortSignal;
+  /** Send the bearer token (default true when a token is configured). */
+  auth?: boolean;
+}
+
+/**
+ * Performs one API request and returns the parsed JSON body (undefined for
+ * 204). Throws ApiError for error answers and unreachable servers.
+ */
+export async function apiRequest<T>(cfg: ApiConfig, path: string, opts: RequestOptions = {}): Promise<T> {
+  const doFetch = cfg.fetch ?? globalThis.fetch;
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (cfg.token && opts.auth !== false) headers.authorization = `Bearer ${cfg.token}`;
+  let body = opts.body;
+  if (opts.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.json);
+  }
+  const url = apiUrl(cfg.baseUrl, path);
+  let res: Response;
+  try {
+    res = await doFetch(url, { method: opts.method ?? 'GET', headers, body, signal: opts.signal });
+  } catch (err) {
+    if (isAbortError(err) || opts.signal?.aborted) throw err;
+    const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+    const detail = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
+    throw new ApiError(0, 'network_error', `Could not reach ${url} (${detail})`, { cause: err });
+  }
+  if (!res.ok) throw await errorFromResponse(res);
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  if (!text) return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new ApiError(res.status, 'invalid_response', `Expected JSON from ${url}, got: ${text.slice(0, 120)}`, { cause: err });
+  }
+}
+
+/** Status and playback calls. */
+export class VodApi {
+  constructor(readonly cfg: ApiConfig) {}
+
+  async listVideos(signal?: AbortSignal): Promise<VideoRecord[]> {
+    const body = await apiRequest<{ videos: VideoRecord[] }>(this.cfg, '/api/videos', { signal });
+    return body.videos;
+  }
+
+  getVideo(videoId: string, signal?: AbortSignal): Promise<VideoRecord> {
+    return apiRequest<VideoRecord>(this.cfg, `/api/videos/${encodeURIComponent(videoId)}`, { signal });
+  }
+
+  /** Signed master playlist URL (ApiError 409 unless the video is ready). */
+  getPlayback(videoId: string, signal?: AbortSignal): Promise<PlaybackInfo> {
+    return apiRequest<PlaybackInfo>(this.cfg, `/api/videos/${encodeURIComponent(videoId)}/playback`, { signal });
+  }
+
+  getUpload(uploadId: string, signal?: AbortSignal): Promise<UploadSessionInfo> {
+    return apiRequest<UploadSessionInfo>(this.cfg, `/api/uploads/${encodeURIComponent(uploadId)}`, { signal });
+  }
+
+  /** Aborts a chunked upload (204). */
+  deleteUpload(uploadId: string, signal?: AbortSignal): Promise<void> {
+    return apiRequest<void>(this.cfg, `/api/uploads/${encodeURIComponent(uploadId)}`, { method: 'DELETE', signal });
+  }
+}

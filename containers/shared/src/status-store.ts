@@ -1,0 +1,136 @@
+/**
+ * Video status records: one JSON object per video in the media bucket under
+ * `records/` (outside the public `videos/` prefix, so never reachable through
+ * signed media paths). Written by upload (uploading, queued) and transcode
+ * (processing, ready, failed); read by stream.
+ *
+ * The pipeline's state machine:
+ *   uploading → queued → processing → ready
+ *                  ↑          ↓  ↘
+ *                  └──────────┘    failed → processing (redelivered job)
+ * `ready` is terminal: a redelivered job for a ready video is a no-op.
+ */
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { isNotFound } from './aws.js';
+import { ConflictError } from './errors.js';
+import { keys } from './keys.js';
+
+export type VideoStatus = 'uploading' | 'queued' | 'processing' | 'ready' | 'failed';
+
+export interface RenditionSummary {
+  name: string;
+  /** Pixels; 0 for the audio-only rendition. */
+  width: number;
+  height: number;
+  /** Peak bits per second, as in the master playlist's BANDWIDTH. */
+  bandwidth: number;
+}
+
+export interface VideoRecord {
+  videoId: string;
+  status: VideoStatus;
+  /** 0–100. */
+  progress: number;
+  /** Human-readable reason, when `failed`. */
+  error?: string;
+  durationSeconds?: number;
+  renditions?: RenditionSummary[];
+  /** The client's file name, kept as metadata only. */
+  filename?: string;
+  /** Bytes of the original upload. */
+  sizeBytes?: number;
+  /** ISO 8601. */
+  createdAt: string;
+  updatedAt: string;
+}
+
+const ALLOWED: Record<VideoStatus, VideoStatus[]> = {
+  uploading: ['uploading', 'queued', 'failed'],
+  queued: ['queued', 'processing', 'failed'],
+  processing: ['processing', 'queued', 'ready', 'failed'],
+  failed: ['processing', 'failed'],
+  ready: [],
+};
+
+/** True if the state machine allows `from → to`. */
+export function canTransition(from: VideoStatus, to: VideoStatus): boolean {
+  return ALLOWED[from].includes(to);
+}
+
+export class StatusStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The record, or undefined if there is none. */
+  async get(videoId: string): Promise<VideoRecord | undefined> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: keys.record(videoId) }));
+      return JSON.parse(await out.Body!.transformToString()) as VideoRecord;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Creates a new record in its first state. */
+  async create(init: Pick<VideoRecord, 'videoId' | 'status'> & Partial<VideoRecord>): Promise<VideoRecord> {
+    const at = this.now().toISOString();
+    const record: VideoRecord = { progress: 0, createdAt: at, updatedAt: at, ...init };
+    await this.write(record);
+    return record;
+  }
+
+  /**
+   * Moves a record to a new state (or updates it in place), enforcing the state machine.
+   * @throws ConflictError if the record is missing or the transition is not allowed.
+   */
+  async transition(videoId: string, to: VideoStatus, patch: Partial<Omit<VideoRecord, 'videoId' | 'status' | 'createdAt'>> = {}): Promise<VideoRecord> {
+    const current = await this.get(videoId);
+    if (!current) throw new ConflictError(`Video ${videoId} has no status record`, 'no_record');
+    if (!canTransition(current.status, to)) {
+      throw new ConflictError(`Video ${videoId} cannot go from ${current.status} to ${to}`, 'bad_transition');
+    }
+    const next: VideoRecord = { ...current, ...patch, status: to, updatedAt: this.now().toISOString() };
+    if (to !== 'failed') delete next.error;
+    await this.write(next);
+    return next;
+  }
+
+  async delete(videoId: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: keys.record(videoId) }));
+  }
+
+  /** Every record, newest first. Reads at most `limit` records. */
+  async list(limit = 200): Promise<VideoRecord[]> {
+    const ids: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: keys.recordsPrefix, ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) {
+        const m = /^records\/([^/]+)\.json$/.exec(o.Key ?? '');
+        if (m) ids.push(m[1]);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token && ids.length < limit);
+    const records = await Promise.all(ids.slice(0, limit).map((id) => this.get(id)));
+    return records
+      .filter((r): r is VideoRecord => r !== undefined)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  private async write(record: VideoRecord): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: keys.record(record.videoId),
+        Body: JSON.stringify(record),
+        ContentType: 'application/json',
+      }),
+    );
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * A Multer storage engine that streams each incoming file straight into S3:
+ * nothing is written to local disk and no whole file or chunk is held in memory.
+ *
+ * Two kinds of target, chosen per request by `resolveTarget`:
+ * - `object`: a whole file becomes one S3 object, through `@aws-sdk/lib-storage`
+ *   (an S3 multipart upload under the hood; lib-storage keeps at most
+ *   `queueSize × partSize` bytes in memory).
+ * - `part`: the file is one part of an existing S3 multipart upload
+ *   (`UploadPart`), whose exact size is known in advance. The request is sent
+ *   with that Content-Length and the body is streamed; a body that turns out
+ *   longer or shorter fails the part with `WrongPartSizeError`.
+ *
+ * Bytes are counted as they pass. On any stream error the S3 side is aborted
+ * (lib-storage: `AbortMultipartUpload`; part: the request is destroyed, so S3
+ * stores nothing for it). No ACL is ever sent: buckets use BucketOwnerEnforced.
+ */
+import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DeleteObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Request } from 'express';
+import type { StorageEngine } from 'multer';
+import { AppError, BadRequestError, PayloadTooLargeError } from '../../shared/src/errors.js';
+
+export interface ObjectTarget {
+  kind: 'object';
+  bucket: string;
+  key: string;
+  contentType?: string;
+  /** S3 user metadata (x-amz-meta-*), ASCII values. */
+  metadata?: Record<string, string>;
+  /** Bytes; a larger file fails with PayloadTooLargeError. */
+  maxBytes?: number;
+}
+
+export interface PartTarget {
+  kind: 'part';
+  bucket: string;
+  key: string;
+  /** The S3 multipart upload id. */
+  s3UploadId: string;
+  /** 1–10,000. */
+  partNumber: number;
+  /** Exact bytes the part must have. */
+  expectedBytes: number;
+}
+
+export type StorageTarget = ObjectTarget | PartTarget;
+
+/** What the engine adds to `req.file`. */
+export interface StoredFileInfo {
+  bucket: string;
+  key: string;
+  /** Bytes written to S3. */
+  size: number;
+  /** The S3 ETag (quoted, as S3 returns it). */
+  etag: string;
+  /** Set for objects so Multer can clean up after an aborted request. */
+  path?: string;
+}
+
+export class WrongPartSizeError extends BadRequestError {
+  constructor(expected: number, actual: number | 'more') {
+    const got = actual === 'more' ? `more than ${expected}` : String(actual);
+    super(`Part must be exactly ${expected} bytes; received ${got}`, 'wrong_part_size');
+  }
+}
+
+/** Counts bytes; fails once more than `maxBytes` pass, or at the end if `exactBytes` is not met. */
+export class ByteCounter extends Transform {
+  bytes = 0;
+  constructor(
+    private readonly limits: { maxBytes?: number; exactBytes?: number; onTooLarge: () => Error },
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    const cap = this.limits.exactBytes ?? this.limits.maxBytes;
+    if (cap !== undefined && this.bytes > cap) return cb(this.limits.onTooLarge());
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    const exact = this.limits.exactBytes;
+    if (exact !== undefined && this.bytes !== exact) return cb(new WrongPartSizeError(exact, this.bytes));
+    cb();
+  }
+}
+
+export interface S3StorageEngineOptions {
+  s3: S3Client;
+  /** Decides where this request's file goes; may throw an AppError (e.g. unknown upload). */
+  resolveTarget: (req: Request, file: Express.Multer.File) => Promise<StorageTarget>;
+  /** lib-storage part size in bytes for whole-file uploads (≥ 5 MiB). */
+  objectPartSize?: number;
+  /** lib-storage parts in flight for whole-file uploads. */
+  objectQueueSize?: number;
+}
+
+export class S3StorageEngine implements StorageEngine {
+  constructor(private readonly opts: S3StorageEngineOptions) {}
+
+  _handleFile(req: Request, file: Express.Multer.File, cb: (error?: unknown, info?: Partial<Express.Multer.File>) => void): void {
+    this.store(req, file).then(
+      (info) => cb(null, info as unknown as Partial<Express.Multer.File>),
+      (err) => {
+        file.stream.resume(); // drain what is left so the request can finish
+        cb(err);
+      },
+    );
+  }
+
+  _removeFile(_req: Request, file: Express.Multer.File, cb: (error: Error | null) => void): void {
+    const info = file as unknown as Partial<StoredFileInfo>;
+    if (!info.path || !info.bucket || !info.key) return cb(null);
+    this.opts.s3
+      .send(new DeleteObjectCommand({ Bucket: info.bucket, Key: info.key }))
+      .then(() => cb(null), (err: Error) => cb(err));
+  }
+
+  private async store(req: Request, file: Express.Multer.File): Promise<StoredFileInfo> {
+    const target = await this.opts.resolveTarget(req, file);
+    return target.kind === 'part' ? this.storePart(file, target) : this.storeObject(file, target);
+  }
+
+  private async storeObject(file: Express.Multer.File, t: ObjectTarget): Promise<StoredFileInfo> {
+    const counter = new ByteCounter({
+      maxBytes: t.maxBytes,
+      onTooLarge: () => new PayloadTooLargeError(`File is larger than the ${t.maxBytes}-byte limit`),
+    });
+    const body = new PassThrough();
+    const upload = new Upload({
+      client: this.opts.s3,
+      params: { Bucket: t.bucket, Key: t.key, Body: body, ContentType: t.contentType, Metadata: t.metadata },
+      partSize: this.opts.objectPartSize ?? 8 * 1024 * 1024,
+      queueSize: this.opts.objectQueueSize ?? 4,
+      leavePartsOnError: false, // lib-storage aborts the multipart upload on failure
+    });
+    const onLimit = () => counter.destroy(new PayloadTooLargeError(`File is larger than the ${t.maxBytes}-byte limit`));
+    file.stream.once('limit', onLimit); // busboy's own fileSize limit, if Multer set one
+    try {
+      const [, out] = await Promise.all([
+        pipeline(file.stream, counter, body).catch(async (err) => {
+          await upload.abort().catch(() => {});
+          throw err;
+        }),
+        upload.done(),
+      ]);
+      return { bucket: t.bucket, key: t.key, size: counter.bytes, etag: out.ETag ?? '', path: t.key };
+    } finally {
+      file.stream.off('limit', onLimit);
+    }
+  }
+
+  private async storePart(file: Express.Multer.File, t: PartTarget): Promise<StoredFileInfo> {
+    const counter = new ByteCounter({
+      exactBytes: t.expectedBytes,
+      onTooLarge: () => new WrongPartSizeError(t.expectedBytes, 'more'),
+    });
+    const abort = new AbortController();
+    const piping = pipeline(file.stream, counter).catch((err: unknown) => {
+      abort.abort(err); // stop the S3 request: a part that failed midway is never stored
+      throw err;
+    });
+    const sending = this.opts.s3.send(
+      new UploadPartCommand({
+        Bucket: t.bucket,
+        Key: t.key,
+        UploadId: t.s3UploadId,
+        PartNumber: t.partNumber,
+        ContentLength: t.expectedBytes,
+        Body: counter,
+      }),
+      { abortSignal: abort.signal },
+    );
+    const results = await Promise.allSettled([piping, sending]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      const pipeErr = results[0].status === 'rejected' ? results[0].reason : undefined;
+      throw pipeErr instanceof AppError ? pipeErr : (pipeErr ?? failed.reason);
+    }
+    const out = (results[1] as PromiseFulfilledResult<{ ETag?: string }>).value;
+    return { bucket: t.bucket, key: t.key, size: counter.bytes, etag: out.ETag ?? '' };
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * Chunked, resumable uploads: a session per upload, kept in the uploads bucket
+ * (`sessions/{uploadId}.json`) with one small record per stored part
+ * (`sessions/{uploadId}/parts/{n}.json`), so any upload-service instance can
+ * serve any chunk, and a client can resume after a crash by asking which parts
+ * are stored. (S3's ListParts would also do, but records keep the service
+ * stateless across S3-compatible stores that lack it.)
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { isNotFound } from '../../shared/src/aws.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../../shared/src/errors.js';
+import { newId } from '../../shared/src/ids.js';
+import { keys } from '../../shared/src/keys.js';
+import { partBytes, planParts, type PartPlan } from './part-plan.js';
+
+export type SessionState = 'uploading' | 'completed' | 'aborted';
+
+export interface UploadSession extends PartPlan {
+  uploadId: string;
+  videoId: string;
+  /** S3's multipart upload id (never shown to clients). */
+  s3UploadId: string;
+  key: string;
+  filename: string;
+  contentType: string;
+  /** Bytes. */
+  size: number;
+  state: SessionState;
+  createdAt: string;
+}
+
+export interface StoredPart {
+  partNumber: number;
+  /** Bytes. */
+  size: number;
+  etag: string;
+}
+
+export class UploadSessions {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Starts an S3 multipart upload and records the session. */
+  async create(input: { filename: string; size: number; contentType: string; partSize?: number }): Promise<UploadSession> {
+    const plan = planParts(input.size, input.partSize);
+    const videoId = newId();
+    const key = keys.source(videoId);
+    const out = await this.s3.send(
+      new CreateMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ContentType: input.contentType,
+        Metadata: { filename: encodeURIComponent(input.filename) },
+      }),
+    );
+    const session: UploadSession = {
+      uploadId: newId(),
+      videoId,
+      s3UploadId: out.UploadId!,
+      key,
+      filename: input.filename,
+      contentType: input.contentType,
+      size: input.size,
+      ...plan,
+      state: 'uploading',
+      createdAt: this.now().toISOString(),
+    };
+    await this.save(session);
+    return session;
+  }
+
+  /** @throws NotFoundError for an unknown upload id. */
+  async get(uploadId: string): Promise<UploadSession> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: keys.session(uploadId) }));
+      return JSON.parse(await out.Body!.transformToString()) as UploadSession;
+    } catch (err) {
+      if (isNotFound(err)) throw new NotFoundError(`Upload ${uploadId} does not exist`, 'upload_not_found');
+      throw err;
+    }
+  }
+
+  /** Bytes part `partNumber` must have. @throws BadRequestError if out of range. */
+  expectedPartBytes(session: UploadSession, partNumber: number): number {
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > session.partCount) {
+      throw new BadRequestError(`partNumber must be 1..${session.partCount}`, 'bad_part_number');
+    }
+    return partBytes(session, session.size, partNumber);
+  }
+
+  /** @throws ConflictError unless the session still accepts parts. */
+  assertOpen(session: UploadSession): void {
+    if (session.state !== 'uploading') throw new ConflictError(`Upload ${session.uploadId} is ${session.state}`, `upload_${session.state}`);
+  }
+
+  async recordPart(uploadId: string, part: StoredPart): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: keys.part(uploadId, part.partNumber),
+        Body: JSON.stringify(part),
+        ContentType: 'application/json',
+      }),
+    );
+  }
+
+  /** Stored parts, by part number. */
+  async parts(uploadId: string): Promise<StoredPart[]> {
+    const recordKeys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: keys.partsPrefix(uploadId), ContinuationToken: token }),
+      );
+      for (const o of page.Contents ?? []) if (o.Key) recordKeys.push(o.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    const parts: StoredPart[] = [];
+    // Bounded fan-out: a 50 GiB upload has thousands of part records.
+    for (let i = 0; i < recordKeys.length; i += 32) {
+      const batch = await Promise.all(
+        recordKeys.slice(i, i + 32).map(async (Key) => {
+          const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+          return JSON.parse(await out.Body!.transformToString()) as StoredPart;
+        }),
+      );
+      parts.push(...batch);
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  /**
+   * Assembles the object from the stored parts (S3 CompleteMultipartUpload).
+   * Safe to repeat: if S3 already completed it (a retried request after a
+   * crash), the finished object is accepted when its size matches.
+   * @throws BadRequestError listing missing or wrong-sized parts.
+   */
+  async complete(session: UploadSession): Promise<void> {
+    const parts = await this.parts(session.uploadId);
+    const byNumber = new Map(parts.map((p) => [p.partNumber, p]));
+    const missing: number[] = [];
+    for (let n = 1; n <= session.partCount; n++) {
+      const p = byNumber.get(n);
+      if (!p || p.size !== partBytes(session, session.size, n)) missing.push(n);
+    }
+    if (missing.length) {
+      const shown = missing.slice(0, 20).join(', ') + (missing.length > 20 ? ', …' : '');
+      throw new BadRequestError(`Parts not yet stored: ${shown}`, 'missing_parts');
+    }
+    try {
+      await this.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: session.key,
+          UploadId: session.s3UploadId,
+          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+        }),
+      );
+    } catch (err) {
+      if (!(await this.sourceComplete(session))) throw err;
+    }
+    await this.save({ ...session, state: 'completed' });
+  }
+
+  /** Aborts the S3 multipart upload and forgets the part records. */
+  async abort(session: UploadSession): Promise<void> {
+    await this.s3
+      .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: session.key, UploadId: session.s3UploadId }))
+      .catch((err) => {
+        if (!isNotFound(err) && (err as { name?: string }).name !== 'NoSuchUpload') throw err;
+      });
+    const parts = await this.parts(session.uploadId);
+    for (let i = 0; i < parts.length; i += 1000) {
+      await this.s3.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: parts.slice(i, i + 1000).map((p) => ({ Key: keys.part(session.uploadId, p.partNumber) })) },
+        }),
+      );
+    }
+    await this.save({ ...session, state: 'aborted' });
+  }
+
+  private async sourceComplete(session: UploadSession): Promise<boolean> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: session.key }));
+      return head.ContentLength === session.size;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  private async save(session: UploadSession): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: keys.session(session.uploadId),
+        Body: JSON.stringify(session),
+        ContentType: 'application/json',
+      }),
+    );
+  }
+}
