@@ -160,13 +160,17 @@ export function createApp(deps: UploadAppDeps): Express {
   app.post('/api/uploads/:uploadId/complete', auth, loadSession, async (req, res) => {
     const s = res.locals.session as UploadSession;
     if (s.state === 'aborted') sessions.assertOpen(s);
-    if (s.state === 'uploading') await sessions.complete(s);
-    // Repeatable: a retry after a crash re-queues only a video not yet picked up.
-    const record = await records.get(s.videoId);
-    if (!record || record.status === 'uploading' || record.status === 'queued') {
+    if (s.state === 'uploading') {
+      await sessions.complete(s);
+      // A retry after a crash between these steps repairs what is missing;
+      // once the session is marked completed, repeats change nothing.
+      const record = await records.get(s.videoId);
       if (!record) await records.create({ videoId: s.videoId, status: 'queued', filename: s.filename, sizeBytes: s.size });
-      else await records.transition(s.videoId, 'queued');
-      await sendJob({ type: 'transcode', videoId: s.videoId, sourceKey: s.key });
+      else if (record.status === 'uploading') await records.transition(s.videoId, 'queued');
+      if (!record || record.status === 'uploading' || record.status === 'queued') {
+        await sendJob({ type: 'transcode', videoId: s.videoId, sourceKey: s.key });
+      }
+      await sessions.markCompleted(s);
       req.log.info({ videoId: s.videoId }, 'upload complete, transcode queued');
     }
     res.status(202).json({ videoId: s.videoId, status: 'queued' });

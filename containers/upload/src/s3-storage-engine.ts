@@ -21,7 +21,7 @@ import { DeleteObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
-import { AppError, BadRequestError, PayloadTooLargeError } from '../../shared/src/errors.js';
+import { BadRequestError, PayloadTooLargeError } from '../../shared/src/errors.js';
 
 export interface ObjectTarget {
   kind: 'object';
@@ -67,24 +67,16 @@ export class WrongPartSizeError extends BadRequestError {
   }
 }
 
-/** Counts bytes; fails once more than `maxBytes` pass, or at the end if `exactBytes` is not met. */
+/** Counts bytes; fails once more than `maxBytes` have passed. */
 export class ByteCounter extends Transform {
   bytes = 0;
-  constructor(
-    private readonly limits: { maxBytes?: number; exactBytes?: number; onTooLarge: () => Error },
-  ) {
+  constructor(private readonly limits: { maxBytes?: number; onTooLarge: () => Error }) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
-    const cap = this.limits.exactBytes ?? this.limits.maxBytes;
-    if (cap !== undefined && this.bytes > cap) return cb(this.limits.onTooLarge());
+    if (this.limits.maxBytes !== undefined && this.bytes > this.limits.maxBytes) return cb(this.limits.onTooLarge());
     cb(null, chunk);
-  }
-  override _flush(cb: TransformCallback): void {
-    const exact = this.limits.exactBytes;
-    if (exact !== undefined && this.bytes !== exact) return cb(new WrongPartSizeError(exact, this.bytes));
-    cb();
   }
 }
 
@@ -154,33 +146,46 @@ export class S3StorageEngine implements StorageEngine {
   }
 
   private async storePart(file: Express.Multer.File, t: PartTarget): Promise<StoredFileInfo> {
-    const counter = new ByteCounter({
-      exactBytes: t.expectedBytes,
-      onTooLarge: () => new WrongPartSizeError(t.expectedBytes, 'more'),
-    });
+    // The SDK gets a body that never errors: a wrong size or a broken client
+    // stream aborts the request instead, so S3 stores nothing for this part.
+    const body = new PassThrough();
     const abort = new AbortController();
-    const piping = pipeline(file.stream, counter).catch((err: unknown) => {
-      abort.abort(err); // stop the S3 request: a part that failed midway is never stored
-      throw err;
+    const src = file.stream;
+    let bytes = 0;
+    let failure: unknown;
+    const fail = (err: unknown) => {
+      if (failure) return;
+      failure = err;
+      abort.abort();
+      body.destroy();
+      src.unpipe(body);
+      src.resume();
+    };
+    src.on('error', fail);
+    src.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > t.expectedBytes) fail(new WrongPartSizeError(t.expectedBytes, 'more'));
     });
-    const sending = this.opts.s3.send(
-      new UploadPartCommand({
-        Bucket: t.bucket,
-        Key: t.key,
-        UploadId: t.s3UploadId,
-        PartNumber: t.partNumber,
-        ContentLength: t.expectedBytes,
-        Body: counter,
-      }),
-      { abortSignal: abort.signal },
-    );
-    const results = await Promise.allSettled([piping, sending]);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      const pipeErr = results[0].status === 'rejected' ? results[0].reason : undefined;
-      throw pipeErr instanceof AppError ? pipeErr : (pipeErr ?? failed.reason);
+    src.on('end', () => {
+      if (bytes !== t.expectedBytes) fail(new WrongPartSizeError(t.expectedBytes, bytes));
+    });
+    src.pipe(body);
+    try {
+      const out = await this.opts.s3.send(
+        new UploadPartCommand({
+          Bucket: t.bucket,
+          Key: t.key,
+          UploadId: t.s3UploadId,
+          PartNumber: t.partNumber,
+          ContentLength: t.expectedBytes,
+          Body: body,
+        }),
+        { abortSignal: abort.signal },
+      );
+      if (failure) throw failure;
+      return { bucket: t.bucket, key: t.key, size: bytes, etag: out.ETag ?? '' };
+    } catch (err) {
+      throw failure ?? err;
     }
-    const out = (results[1] as PromiseFulfilledResult<{ ETag?: string }>).value;
-    return { bucket: t.bucket, key: t.key, size: counter.bytes, etag: out.ETag ?? '' };
   }
 }

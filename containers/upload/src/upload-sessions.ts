@@ -145,7 +145,9 @@ export class UploadSessions {
   /**
    * Assembles the object from the stored parts (S3 CompleteMultipartUpload).
    * Safe to repeat: if S3 already completed it (a retried request after a
-   * crash), the finished object is accepted when its size matches.
+   * crash), the finished object is accepted when its size matches. The session
+   * stays `uploading` until `markCompleted`, so a crash before the job is
+   * queued is repaired by the client's retry.
    * @throws BadRequestError listing missing or wrong-sized parts.
    */
   async complete(session: UploadSession): Promise<void> {
@@ -172,6 +174,10 @@ export class UploadSessions {
     } catch (err) {
       if (!(await this.sourceComplete(session))) throw err;
     }
+  }
+
+  /** Records that the upload is assembled and its job queued: later requests change nothing. */
+  async markCompleted(session: UploadSession): Promise<void> {
     await this.save({ ...session, state: 'completed' });
   }
 

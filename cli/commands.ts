@@ -1,0 +1,280 @@
+/** The work behind `vod upload`, `vod status` and `vod url`. */
+import { openAsBlob } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { ApiError, isAbortError, VodApi, type VideoRecord } from '../client/api.js';
+import { sleep, uploadFile, type UploadProgress } from '../client/upload-client.js';
+import type { CliConfig } from './config.js';
+import { formatBytes, formatDuration, formatEta, formatRate, formatRenditions, formatStatus, formatVideoDetail, formatVideoTable, guessContentType } from './format.js';
+import { UploadStateStore, uploadKey } from './state.js';
+
+/** An error whose message is shown as is; exit code 1 unless given. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code = 'cli_error',
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export interface Io {
+  /** Results (URL, JSON, tables). */
+  out: (text: string) => void;
+  /** Messages and progress. */
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface Context {
+  config: CliConfig;
+  json: boolean;
+  io: Io;
+  statePath: string;
+  fetch?: typeof fetch;
+  /** Status poll interval while waiting for the transcode, ms. */
+  pollMs?: number;
+  /** Aborted on Ctrl-C. */
+  signal?: AbortSignal;
+}
+
+export interface UploadCommandOptions {
+  concurrency: number;
+  wait: boolean;
+  resume: boolean;
+  /** Give up waiting for the transcode after this many seconds (0 = never). */
+  timeout: number;
+}
+
+function api(ctx: Context): VodApi {
+  return new VodApi({ baseUrl: ctx.config.baseUrl, token: ctx.config.token, fetch: ctx.fetch });
+}
+
+function say(ctx: Context, line: string): void {
+  if (!ctx.json) ctx.io.err.write(`${line}\n`);
+}
+
+function requireToken(ctx: Context): string {
+  if (ctx.config.token) return ctx.config.token;
+  throw new CliError('No API token. Pass --token, set VOD_API_TOKEN, or run from the directory holding .data/api-token (the local stack writes it there).', 'no_token');
+}
+
+/** A byte-progress bar on a TTY; a few plain lines otherwise; nothing with --json. */
+function uploadBar(ctx: Context, label: string) {
+  const tty = !ctx.json && Boolean(ctx.io.err.isTTY);
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        {
+          stream: ctx.io.err,
+          format: `${label} {bar} {percentage}% | {done} / {size} | {speed} | ETA {etaText}`,
+          barCompleteChar: '█',
+          barIncompleteChar: '░',
+          hideCursor: true,
+          fps: 8,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  let started = false;
+  let t0 = 0;
+  let base = 0;
+  let lastPct = -1;
+  return {
+    update(p: UploadProgress) {
+      const now = performance.now();
+      if (!started) {
+        started = true;
+        t0 = now;
+        base = p.uploadedBytes;
+        bar?.start(p.totalBytes, p.uploadedBytes, { done: formatBytes(p.uploadedBytes), size: formatBytes(p.totalBytes), speed: formatRate(0), etaText: '–' });
+        return;
+      }
+      const secs = (now - t0) / 1000;
+      const rate = secs > 0 ? (p.uploadedBytes - base) / secs : 0;
+      const eta = rate > 0 ? (p.totalBytes - p.uploadedBytes) / rate : Number.NaN;
+      bar?.update(p.uploadedBytes, { done: formatBytes(p.uploadedBytes), size: formatBytes(p.totalBytes), speed: formatRate(rate), etaText: formatEta(eta) });
+      const pct = Math.floor((p.uploadedBytes / p.totalBytes) * 4) * 25;
+      if (!bar && !ctx.json && pct > lastPct) {
+        lastPct = pct;
+        ctx.io.err.write(`  ${pct}% (${formatBytes(p.uploadedBytes)} of ${formatBytes(p.totalBytes)}, ${formatRate(rate)})\n`);
+      }
+    },
+    stop() {
+      bar?.stop();
+    },
+    /** Bytes sent in this run and seconds it took. */
+    stats(total: number) {
+      return { bytes: total - base, seconds: started ? (performance.now() - t0) / 1000 : 0 };
+    },
+  };
+}
+
+export async function uploadCommand(file: string, opts: UploadCommandOptions, ctx: Context): Promise<void> {
+  const token = requireToken(ctx);
+  const absPath = path.resolve(file);
+  const info = await stat(absPath).catch(() => undefined);
+  if (!info) throw new CliError(`File not found: ${file}`, 'file_not_found');
+  if (!info.isFile()) throw new CliError(`Not a file: ${file}`, 'not_a_file');
+  if (info.size === 0) throw new CliError(`File is empty: ${file}`, 'empty_file');
+  const filename = path.basename(absPath);
+  const contentType = guessContentType(filename);
+  const blob = await openAsBlob(absPath, { type: contentType });
+
+  const store = new UploadStateStore(ctx.statePath);
+  const key = uploadKey(ctx.config.baseUrl, absPath, info.size, info.mtimeMs);
+  const pending = opts.resume ? store.get(key) : undefined;
+
+  say(ctx, `Uploading ${filename} (${formatBytes(info.size)}) to ${ctx.config.baseUrl}`);
+  const bar = uploadBar(ctx, 'Upload    ');
+  let uploadId = pending?.uploadId;
+  let partsStored = 0;
+  let partCount = 0;
+  let result: { uploadId: string; videoId: string };
+  try {
+    result = await uploadFile({
+      baseUrl: ctx.config.baseUrl,
+      token,
+      file: blob,
+      filename,
+      contentType,
+      concurrency: opts.concurrency,
+      resumeUploadId: pending?.uploadId,
+      signal: ctx.signal,
+      fetch: ctx.fetch,
+      onSession: (s) => {
+        uploadId = s.uploadId;
+        partCount = s.partCount;
+        partsStored = s.storedParts;
+        if (s.resumed) say(ctx, `Resuming upload ${s.uploadId}: ${s.storedParts} of ${s.partCount} parts already stored`);
+        else if (pending) say(ctx, `Previous upload ${pending.uploadId} can no longer be resumed; starting over`);
+        store.set(key, { uploadId: s.uploadId, videoId: s.videoId, startedAt: pending?.startedAt ?? new Date().toISOString() });
+      },
+      onProgress: (p) => {
+        partsStored = p.partsDone;
+        bar.update(p);
+      },
+      onRetry: ({ what, delayMs, error }) => {
+        if (!ctx.json && !ctx.io.err.isTTY) say(ctx, `  retrying ${what} in ${delayMs} ms (${(error as Error).message})`);
+      },
+    });
+  } catch (err) {
+    bar.stop();
+    if (isAbortError(err)) {
+      throw new CliError(
+        uploadId
+          ? `Upload paused with ${partsStored} of ${partCount} parts stored. Run the same command again to resume.`
+          : 'Upload interrupted before it started.',
+        'interrupted',
+        130,
+      );
+    }
+    throw err;
+  }
+  bar.stop();
+  store.delete(key);
+  const { bytes, seconds } = bar.stats(info.size);
+  say(ctx, `Uploaded in ${seconds.toFixed(1)} s (${formatRate(seconds > 0 ? bytes / seconds : 0)}) — video ${result.videoId}`);
+
+  if (!opts.wait) {
+    if (ctx.json) ctx.io.out(JSON.stringify({ videoId: result.videoId, uploadId: result.uploadId, status: 'queued' }));
+    else ctx.io.out(result.videoId);
+    return;
+  }
+
+  const t0 = performance.now();
+  const video = await waitForTranscode(result.videoId, opts.timeout, ctx);
+  const transcodeSeconds = (performance.now() - t0) / 1000;
+  const playback = await api(ctx).getPlayback(result.videoId, ctx.signal);
+  if (ctx.json) {
+    ctx.io.out(
+      JSON.stringify({
+        videoId: result.videoId,
+        uploadId: result.uploadId,
+        status: video.status,
+        durationSeconds: video.durationSeconds,
+        renditions: video.renditions,
+        playbackUrl: playback.url,
+        expiresAt: playback.expiresAt,
+        uploadSeconds: Number(seconds.toFixed(3)),
+        transcodeSeconds: Number(transcodeSeconds.toFixed(3)),
+      }),
+    );
+  } else {
+    say(ctx, `Ready in ${transcodeSeconds.toFixed(1)} s: ${formatDuration(video.durationSeconds)}, renditions ${formatRenditions(video)}`);
+    say(ctx, `Playback URL (expires ${playback.expiresAt}):`);
+    ctx.io.out(playback.url);
+  }
+}
+
+/** Polls the video until ready (resolves) or failed (throws). */
+export async function waitForTranscode(videoId: string, timeoutSeconds: number, ctx: Context): Promise<VideoRecord> {
+  const client = api(ctx);
+  const tty = !ctx.json && Boolean(ctx.io.err.isTTY);
+  const bar = tty
+    ? new cliProgress.SingleBar(
+        { stream: ctx.io.err, format: 'Transcode  {bar} {percentage}% | {state}', barCompleteChar: '█', barIncompleteChar: '░', hideCursor: true, fps: 8 },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  bar?.start(100, 0, { state: 'queued' });
+  const deadline = timeoutSeconds > 0 ? Date.now() + timeoutSeconds * 1000 : Infinity;
+  let last = '';
+  try {
+    for (;;) {
+      let v: VideoRecord;
+      try {
+        v = await client.getVideo(videoId, ctx.signal);
+      } catch (err) {
+        // Keep waiting through brief outages; give up on anything else.
+        if (!(err instanceof ApiError && (err.status === 0 || err.status >= 500))) throw err;
+        v = undefined as unknown as VideoRecord;
+      }
+      if (v) {
+        const state = formatStatus(v);
+        bar?.update(v.status === 'ready' ? 100 : Math.round(v.progress ?? 0), { state: v.status });
+        if (!bar && state !== last && v.status !== 'ready') say(ctx, `  ${state}`);
+        last = state;
+        if (v.status === 'ready') return v;
+        if (v.status === 'failed') throw new CliError(`Transcoding failed: ${v.error ?? 'no reason given'}`, 'transcode_failed');
+      }
+      if (Date.now() > deadline) throw new CliError(`Gave up waiting after ${timeoutSeconds} s; the video is ${last || 'unknown'}. Check later with: vod status ${videoId}`, 'timeout');
+      try {
+        await sleep(ctx.pollMs ?? 1000, ctx.signal);
+      } catch (err) {
+        if (isAbortError(err)) throw new CliError(`Stopped waiting; the video keeps processing. Check with: vod status ${videoId}`, 'interrupted', 130);
+        throw err;
+      }
+    }
+  } catch (err) {
+    if (isAbortError(err)) throw new CliError(`Stopped waiting; the video keeps processing. Check with: vod status ${videoId}`, 'interrupted', 130);
+    throw err;
+  } finally {
+    bar?.stop();
+  }
+}
+
+export async function statusCommand(videoId: string | undefined, ctx: Context): Promise<void> {
+  if (videoId) {
+    const v = await api(ctx).getVideo(videoId, ctx.signal);
+    ctx.io.out(ctx.json ? JSON.stringify(v) : formatVideoDetail(v));
+    return;
+  }
+  const videos = await api(ctx).listVideos(ctx.signal);
+  ctx.io.out(ctx.json ? JSON.stringify({ videos }) : formatVideoTable(videos));
+}
+
+export async function urlCommand(videoId: string, ctx: Context): Promise<void> {
+  let playback;
+  try {
+    playback = await api(ctx).getPlayback(videoId, ctx.signal);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409) {
+      const v = await api(ctx).getVideo(videoId, ctx.signal).catch(() => undefined);
+      if (v) throw new CliError(`Video ${videoId} is not ready (${formatStatus(v)})`, 'not_ready');
+    }
+    throw err;
+  }
+  ctx.io.out(ctx.json ? JSON.stringify({ videoId, ...playback }) : playback.url);
+}

@@ -1,0 +1,209 @@
+/**
+ * Stream service: video status API, signed playback URLs, signed HLS playlists,
+ * and the original upload with byte ranges.
+ *
+ * Routes (all JSON errors are `{ error: { code, message } }`):
+ *   GET /api/videos                    → { videos: VideoRecord[] } newest first
+ *   GET /api/videos/:videoId           → VideoRecord (404 `not_found`)
+ *   GET /api/videos/:videoId/playback  → { url, expiresAt } signed master playlist URL (409 `not_ready`)
+ *   GET /api/videos/:videoId/source    → the original upload; Range → 206, 416
+ *   GET /videos/:videoId/…/*.m3u8      → the playlist with every URI CloudFront-signed (404 unless ready)
+ *
+ * Behind CloudFront `/videos/*.m3u8` arrives here only after CloudFront checked
+ * the viewer's signature; this service never checks signatures itself.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { Express, Request, RequestHandler, Response } from 'express';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import { isNotFound } from '../../shared/src/aws.js';
+import { ConflictError, NotFoundError, errorMiddleware, notFoundHandler } from '../../shared/src/errors.js';
+import { baseApp, requireOriginSecret, tagVideoId } from '../../shared/src/http.js';
+import { ID_PATTERN, keys } from '../../shared/src/keys.js';
+import { StatusStore, type VideoRecord } from '../../shared/src/status-store.js';
+import { PlaylistError, signPlaylist } from './playlist-signing.js';
+import { sendS3Object } from './s3-object.js';
+import type { VideoUrlSigner } from './url-signer.js';
+
+export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
+
+export interface StreamAppDeps {
+  s3: S3Client;
+  /** Holds `videos/…` (the HLS ladders) and `records/…` (status records). */
+  mediaBucket: string;
+  /** Holds `sources/{videoId}/source` (original uploads). */
+  uploadsBucket: string;
+  /** Signs the video-wide wildcard policies (see url-signer.ts). */
+  signer: VideoUrlSigner;
+  logger: Logger;
+  /** Clock for expiries and cache ages. Default `() => new Date()`. */
+  now?: () => Date;
+  /** When set, requests without `x-origin-verify: <secret>` get 403 (only CloudFront may call). */
+  originVerifySecret?: string;
+  /** Status-record store; default `new StatusStore(s3, mediaBucket, now)`. */
+  store?: StatusStore;
+  /** Cache bounds. */
+  cache?: {
+    /** Total bytes of playlist text kept in memory (default 32 MiB). */
+    playlistBytes?: number;
+    /** How long "this video is ready" is trusted without re-reading the record, ms (default 60 000). */
+    readyTtlMs?: number;
+  };
+}
+
+/** Playlist paths under a video: 1–3 segments of [A-Za-z0-9_-] (dots only in the final `.m3u8`). */
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+const PLAYLIST_FILE = /^[A-Za-z0-9_-]+\.m3u8$/;
+
+/** Safety margin subtracted from a signature's remaining life for `Cache-Control: max-age`, seconds. */
+const MAX_AGE_MARGIN_SECONDS = 60;
+
+export function createApp(deps: StreamAppDeps): Express {
+  const { s3, mediaBucket, uploadsBucket, signer, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const store = deps.store ?? new StatusStore(s3, mediaBucket, now);
+
+  // `ready` is terminal, and a ready ladder is immutable, so its playlists can
+  // be cached for good. Readiness itself is cached briefly so a deleted video
+  // stops being served within `readyTtlMs`.
+  const playlistCache = new LRUCache<string, string>({
+    maxSize: deps.cache?.playlistBytes ?? 32 * 1024 * 1024,
+    sizeCalculation: (text) => Math.max(1, Buffer.byteLength(text)),
+  });
+  const readyCache = new LRUCache<string, true>({
+    max: 10_000,
+    ttl: deps.cache?.readyTtlMs ?? 60_000,
+    ttlAutopurge: false,
+    perf: { now: () => now().getTime() },
+  });
+
+  const app = baseApp(logger);
+  app.use(requireOriginSecret(deps.originVerifySecret));
+
+  /** Validates `:videoId` (20 hex chars) — anything else is 404 — and tags logs with it. */
+  const videoIdParam: RequestHandler = (req, _res, next) => {
+    const id = req.params.videoId;
+    if (typeof id !== 'string' || !ID_PATTERN.test(id)) return next(new NotFoundError(`No video ${JSON.stringify(id)}`));
+    tagVideoId(req, _res, next);
+  };
+
+  const noStore: RequestHandler = (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  };
+
+  async function getRecord(videoId: string): Promise<VideoRecord> {
+    const record = await store.get(videoId);
+    if (!record) throw new NotFoundError(`No video ${videoId}`);
+    return record;
+  }
+
+  app.get('/api/videos', noStore, async (_req, res) => {
+    res.json({ videos: await store.list() });
+  });
+
+  app.get('/api/videos/:videoId', noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
+    res.json(await getRecord(req.params.videoId));
+  });
+
+  app.get('/api/videos/:videoId/playback', noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
+    const { videoId } = req.params;
+    const record = await getRecord(videoId);
+    if (record.status !== 'ready') {
+      throw new ConflictError(`Video ${videoId} is ${record.status}, not ready for playback`, 'not_ready');
+    }
+    readyCache.set(videoId, true);
+    const { url, expiresAt } = signer.signedUrl(videoId, 'master.m3u8', now());
+    res.json({ url, expiresAt: expiresAt.toISOString() });
+  });
+
+  app.get('/api/videos/:videoId/source', videoIdParam, async (req: Request<{ videoId: string }>, res: Response) => {
+    const { videoId } = req.params;
+    await sendS3Object(req, res, s3, {
+      bucket: uploadsBucket,
+      key: keys.source(videoId),
+      notFoundMessage: `No source upload for video ${videoId}`,
+      onObject: (out, r) => {
+        const name = decodeFilename(out.Metadata?.filename);
+        if (name) r.setHeader('Content-Disposition', contentDisposition(name));
+      },
+    });
+  });
+
+  // `/videos/…` maps only onto `videos/{videoId}/…` keys of the media bucket:
+  // the id is validated, every path segment is [A-Za-z0-9_-] (no `.`/`..`,
+  // no encoded slashes), so status records (`records/…`) are unreachable.
+  app.get('/videos/:videoId/*rest', videoIdParam, async (req: Request<{ videoId: string; rest: string[] }>, res: Response) => {
+    const { videoId } = req.params;
+    const rest = req.params.rest;
+    const file = rest[rest.length - 1];
+    if (rest.length > 3 || !PLAYLIST_FILE.test(file) || !rest.slice(0, -1).every((s) => SEGMENT.test(s))) {
+      throw new NotFoundError(`No playlist at ${req.path}`);
+    }
+    const relative = rest.join('/');
+    const key = `${keys.videoPrefix(videoId)}${relative}`;
+
+    if (!readyCache.has(videoId)) {
+      const record = await store.get(videoId);
+      // A viewer never sees a half-written ladder: nothing is served before `ready`.
+      if (!record || record.status !== 'ready') throw new NotFoundError(`No playable video ${videoId}`);
+      readyCache.set(videoId, true);
+    }
+
+    let text = playlistCache.get(key);
+    if (text === undefined) {
+      try {
+        const out = await s3.send(new GetObjectCommand({ Bucket: mediaBucket, Key: key }));
+        text = await out.Body!.transformToString('utf-8');
+      } catch (err) {
+        if (isNotFound(err)) throw new NotFoundError(`No playlist at ${req.path}`);
+        throw err;
+      }
+      playlistCache.set(key, text);
+    }
+
+    const at = now();
+    const grant = signer.grant(videoId, at);
+    let body: string;
+    try {
+      body = signPlaylist(text, { playlistUrl: `${grant.prefix}${relative}`, signedPrefix: grant.prefix, query: grant.query });
+    } catch (err) {
+      if (err instanceof PlaylistError) {
+        playlistCache.delete(key);
+        req.log.error({ err, key }, 'stored playlist is not valid HLS');
+      }
+      throw err;
+    }
+    const remaining = Math.floor((grant.expiresAt.getTime() - at.getTime()) / 1000);
+    res.setHeader('Content-Type', PLAYLIST_CONTENT_TYPE);
+    res.setHeader('Cache-Control', `private, max-age=${Math.max(0, remaining - MAX_AGE_MARGIN_SECONDS)}`);
+    res.send(body);
+  });
+
+  app.use(notFoundHandler);
+  app.use(errorMiddleware(logger));
+  return app;
+}
+
+/** S3 user metadata is ASCII; the upload service stores the name percent-encoded (encodeURIComponent). */
+export function decodeFilename(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * `Content-Disposition: inline` with the original name (RFC 6266): an ASCII
+ * `filename` fallback plus `filename*` in UTF-8 (RFC 8187). `inline` lets a
+ * `<video>` element play it; an `<a download>` still gets the name.
+ */
+export function contentDisposition(name: string): string {
+  const base = name.split(/[/\\]/).pop() || 'source';
+  const ascii = base.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  const encoded = encodeURIComponent(base).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}

@@ -1,0 +1,342 @@
+/**
+ * IAM policy documents, as pure functions of resolved ARNs. Components call
+ * them inside `pulumi.all(...).apply(...)` and serialise the result; tests
+ * (test/infra/policies.test.ts) evaluate the same documents with
+ * @cloud-copilot/iam-simulate, so least privilege is checked by evaluation,
+ * not by string matching.
+ *
+ * Rules of this file:
+ * - No `"*"` action anywhere.
+ * - No `"*"` resource except where the action has no resource-level
+ *   permissions (each such statement says so).
+ * - S3 object access is scoped to the key prefixes of the S3 key layout
+ *   (`containers/shared/src/keys.ts`; test/infra/policies.test.ts checks the
+ *   prefixes below against it).
+ */
+
+/** An IAM policy statement (IAM User Guide, "IAM JSON policy element reference"). */
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: '*' | { AWS?: string | string[]; Service?: string | string[] };
+  Action: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/** An IAM policy document, version 2012-10-17. */
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+/** Key prefixes of the S3 layout (see `containers/shared/src/keys.ts`). */
+export const PREFIX = {
+  /** Uploads bucket: originals, `sources/{videoId}/source`. */
+  sources: 'sources/',
+  /** Uploads bucket: upload sessions and their part records, `sessions/{uploadId}.json`, `sessions/{uploadId}/parts/{n}.json`. */
+  sessions: 'sessions/',
+  /** Media bucket: published HLS, `videos/{videoId}/…`. Public only through signed CloudFront URLs. */
+  videos: 'videos/',
+  /** Media bucket: status records, `records/{videoId}.json`. Never public. */
+  records: 'records/',
+  /** Media bucket: the web app's static files, served at `/` by CloudFront. */
+  web: 'web/',
+} as const;
+
+const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements });
+
+/** Object ARN pattern for every key under `prefix` in `bucketArn`. */
+export const objects = (bucketArn: string, prefix: string): string => `${bucketArn}/${prefix}*`;
+
+/**
+ * Denies every S3 request to the bucket that is not over TLS.
+ * S3 user guide, "Security best practices for Amazon S3" → enforce encryption
+ * of data in transit with `aws:SecureTransport`.
+ */
+export function denyInsecureTransport(bucketArn: string): PolicyStatement {
+  return {
+    Sid: 'DenyInsecureTransport',
+    Effect: 'Deny',
+    Principal: '*',
+    Action: 's3:*',
+    Resource: [bucketArn, `${bucketArn}/*`],
+    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+  };
+}
+
+/** Bucket policy of the uploads bucket: TLS only; access otherwise comes from the task roles alone. */
+export function uploadsBucketPolicy(bucketArn: string): PolicyDocument {
+  return doc(denyInsecureTransport(bucketArn));
+}
+
+/** Inputs of {@link mediaBucketPolicy}. */
+export interface MediaBucketPolicyArgs {
+  bucketArn: string;
+  /** ARN of the one CloudFront distribution allowed to read, `arn:aws:cloudfront::{account}:distribution/{id}`. */
+  distributionArn: string;
+  /** Key prefixes CloudFront may read. Default: `videos/` (HLS) and `web/` (web app). Never `records/`. */
+  cloudFrontPrefixes?: readonly string[];
+}
+
+/**
+ * Bucket policy of the media bucket: TLS only, and CloudFront — this
+ * distribution only — may `s3:GetObject` the HLS and web prefixes through
+ * Origin Access Control. CloudFront developer guide, "Restrict access to an
+ * Amazon S3 origin" → give the origin access control permission: principal
+ * `cloudfront.amazonaws.com`, condition `AWS:SourceArn` = the distribution ARN.
+ */
+export function mediaBucketPolicy(args: MediaBucketPolicyArgs): PolicyDocument {
+  const prefixes = args.cloudFrontPrefixes ?? [PREFIX.videos, PREFIX.web];
+  return doc(denyInsecureTransport(args.bucketArn), {
+    Sid: 'AllowCloudFrontOriginAccessControl',
+    Effect: 'Allow',
+    Principal: { Service: 'cloudfront.amazonaws.com' },
+    Action: 's3:GetObject',
+    Resource: prefixes.map((p) => objects(args.bucketArn, p)),
+    Condition: { StringEquals: { 'AWS:SourceArn': args.distributionArn } },
+  });
+}
+
+/**
+ * Trust policy letting ECS tasks of this account assume a role. ECS developer
+ * guide, "Amazon ECS task IAM role" → the `aws:SourceAccount` condition guards
+ * against the confused-deputy problem.
+ */
+export function ecsTasksTrustPolicy(accountId: string): PolicyDocument {
+  return doc({
+    Effect: 'Allow',
+    Principal: { Service: 'ecs-tasks.amazonaws.com' },
+    Action: 'sts:AssumeRole',
+    Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
+  });
+}
+
+/** Trust policy for the EC2 container instances' role. */
+export function ec2TrustPolicy(): PolicyDocument {
+  return doc({
+    Effect: 'Allow',
+    Principal: { Service: 'ec2.amazonaws.com' },
+    Action: 'sts:AssumeRole',
+  });
+}
+
+/**
+ * AWS-managed policy for ECS container instances (register with the cluster,
+ * poll for tasks, pull from ECR, send logs). It uses `"Resource": "*"` because
+ * the ECS agent actions it grants mostly lack resource-level permissions;
+ * tasks cannot use it (`ECS_AWSVPC_BLOCK_IMDS=true`, see sizing.ts).
+ */
+export const ECS_INSTANCE_MANAGED_POLICY = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
+
+/** ARNs the upload service's task role is scoped to. */
+export interface UploadPolicyArgs {
+  uploadsBucketArn: string;
+  mediaBucketArn: string;
+  jobsQueueArn: string;
+}
+
+/**
+ * Task role of the upload service:
+ * - writes originals (`sources/*`) and session records (`sessions/*`) in the
+ *   uploads bucket. `s3:PutObject` also authorises CreateMultipartUpload,
+ *   UploadPart and CompleteMultipartUpload (S3 user guide, "Multipart upload
+ *   API and permissions"); AbortMultipartUpload is its own action.
+ * - reads its session records and lists `sessions/` (part records).
+ * - writes and reads status records (`records/*`) in the media bucket.
+ * - sends transcode jobs to the jobs queue.
+ */
+export function uploadTaskPolicy(a: UploadPolicyArgs): PolicyDocument {
+  return doc(
+    {
+      Sid: 'WriteUploads',
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      Resource: [objects(a.uploadsBucketArn, PREFIX.sources), objects(a.uploadsBucketArn, PREFIX.sessions)],
+    },
+    {
+      Sid: 'ReadSessions',
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: objects(a.uploadsBucketArn, PREFIX.sessions),
+    },
+    {
+      Sid: 'ListSessions',
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: a.uploadsBucketArn,
+      Condition: { StringLike: { 's3:prefix': [PREFIX.sessions, `${PREFIX.sessions}*`] } },
+    },
+    {
+      Sid: 'ReadWriteRecords',
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject'],
+      Resource: objects(a.mediaBucketArn, PREFIX.records),
+    },
+    {
+      Sid: 'EnqueueJobs',
+      Effect: 'Allow',
+      Action: 'sqs:SendMessage',
+      Resource: a.jobsQueueArn,
+    },
+  );
+}
+
+/** ARNs the transcode worker's task role is scoped to. */
+export interface TranscodePolicyArgs {
+  uploadsBucketArn: string;
+  mediaBucketArn: string;
+  jobsQueueArn: string;
+}
+
+/**
+ * Task role of the transcode worker:
+ * - reads originals (`sources/*`) from the uploads bucket;
+ * - writes the HLS ladder (`videos/*`) to the media bucket (AbortMultipartUpload
+ *   lets a failed multipart upload of a large segment clean up);
+ * - reads and writes status records (`records/*`);
+ * - consumes the jobs queue: receive, delete, extend visibility (heartbeat),
+ *   read attributes.
+ */
+export function transcodeTaskPolicy(a: TranscodePolicyArgs): PolicyDocument {
+  return doc(
+    {
+      Sid: 'ReadSources',
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: objects(a.uploadsBucketArn, PREFIX.sources),
+    },
+    {
+      Sid: 'WriteHls',
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      Resource: objects(a.mediaBucketArn, PREFIX.videos),
+    },
+    {
+      Sid: 'ReadWriteRecords',
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject'],
+      Resource: objects(a.mediaBucketArn, PREFIX.records),
+    },
+    {
+      Sid: 'ConsumeJobs',
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+      Resource: a.jobsQueueArn,
+    },
+  );
+}
+
+/** ARNs the stream service's task role is scoped to. */
+export interface StreamPolicyArgs {
+  uploadsBucketArn: string;
+  mediaBucketArn: string;
+  /** The SSM SecureString parameter holding the CloudFront signing key. */
+  signingKeyParameterArn: string;
+}
+
+/**
+ * Task role of the stream service (read-only):
+ * - reads playlists (`videos/*`) and status records (`records/*`) and lists
+ *   `records/` in the media bucket;
+ * - reads originals (`sources/*`) to serve `GET /api/videos/:id/source`;
+ * - reads its one signing-key parameter. ECS injects the key as the
+ *   `CLOUDFRONT_PRIVATE_KEY` secret through the execution role; this grant
+ *   lets the service re-read the key after a rotation without a redeploy.
+ */
+export function streamTaskPolicy(a: StreamPolicyArgs): PolicyDocument {
+  return doc(
+    {
+      Sid: 'ReadMedia',
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: [objects(a.mediaBucketArn, PREFIX.videos), objects(a.mediaBucketArn, PREFIX.records)],
+    },
+    {
+      Sid: 'ListRecords',
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: a.mediaBucketArn,
+      Condition: { StringLike: { 's3:prefix': [PREFIX.records, `${PREFIX.records}*`] } },
+    },
+    {
+      Sid: 'ReadSources',
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: objects(a.uploadsBucketArn, PREFIX.sources),
+    },
+    {
+      Sid: 'ReadSigningKey',
+      Effect: 'Allow',
+      Action: 'ssm:GetParameter',
+      Resource: a.signingKeyParameterArn,
+    },
+  );
+}
+
+/** What one service's task execution role needs to start its task. */
+export interface ExecutionPolicyArgs {
+  /** The service's ECR repository. */
+  repositoryArn: string;
+  /** The service's CloudWatch log group, `arn:aws:logs:{region}:{account}:log-group:{name}`. */
+  logGroupArn: string;
+  /** SSM parameters injected as ECS `secrets` (none for the transcode worker). */
+  secretParameterArns: readonly string[];
+}
+
+/**
+ * Task execution role of one service (used by the ECS agent, never by the
+ * app): pull the service's image, write its log streams, fetch its secrets.
+ * ECS developer guide, "Amazon ECS task execution IAM role" and "Pass
+ * Systems Manager parameters as environment variables" (`ssm:GetParameters`;
+ * no `kms:Decrypt` is needed for SecureStrings under the default `aws/ssm` key).
+ */
+export function executionRolePolicy(a: ExecutionPolicyArgs): PolicyDocument {
+  const statements: PolicyStatement[] = [
+    {
+      // ecr:GetAuthorizationToken has no resource-level permissions (Service
+      // Authorization Reference, Amazon ECR): its Resource must be "*".
+      Sid: 'EcrAuth',
+      Effect: 'Allow',
+      Action: 'ecr:GetAuthorizationToken',
+      Resource: '*',
+    },
+    {
+      Sid: 'PullImage',
+      Effect: 'Allow',
+      Action: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+      Resource: a.repositoryArn,
+    },
+    {
+      Sid: 'WriteLogs',
+      Effect: 'Allow',
+      // CreateLogStream is authorised on the log group, PutLogEvents on its streams.
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: [a.logGroupArn, `${a.logGroupArn}:log-stream:*`],
+    },
+  ];
+  if (a.secretParameterArns.length > 0) {
+    statements.push({
+      Sid: 'ReadSecrets',
+      Effect: 'Allow',
+      Action: 'ssm:GetParameters',
+      Resource: [...a.secretParameterArns],
+    });
+  }
+  return doc(...statements);
+}
+
+/**
+ * Every `Action` and `Resource` of a document, for the invariant checks in
+ * tests (no `*` action; `*` resource only for actions listed in
+ * {@link ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS}).
+ */
+export function statementsOf(d: PolicyDocument): { actions: string[]; resources: string[] }[] {
+  return d.Statement.map((s) => ({
+    actions: Array.isArray(s.Action) ? s.Action : [s.Action],
+    resources: s.Resource === undefined ? [] : Array.isArray(s.Resource) ? s.Resource : [s.Resource],
+  }));
+}
+
+/** Actions that AWS only authorises with `"Resource": "*"`. */
+export const ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS: readonly string[] = ['ecr:GetAuthorizationToken'];

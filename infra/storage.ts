@@ -1,0 +1,118 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { uploadsBucketPolicy } from './policies.js';
+
+/** Inputs of {@link Storage}. */
+export interface StorageArgs {
+  /**
+   * Days after which S3 aborts a multipart upload that was never completed in
+   * the uploads bucket, freeing its parts (S3 user guide, "Configuring a
+   * bucket lifecycle configuration to delete incomplete multipart uploads").
+   * Default 3.
+   */
+  abortIncompleteUploadAfterDays?: number;
+  /** Let `pulumi destroy` delete buckets that still hold objects. Default false (keep your videos). */
+  forceDestroy?: boolean;
+}
+
+/**
+ * The two private buckets.
+ *
+ * - uploads: originals (`sources/…`) and upload sessions (`sessions/…`).
+ * - media: the HLS ladder (`videos/…`, readable by CloudFront only), status
+ *   records (`records/…`, never public) and the web app (`web/…`).
+ *
+ * Both: all four Block Public Access settings on, object ownership
+ * `BucketOwnerEnforced` (ACLs disabled), default encryption SSE-S3 (AES256:
+ * no KMS key policy for CloudFront OAC or the tasks to need). The uploads
+ * bucket policy denies non-TLS requests; the media bucket's policy — TLS-only
+ * plus the CloudFront OAC grant — needs the distribution ARN, so
+ * {@link import('./cdn.js').Cdn} declares it.
+ */
+export class Storage extends pulumi.ComponentResource {
+  public readonly uploadsBucket: aws.s3.Bucket;
+  public readonly mediaBucket: aws.s3.Bucket;
+  /** Name of the uploads bucket (env `UPLOADS_BUCKET`). */
+  public readonly uploadsBucketName: pulumi.Output<string>;
+  /** Name of the media bucket (env `MEDIA_BUCKET`). */
+  public readonly mediaBucketName: pulumi.Output<string>;
+  public readonly uploadsBucketArn: pulumi.Output<string>;
+  public readonly mediaBucketArn: pulumi.Output<string>;
+  /** Regional domain name of the media bucket, the CloudFront S3 origin. */
+  public readonly mediaBucketRegionalDomainName: pulumi.Output<string>;
+  /** Declared Block Public Access of the media bucket, for resources that must follow it. */
+  public readonly mediaPublicAccessBlock: aws.s3.BucketPublicAccessBlock;
+
+  constructor(name: string, args: StorageArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super('vod:infra:Storage', name, {}, opts);
+    const abortDays = args.abortIncompleteUploadAfterDays ?? 3;
+    if (!Number.isInteger(abortDays) || abortDays < 1) throw new Error(`abortIncompleteUploadAfterDays must be a whole number ≥ 1 (got ${abortDays}).`);
+
+    const uploads = this.privateBucket(`${name}-uploads`, args.forceDestroy ?? false);
+    const media = this.privateBucket(`${name}-media`, args.forceDestroy ?? false);
+    this.uploadsBucket = uploads.bucket;
+    this.mediaBucket = media.bucket;
+    this.mediaPublicAccessBlock = media.publicAccessBlock;
+
+    new aws.s3.BucketPolicy(
+      `${name}-uploads-policy`,
+      { bucket: uploads.bucket.id, policy: uploads.bucket.arn.apply((arn) => JSON.stringify(uploadsBucketPolicy(arn))) },
+      { parent: this, dependsOn: [uploads.publicAccessBlock] },
+    );
+
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-uploads-lifecycle`,
+      {
+        bucket: uploads.bucket.id,
+        rules: [
+          {
+            id: 'abort-incomplete-multipart-uploads',
+            status: 'Enabled',
+            filter: { prefix: '' },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: abortDays },
+          },
+        ],
+      },
+      { parent: this },
+    );
+
+    this.uploadsBucketName = uploads.bucket.bucket;
+    this.mediaBucketName = media.bucket.bucket;
+    this.uploadsBucketArn = uploads.bucket.arn;
+    this.mediaBucketArn = media.bucket.arn;
+    this.mediaBucketRegionalDomainName = media.bucket.bucketRegionalDomainName;
+
+    this.registerOutputs({
+      uploadsBucketName: this.uploadsBucketName,
+      mediaBucketName: this.mediaBucketName,
+      uploadsBucketArn: this.uploadsBucketArn,
+      mediaBucketArn: this.mediaBucketArn,
+    });
+  }
+
+  private privateBucket(name: string, forceDestroy: boolean) {
+    const bucket = new aws.s3.Bucket(name, { forceDestroy }, { parent: this });
+    const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
+      `${name}-public-access`,
+      {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
+      { parent: this },
+    );
+    new aws.s3.BucketOwnershipControls(
+      `${name}-ownership`,
+      { bucket: bucket.id, rule: { objectOwnership: 'BucketOwnerEnforced' } },
+      { parent: this },
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-encryption`,
+      { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }] },
+      { parent: this },
+    );
+    return { bucket, publicAccessBlock };
+  }
+}

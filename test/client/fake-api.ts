@@ -1,0 +1,171 @@
+/**
+ * In-memory stand-in for the upload API, as an injectable `fetch`.
+ * Records every request; `failNext` scripts failures for a matching request.
+ */
+import { partRange } from '../../client/upload-client.js';
+
+export interface Recorded {
+  method: string;
+  path: string;
+  partNumber?: number;
+  bytes?: number;
+  auth?: string | null;
+}
+
+interface Session {
+  uploadId: string;
+  videoId: string;
+  filename: string;
+  size: number;
+  partSize: number;
+  partCount: number;
+  parts: Map<number, { partNumber: number; size: number; etag: string }>;
+  state: 'uploading' | 'completed' | 'aborted';
+}
+
+type Failure = { status: number; code?: string; headers?: Record<string, string> } | 'network';
+
+export class FakeApi {
+  readonly requests: Recorded[] = [];
+  readonly sessions = new Map<string, Session>();
+  partSize = 10;
+  token = 'secret';
+  /** Parts being processed right now, and the most seen at once. */
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Simulated time a PUT takes, ms. */
+  putDelayMs = 0;
+  private failures: { match: (r: Recorded) => boolean; failure: Failure; times: number }[] = [];
+  private seq = 0;
+
+  /** Makes the next `times` requests matching `match` fail. */
+  failNext(match: (r: Recorded) => boolean, failure: Failure, times = 1): void {
+    this.failures.push({ match, failure, times });
+  }
+
+  /** Creates a session directly, with some parts already stored. */
+  seed(size: number, storedParts: number[], partSizes: Record<number, number> = {}): Session {
+    const s = this.newSession('seed.mp4', size);
+    for (const n of storedParts) {
+      const { start, end } = partRange(n, s.partSize, size);
+      s.parts.set(n, { partNumber: n, size: partSizes[n] ?? end - start, etag: `"e${n}"` });
+    }
+    return s;
+  }
+
+  puts(): number[] {
+    return this.requests.filter((r) => r.method === 'PUT').map((r) => r.partNumber!);
+  }
+
+  private newSession(filename: string, size: number): Session {
+    const id = `up${++this.seq}`;
+    const s: Session = {
+      uploadId: id,
+      videoId: `vid${this.seq}`,
+      filename,
+      size,
+      partSize: this.partSize,
+      partCount: Math.max(1, Math.ceil(size / this.partSize)),
+      parts: new Map(),
+      state: 'uploading',
+    };
+    this.sessions.set(id, s);
+    return s;
+  }
+
+  readonly fetch: typeof fetch = async (input, init) => {
+    const url = new URL(String(input));
+    const method = (init?.method ?? 'GET').toUpperCase();
+    const headers = new Headers(init?.headers);
+    const rec: Recorded = { method, path: url.pathname, auth: headers.get('authorization') };
+    const m = url.pathname.match(/^\/api\/uploads\/([^/]+)\/parts\/(\d+)$/);
+    if (m) {
+      rec.partNumber = Number(m[2]);
+      const chunk = (init?.body as FormData | undefined)?.get('chunk');
+      rec.bytes = chunk instanceof Blob ? chunk.size : undefined;
+    }
+    this.requests.push(rec);
+    if (init?.signal?.aborted) throw new DOMException('aborted', 'AbortError');
+
+    const f = this.failures.find((x) => x.times > 0 && x.match(rec));
+    if (f) {
+      f.times--;
+      if (f.failure === 'network') throw new TypeError('fetch failed');
+      return json(f.failure.status, { error: { code: f.failure.code ?? 'boom', message: 'scripted failure' } }, f.failure.headers);
+    }
+    if (rec.auth !== `Bearer ${this.token}`) return json(401, { error: { code: 'unauthorized', message: 'no token' } });
+
+    if (method === 'POST' && url.pathname === '/api/uploads') {
+      const body = JSON.parse(String(init?.body)) as { filename: string; size: number };
+      const s = this.newSession(body.filename, body.size);
+      return json(201, { uploadId: s.uploadId, videoId: s.videoId, partSize: s.partSize, partCount: s.partCount });
+    }
+    const sm = url.pathname.match(/^\/api\/uploads\/([^/]+)(\/.*)?$/);
+    const s = sm ? this.sessions.get(sm[1]) : undefined;
+    if (sm && !s) return json(404, { error: { code: 'upload_not_found', message: 'no such upload' } });
+    if (s && m) {
+      if (s.state !== 'uploading') return json(409, { error: { code: `upload_${s.state}`, message: s.state } });
+      const n = rec.partNumber!;
+      const { start, end } = partRange(n, s.partSize, s.size);
+      if (rec.bytes !== end - start) return json(400, { error: { code: 'bad_size', message: 'wrong size' } });
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      try {
+        await delay(this.putDelayMs, init?.signal ?? undefined);
+      } finally {
+        this.inFlight--;
+      }
+      const part = { partNumber: n, size: rec.bytes, etag: `"e${n}"` };
+      s.parts.set(n, part);
+      return json(200, part);
+    }
+    if (s && method === 'GET' && !sm![2]) {
+      return json(200, {
+        uploadId: s.uploadId,
+        videoId: s.videoId,
+        partSize: s.partSize,
+        partCount: s.partCount,
+        size: s.size,
+        filename: s.filename,
+        parts: s.state === 'uploading' ? [...s.parts.values()].sort((a, b) => a.partNumber - b.partNumber) : [],
+        state: s.state,
+      });
+    }
+    if (s && method === 'POST' && sm![2] === '/complete') {
+      if (s.state === 'uploading') {
+        const missing: number[] = [];
+        for (let n = 1; n <= s.partCount; n++) if (!s.parts.has(n)) missing.push(n);
+        if (missing.length) return json(400, { error: { code: 'missing_parts', message: `missing ${missing.join(',')}` } });
+        s.state = 'completed';
+      }
+      return json(202, { videoId: s.videoId, status: 'queued' });
+    }
+    if (s && method === 'DELETE' && !sm![2]) {
+      s.state = 'aborted';
+      return new Response(null, { status: 204 });
+    }
+    return json(404, { error: { code: 'not_found', message: 'no route' } });
+  };
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(new DOMException('aborted', 'AbortError'));
+    });
+  });
+}
+
+/** A Blob of `size` bytes with a name. */
+export function fakeFile(size: number, name = 'clip.mp4'): Blob & { name: string } {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = i % 251;
+  return Object.assign(new Blob([bytes], { type: 'video/mp4' }), { name });
+}
