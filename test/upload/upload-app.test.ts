@@ -39,7 +39,7 @@ describe('upload service (against the S3 + SQS emulator)', () => {
     fetch(api.url + path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const putPart = (uploadId: string, n: number, bytes: Buffer, field = 'chunk') => {
     const form = new FormData();
-    form.append(field, new Blob([bytes]), 'chunk.bin');
+    form.append(field, new Blob([new Uint8Array(bytes)]), "chunk.bin");
     return fetch(`${api.url}/api/uploads/${uploadId}/parts/${n}`, { method: 'PUT', headers: auth, body: form });
   };
   const sha256 = (b: Uint8Array | Buffer) => createHash('sha256').update(b).digest('hex');

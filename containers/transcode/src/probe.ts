@@ -9,6 +9,8 @@
 import ffmpeg from 'fluent-ffmpeg';
 import { InvalidMediaError, ProbeError, redactUrls } from './errors.js';
 
+export { InvalidMediaError, ProbeError } from './errors.js';
+
 export interface SourceVideo {
   /** Absolute stream index in the input (what `-map 0:<index>` selects). */
   index: number;

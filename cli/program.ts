@@ -1,0 +1,106 @@
+/** Command-line grammar of `vod` (commander), separate from the work so it can be tested. */
+import { Command, InvalidArgumentError } from 'commander';
+import { ApiError } from '../client/api.js';
+import { CliError, type UploadCommandOptions } from './commands.js';
+import { DEFAULT_URL, LOCAL_TOKEN_FILE, type CliConfig } from './config.js';
+
+export interface GlobalOptions {
+  url?: string;
+  token?: string;
+  json: boolean;
+}
+
+export interface Handlers {
+  upload(file: string, opts: UploadCommandOptions, globals: GlobalOptions): Promise<void>;
+  status(videoId: string | undefined, globals: GlobalOptions): Promise<void>;
+  url(videoId: string, globals: GlobalOptions): Promise<void>;
+}
+
+export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}.`);
+    return n;
+  };
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds (0 = wait forever).');
+  return n;
+}
+
+const ENV_HELP = `
+Configuration:
+  --url     or VOD_URL        API base URL (default ${DEFAULT_URL}, the local stack)
+  --token   or VOD_API_TOKEN  API token; if neither is set, ./${LOCAL_TOKEN_FILE} is read
+                              (\`npm start\` keeps the local stack's token there)
+  VOD_HOME                    where unfinished uploads are remembered (default ~/.vod)
+
+Examples:
+  vod upload clip.mp4                 upload, wait for the transcode, print the playback URL
+  vod upload clip.mp4 --json          one JSON object on stdout, no progress bar
+  vod status                          every video
+  vod status VIDEO_ID                 one video
+  vod url VIDEO_ID                    a fresh signed playback URL
+
+Exit status is 0 on success, 1 on failure, 130 when interrupted (Ctrl-C);
+rerun an interrupted upload to resume it.`;
+
+export function buildProgram(handlers: Handlers): Command {
+  const program = new Command('vod')
+    .description('Upload videos to the VOD platform, follow their transcoding and get signed playback URLs.')
+    .option('--url <url>', 'API base URL (env VOD_URL)')
+    .option('--token <token>', 'API token (env VOD_API_TOKEN, else ./.data/api-token)')
+    .option('--json', 'print one JSON object on stdout (no progress bar)')
+    .showHelpAfterError('(run vod --help for usage)')
+    .addHelpText('after', ENV_HELP);
+
+  const globals = (cmd: Command): GlobalOptions => {
+    const g = cmd.optsWithGlobals<Partial<GlobalOptions>>();
+    return { url: g.url, token: g.token, json: Boolean(g.json) };
+  };
+
+  program
+    .command('upload')
+    .description('upload FILE in resumable parts, wait until it is transcoded, print the signed playback URL')
+    .argument('<file>', 'video file to upload')
+    .option('-c, --concurrency <n>', 'parts in flight at once', positiveInt('--concurrency', 32), 4)
+    .option('--no-wait', 'return once uploaded (print the video ID) instead of waiting for the transcode')
+    .option('--no-resume', 'start a new upload even if an unfinished one exists for this file')
+    .option('--timeout <seconds>', 'give up waiting for the transcode after this long (0 = never)', seconds, 0)
+    .action(async (file: string, opts: UploadCommandOptions, cmd: Command) => handlers.upload(file, opts, globals(cmd)));
+
+  program
+    .command('status')
+    .description('list videos with their status, or show one')
+    .argument('[videoId]', 'video to show')
+    .action(async (videoId: string | undefined, _opts: unknown, cmd: Command) => handlers.status(videoId, globals(cmd)));
+
+  program
+    .command('url')
+    .description('print a fresh signed playback URL for a ready video')
+    .argument('<videoId>', 'video')
+    .action(async (videoId: string, _opts: unknown, cmd: Command) => handlers.url(videoId, globals(cmd)));
+
+  return program;
+}
+
+/** A one-line, human explanation of an error, with a hint where one helps. */
+export function describeError(err: unknown, config?: CliConfig): { code: string; message: string; exitCode: number } {
+  if (err instanceof CliError) return { code: err.code, message: err.message, exitCode: err.exitCode };
+  if (err instanceof ApiError) {
+    let message = err.message;
+    if (err.status === 401) {
+      const from = { flag: '--token', env: 'VOD_API_TOKEN', file: LOCAL_TOKEN_FILE, none: '' }[config?.tokenSource ?? 'none'];
+      message += from ? ` (token taken from ${from})` : ' (no token set: use --token or VOD_API_TOKEN)';
+    } else if (err.status === 0) {
+      message += `. Is the server running? Start the local stack with \`npm start\`, or point --url / VOD_URL at it.`;
+    } else if (err.status === 404 && err.code === 'not_found') {
+      message = `Not found: ${message}`;
+    }
+    return { code: err.code, message, exitCode: 1 };
+  }
+  const e = err as Error;
+  return { code: 'unexpected', message: e?.message ?? String(err), exitCode: 1 };
+}

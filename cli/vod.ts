@@ -1,0 +1,55 @@
+/**
+ * `vod` — the platform's command-line client.
+ *   vod upload FILE | vod status [ID] | vod url ID    (see `vod --help`)
+ */
+import { CommanderError } from 'commander';
+import { statusCommand, uploadCommand, urlCommand, type Context } from './commands.js';
+import { resolveConfig, type CliConfig } from './config.js';
+import { buildProgram, describeError, type GlobalOptions } from './program.js';
+import { defaultStatePath } from './state.js';
+
+export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+  const abort = new AbortController();
+  let interrupted = 0;
+  const onSigint = () => {
+    // First Ctrl-C stops cleanly (upload state kept); a second one quits at once.
+    if (++interrupted > 1) process.exit(130);
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+
+  let config: CliConfig | undefined;
+  let json = argv.includes('--json');
+  const context = (g: GlobalOptions): Context => {
+    json = g.json;
+    config = resolveConfig({ flags: { url: g.url, token: g.token }, env: process.env, cwd: process.cwd() });
+    return {
+      config,
+      json: g.json,
+      io: { out: (t) => process.stdout.write(`${t}\n`), err: process.stderr },
+      statePath: defaultStatePath(),
+      signal: abort.signal,
+    };
+  };
+
+  const program = buildProgram({
+    upload: (file, opts, g) => uploadCommand(file, opts, context(g)),
+    status: (id, g) => statusCommand(id, context(g)),
+    url: (id, g) => urlCommand(id, context(g)),
+  }).exitOverride();
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode; // usage errors/help: commander already printed
+    const { code, message, exitCode } = describeError(err, config);
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+    process.stderr.write(`vod: ${message}\n`);
+    return exitCode;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+process.exitCode = await main();

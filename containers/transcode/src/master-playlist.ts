@@ -1,0 +1,325 @@
+/**
+ * Measured bit rates and the HLS master playlist.
+ *
+ * ffmpeg 5.1's own master playlist advertises nominal bit rates (encoder
+ * target + 10 %), no AVERAGE-BANDWIDTH or FRAME-RATE, an extra audio-only
+ * variant and a "group_"-prefixed GROUP-ID. After the encode we rebuild it
+ * with hls-parser from what was actually written: BANDWIDTH is the peak
+ * segment bit rate and AVERAGE-BANDWIDTH the average segment bit rate, both
+ * measured on the segment files as defined in draft-pantos-hls-rfc8216bis
+ * (section 4.4.6.2, EXT-X-STREAM-INF; Definitions of "peak segment bit rate"
+ * and "average segment bit rate"), which Apple's HLS Authoring Specification
+ * requires to be accurate for VOD.
+ */
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import HLS from 'hls-parser';
+import type { MasterPlaylist, MediaPlaylist, Rendition as HlsRendition } from 'hls-parser/types.js';
+import type { H264Profile } from './ladder.js';
+
+/** Bit rates of one media playlist, measured from its segment files. */
+export interface SegmentBitrates {
+  /**
+   * Peak segment bit rate in bit/s: the largest bit rate of any run of
+   * consecutive segments whose total duration is 0.5–1.5 × the target
+   * duration (the whole playlist when it is shorter than 0.5 × target).
+   */
+  peakBitrate: number;
+  /** Average segment bit rate in bit/s: all bytes × 8 ÷ total EXTINF duration. */
+  averageBitrate: number;
+  /** Sum of segment sizes in bytes (container overhead included). */
+  totalBytes: number;
+  /** Sum of EXTINF durations in seconds. */
+  durationSeconds: number;
+  segmentCount: number;
+}
+
+/**
+ * Compute peak and average segment bit rates. Pure; no I/O.
+ *
+ * @param playlist Parsed media playlist or its text (EXTINF durations, target duration).
+ * @param segmentSizes Size in bytes of each segment, in playlist order.
+ * @throws RangeError when sizes and segments do not line up, or the playlist has no duration.
+ */
+export function computeSegmentBitrates(playlist: MediaPlaylist | string, segmentSizes: readonly number[]): SegmentBitrates {
+  const media = typeof playlist === 'string' ? parseMediaPlaylist(playlist) : playlist;
+  const durations = media.segments.map((s) => s.duration);
+  if (durations.length !== segmentSizes.length) {
+    throw new RangeError(`${durations.length} segments but ${segmentSizes.length} sizes`);
+  }
+  const durationSeconds = durations.reduce((a, b) => a + b, 0);
+  if (!(durationSeconds > 0)) throw new RangeError('The media playlist has no duration');
+  const totalBytes = segmentSizes.reduce((a, b) => a + b, 0);
+  const averageBitrate = (totalBytes * 8) / durationSeconds;
+
+  const target = media.targetDuration > 0 ? media.targetDuration : Math.ceil(Math.max(...durations));
+  const minWindow = 0.5 * target;
+  const maxWindow = 1.5 * target;
+  let peakBitrate = 0;
+  for (let i = 0; i < durations.length; i++) {
+    let bytes = 0;
+    let seconds = 0;
+    for (let j = i; j < durations.length; j++) {
+      bytes += segmentSizes[j]!;
+      seconds += durations[j]!;
+      if (seconds > maxWindow + 1e-9) break;
+      if (seconds >= minWindow - 1e-9) peakBitrate = Math.max(peakBitrate, (bytes * 8) / seconds);
+    }
+  }
+  // Only possible when the whole presentation is shorter than half a target duration.
+  if (peakBitrate === 0) peakBitrate = averageBitrate;
+
+  return { peakBitrate, averageBitrate, totalBytes, durationSeconds, segmentCount: durations.length };
+}
+
+/** Measured bit rates plus the parsed playlist. */
+export interface MediaPlaylistMeasurement extends SegmentBitrates {
+  playlist: MediaPlaylist;
+}
+
+/**
+ * Read a media playlist from disk and measure its segments (sizes via stat).
+ *
+ * @param playlistPath Path of the media playlist; segment URIs resolve relative to it.
+ * @throws Error when the playlist or a segment file is missing, or the file is a master playlist.
+ */
+export async function measureMediaPlaylist(playlistPath: string): Promise<MediaPlaylistMeasurement> {
+  const playlist = parseMediaPlaylist(await readFile(playlistPath, 'utf8'));
+  const dir = path.dirname(playlistPath);
+  const sizes = await Promise.all(playlist.segments.map(async (s) => (await stat(path.resolve(dir, s.uri))).size));
+  return { ...computeSegmentBitrates(playlist, sizes), playlist };
+}
+
+/**
+ * RFC 6381 codec string for H.264 ("avc1.PPCCLL": profile_idc, constraint
+ * flags, level_idc in hex), e.g. High 3.1 → "avc1.64001f", High 4.0 →
+ * "avc1.640028", Main 3.0 → "avc1.4d401e". Constraint flags are those x264
+ * writes (Main and Constrained Baseline set constraint_set1).
+ *
+ * @param profile ffprobe profile name ("High", "Main", "Constrained Baseline", ...) or x264 name ("high").
+ * @param level level_idc (31) or dotted level ("3.1").
+ * @throws RangeError for an unknown profile or invalid level.
+ */
+export function avc1Codec(profile: string | H264Profile, level: number | string): string {
+  const key = profile.toLowerCase();
+  const prefix = AVC_PROFILES[key];
+  if (!prefix) throw new RangeError(`Unknown H.264 profile "${profile}"`);
+  const levelIdc = typeof level === 'number' ? level : Math.round(Number(level) * 10);
+  if (!(Number.isInteger(levelIdc) && levelIdc > 0 && levelIdc < 256)) {
+    throw new RangeError(`Invalid H.264 level "${level}"`);
+  }
+  return `avc1.${prefix}${levelIdc.toString(16).padStart(2, '0')}`;
+}
+
+const AVC_PROFILES: Record<string, string> = {
+  'constrained baseline': '42c0',
+  baseline: '4200',
+  main: '4d40',
+  high: '6400',
+  'high 10': '6e00',
+  'high 4:2:2': '7a00',
+};
+
+/** A video (or audio-only) variant to list in the master playlist. */
+export interface MasterVariantInput {
+  /** Rendition name, e.g. "720p". */
+  name: string;
+  /** Media playlist URI relative to the master, e.g. "720p/index.m3u8". */
+  uri: string;
+  /** Codec string of this variant's own media, e.g. "avc1.64001f" (audio-only: "mp4a.40.2"). */
+  codecs: string;
+  /** Pixels; omitted for an audio-only variant. */
+  width?: number;
+  height?: number;
+  /** Frames per second; written with 3 decimals. */
+  frameRate?: number;
+}
+
+/** The audio rendition group shared by all video variants. */
+export interface MasterAudioInput {
+  /** Media playlist URI relative to the master, e.g. "audio/index.m3u8". */
+  uri: string;
+  /** GROUP-ID; default "aud". */
+  groupId?: string;
+  /** NAME shown in player menus; default "Audio". */
+  name?: string;
+  /** Codec string, e.g. "mp4a.40.2". */
+  codecs: string;
+  /** Channel count, written as CHANNELS. */
+  channels: number;
+  /** ISO 639 language, written as LANGUAGE when known. */
+  language?: string;
+}
+
+export interface WriteMasterOptions {
+  /** Directory holding the media playlists; master.m3u8 is written here. */
+  outDir: string;
+  /** At least one variant. For audio-only output, the audio playlist itself as the only variant and no `audio`. */
+  variants: MasterVariantInput[];
+  audio?: MasterAudioInput;
+  /** File name of the master playlist; default "master.m3u8". */
+  fileName?: string;
+  /**
+   * Which variant is listed first. AVPlayer and hls.js start playback with the
+   * first variant in the master playlist, so the list is ordered by BANDWIDTH
+   * descending except that the highest variant whose AVERAGE-BANDWIDTH is at
+   * most this many bit/s is moved to the front (default 2 500 000: about the
+   * 540p rung, quick to start on cellular, and players switch up after the
+   * first segments). `null`: plain descending order (top quality first).
+   */
+  startupMaxAverageBandwidth?: number | null;
+}
+
+export interface MeasuredVariant extends MasterVariantInput {
+  /** BANDWIDTH in bit/s: peak segment bit rate of the variant plus that of the audio group. */
+  bandwidth: number;
+  /** AVERAGE-BANDWIDTH in bit/s: average segment bit rate of the variant plus that of the audio group. */
+  averageBandwidth: number;
+  /** Full CODECS value, e.g. "avc1.64001f,mp4a.40.2". */
+  codecs: string;
+  /** Duration of the variant's media playlist, seconds. */
+  durationSeconds: number;
+}
+
+export interface MeasuredAudio extends MasterAudioInput {
+  groupId: string;
+  /** Peak segment bit rate of the audio playlist, bit/s. */
+  peakBitrate: number;
+  /** Average segment bit rate of the audio playlist, bit/s. */
+  averageBitrate: number;
+  durationSeconds: number;
+}
+
+export interface MasterResult {
+  /** Absolute path of the written master playlist. */
+  path: string;
+  /** The playlist text as written. */
+  text: string;
+  /** Variants in the order they are listed. */
+  variants: MeasuredVariant[];
+  audio?: MeasuredAudio;
+}
+
+export const DEFAULT_STARTUP_MAX_AVERAGE_BANDWIDTH = 2_500_000;
+
+/**
+ * Measure every media playlist under `outDir` and (re)write the master
+ * playlist with hls-parser: EXT-X-VERSION (highest of the media playlists,
+ * at least 3), EXT-X-INDEPENDENT-SEGMENTS, one EXT-X-MEDIA TYPE=AUDIO
+ * (DEFAULT=YES, AUTOSELECT=YES, CHANNELS) when there is an audio group, and
+ * per variant BANDWIDTH, AVERAGE-BANDWIDTH, CODECS, RESOLUTION, FRAME-RATE
+ * and AUDIO. The file is written to a temporary name and renamed.
+ *
+ * @throws RangeError when `variants` is empty.
+ * @throws Error when a media playlist or segment is missing.
+ */
+export async function writeMasterPlaylist(opts: WriteMasterOptions): Promise<MasterResult> {
+  if (opts.variants.length === 0) throw new RangeError('A master playlist needs at least one variant');
+  const outDir = path.resolve(opts.outDir);
+
+  let audio: MeasuredAudio | undefined;
+  let audioVersion = 0;
+  if (opts.audio) {
+    const m = await measureMediaPlaylist(path.join(outDir, opts.audio.uri));
+    audioVersion = m.playlist.version ?? 0;
+    audio = {
+      ...opts.audio,
+      groupId: opts.audio.groupId ?? 'aud',
+      peakBitrate: m.peakBitrate,
+      averageBitrate: m.averageBitrate,
+      durationSeconds: m.durationSeconds,
+    };
+  }
+
+  const measured = await Promise.all(
+    opts.variants.map(async (v) => {
+      const m = await measureMediaPlaylist(path.join(outDir, v.uri));
+      const variant: MeasuredVariant = {
+        ...v,
+        bandwidth: Math.ceil(m.peakBitrate + (audio?.peakBitrate ?? 0)),
+        averageBandwidth: Math.round(m.averageBitrate + (audio?.averageBitrate ?? 0)),
+        codecs: audio ? `${v.codecs},${audio.codecs}` : v.codecs,
+        durationSeconds: m.durationSeconds,
+      };
+      return { variant, version: m.playlist.version ?? 0 };
+    }),
+  );
+
+  const variants = orderVariants(
+    measured.map((m) => m.variant),
+    opts.startupMaxAverageBandwidth === undefined ? DEFAULT_STARTUP_MAX_AVERAGE_BANDWIDTH : opts.startupMaxAverageBandwidth,
+  );
+  const version = Math.max(3, audioVersion, ...measured.map((m) => m.version));
+  const master = buildMasterPlaylist(variants, audio, version);
+  const text = HLS.stringify(master);
+
+  // Round-trip through the parser so a malformed playlist never gets published.
+  const check = HLS.parse(text);
+  if (!check.isMasterPlaylist || check.variants.length !== variants.length) {
+    throw new Error('Generated master playlist does not parse back');
+  }
+
+  const file = path.join(outDir, opts.fileName ?? 'master.m3u8');
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, text.endsWith('\n') ? text : `${text}\n`);
+  await rename(tmp, file);
+  return { path: file, text, variants, audio };
+}
+
+/**
+ * Order variants by BANDWIDTH descending, then move the startup variant (see
+ * `WriteMasterOptions.startupMaxAverageBandwidth`) to the front. When no
+ * variant is under the threshold the lowest one starts. Pure.
+ */
+export function orderVariants<T extends { bandwidth: number; averageBandwidth: number }>(
+  variants: readonly T[],
+  startupMaxAverageBandwidth: number | null,
+): T[] {
+  const sorted = [...variants].sort((a, b) => b.bandwidth - a.bandwidth);
+  if (startupMaxAverageBandwidth === null || sorted.length < 2) return sorted;
+  const startIndex = sorted.findIndex((v) => v.averageBandwidth <= startupMaxAverageBandwidth);
+  const idx = startIndex === -1 ? sorted.length - 1 : startIndex;
+  const [start] = sorted.splice(idx, 1);
+  return [start!, ...sorted];
+}
+
+function buildMasterPlaylist(variants: MeasuredVariant[], audio: MeasuredAudio | undefined, version: number): MasterPlaylist {
+  const audioRendition = audio
+    ? new HLS.types.Rendition(
+        // FORCED must stay undefined: the attribute is only allowed on SUBTITLES.
+        {
+          type: 'AUDIO',
+          groupId: audio.groupId,
+          name: audio.name ?? 'Audio',
+          isDefault: true,
+          autoselect: true,
+          language: audio.language,
+          channels: String(audio.channels),
+          uri: audio.uri,
+        } as ConstructorParameters<typeof HLS.types.Rendition>[0],
+      )
+    : undefined;
+
+  return new HLS.types.MasterPlaylist({
+    version,
+    independentSegments: true,
+    variants: variants.map(
+      (v) =>
+        new HLS.types.Variant({
+          uri: v.uri,
+          bandwidth: v.bandwidth,
+          averageBandwidth: v.averageBandwidth,
+          codecs: v.codecs,
+          resolution: v.width && v.height ? { width: v.width, height: v.height } : undefined,
+          frameRate: v.frameRate,
+          audio: audioRendition ? [audioRendition as HlsRendition & { type: 'AUDIO' }] : [],
+        }),
+    ),
+  });
+}
+
+function parseMediaPlaylist(text: string): MediaPlaylist {
+  const playlist = HLS.parse(text);
+  if (playlist.isMasterPlaylist) throw new Error('Expected a media playlist, got a master playlist');
+  return playlist;
+}

@@ -1,0 +1,218 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+
+/** The HTTP services behind the ALB. */
+export type OriginService = 'upload' | 'stream';
+
+/** Header CloudFront adds to every origin request; the ALB rules and the services require it. */
+export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
+
+/** One ALB listener rule, before the origin-secret header condition is added. */
+export interface OriginRoute {
+  priority: number;
+  service: OriginService;
+  /** ALB path patterns (`*` and `?` wildcards, case-sensitive). */
+  paths: string[];
+  /** HTTP methods; all methods when absent. */
+  methods?: string[];
+}
+
+/**
+ * How the ALB splits CloudFront's `/api/*` and `/videos/*.m3u8` traffic
+ * between the services, mirroring the local edge:
+ *
+ * | priority | match                          | service |
+ * |----------|--------------------------------|---------|
+ * | 10       | `/videos/*` (playlists)        | stream  |
+ * | 20       | `/api/uploads`, `/api/uploads/*` | upload |
+ * | 30       | GET/HEAD `/api/*`              | stream  |
+ * | 40       | any other method on `/api/*`   | upload  |
+ *
+ * Every rule also requires `x-origin-verify: <secret>`, so each rule has
+ * 2–4 condition values, under the ALB limit of 5 (ELB user guide, "Quotas for
+ * your Application Load Balancers": condition values per rule). Requests that
+ * match nothing get the listener's fixed 403/404.
+ */
+export function originRoutes(): OriginRoute[] {
+  return [
+    { priority: 10, service: 'stream', paths: ['/videos/*'] },
+    { priority: 20, service: 'upload', paths: ['/api/uploads', '/api/uploads/*'] },
+    { priority: 30, service: 'stream', paths: ['/api/*'], methods: ['GET', 'HEAD'] },
+    { priority: 40, service: 'upload', paths: ['/api/*'] },
+  ];
+}
+
+/** Managed prefix list of CloudFront's origin-facing addresses (CloudFront developer guide, "Restrict access to Application Load Balancers"). */
+export const CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST = 'com.amazonaws.global.cloudfront.origin-facing';
+
+/** Inputs of {@link OriginLoadBalancer}. */
+export interface OriginLoadBalancerArgs {
+  vpcId: pulumi.Input<string>;
+  publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** Value CloudFront sends in `x-origin-verify`; every listener rule requires it. */
+  originVerifySecret: pulumi.Input<string>;
+  /** Container ports of the fronted services. */
+  ports: Record<OriginService, number>;
+  /**
+   * Regional ACM certificate for an HTTPS listener on 443 (CloudFront then
+   * connects with `https-only`). Without it the listener is HTTP on 80 and
+   * CloudFront → ALB traffic is unencrypted on the AWS network.
+   */
+  certificateArn?: pulumi.Input<string>;
+  /** ALB idle timeout, seconds. Default 120 (long chunk uploads). */
+  idleTimeoutSeconds?: number;
+}
+
+/**
+ * Internet-facing ALB that only CloudFront can reach:
+ * - its security group admits the listener port from the CloudFront
+ *   origin-facing managed prefix list only (no 0.0.0.0/0). The prefix list
+ *   counts as ~55 rules against the 60-rules-per-group quota, so the group
+ *   holds one such rule — one listener port.
+ * - every listener rule also requires the secret `x-origin-verify` header
+ *   (CloudFront adds it; the services check it again).
+ * Target groups are `ip` type (tasks use `awsvpc`), health-checked on
+ * `GET /healthz`. Egress from the ALB to each service's task security group is
+ * declared by that service (see service.ts).
+ */
+export class OriginLoadBalancer extends pulumi.ComponentResource {
+  public readonly loadBalancer: aws.lb.LoadBalancer;
+  public readonly dnsName: pulumi.Output<string>;
+  public readonly securityGroupId: pulumi.Output<string>;
+  public readonly listener: aws.lb.Listener;
+  /** Listener port CloudFront connects to: 443 with a certificate, else 80. */
+  public readonly port: number;
+  public readonly protocol: 'HTTP' | 'HTTPS';
+  public readonly targetGroupArns: Record<OriginService, pulumi.Output<string>>;
+
+  constructor(name: string, args: OriginLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('vod:infra:OriginLoadBalancer', name, {}, opts);
+    this.protocol = args.certificateArn ? 'HTTPS' : 'HTTP';
+    this.port = args.certificateArn ? 443 : 80;
+
+    const prefixList = aws.ec2.getManagedPrefixListOutput({ name: CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST }, { parent: this });
+
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-alb`,
+      { vpcId: args.vpcId, description: 'Origin ALB: inbound from CloudFront origin-facing addresses only' },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-alb-from-cloudfront`,
+      {
+        securityGroupId: sg.id,
+        ipProtocol: 'tcp',
+        fromPort: this.port,
+        toPort: this.port,
+        prefixListId: prefixList.id,
+        description: 'CloudFront origin-facing',
+      },
+      { parent: this },
+    );
+    this.securityGroupId = sg.id;
+
+    this.loadBalancer = new aws.lb.LoadBalancer(
+      `${name}-alb`,
+      {
+        loadBalancerType: 'application',
+        internal: false,
+        securityGroups: [sg.id],
+        subnets: args.publicSubnetIds,
+        idleTimeout: args.idleTimeoutSeconds ?? 120,
+        dropInvalidHeaderFields: true,
+        enableHttp2: true,
+      },
+      { parent: this },
+    );
+
+    const services: OriginService[] = ['upload', 'stream'];
+    const targetGroups = Object.fromEntries(
+      services.map((svc) => [
+        svc,
+        new aws.lb.TargetGroup(
+          `${name}-${svc}`,
+          {
+            vpcId: args.vpcId,
+            targetType: 'ip',
+            protocol: 'HTTP',
+            port: args.ports[svc],
+            deregistrationDelay: 30,
+            healthCheck: {
+              path: '/healthz',
+              protocol: 'HTTP',
+              matcher: '200',
+              interval: 15,
+              timeout: 5,
+              healthyThreshold: 2,
+              unhealthyThreshold: 3,
+            },
+          },
+          { parent: this },
+        ),
+      ]),
+    ) as Record<OriginService, aws.lb.TargetGroup>;
+
+    this.listener = new aws.lb.Listener(
+      `${name}-${this.protocol.toLowerCase()}`,
+      {
+        loadBalancerArn: this.loadBalancer.arn,
+        port: this.port,
+        protocol: this.protocol,
+        ...(args.certificateArn ? { certificateArn: args.certificateArn, sslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' } : {}),
+        defaultActions: [
+          {
+            type: 'fixed-response',
+            fixedResponse: {
+              contentType: 'application/json',
+              statusCode: '403',
+              messageBody: JSON.stringify({ error: { code: 'forbidden', message: 'Requests must come through the CDN' } }),
+            },
+          },
+        ],
+      },
+      { parent: this },
+    );
+
+    const verify = { httpHeader: { httpHeaderName: ORIGIN_VERIFY_HEADER, values: [args.originVerifySecret] } };
+    for (const route of originRoutes()) {
+      new aws.lb.ListenerRule(
+        `${name}-rule-${route.priority}`,
+        {
+          listenerArn: this.listener.arn,
+          priority: route.priority,
+          conditions: [
+            verify,
+            { pathPattern: { values: route.paths } },
+            ...(route.methods ? [{ httpRequestMethod: { values: route.methods } }] : []),
+          ],
+          actions: [{ type: 'forward', targetGroupArn: targetGroups[route.service].arn }],
+        },
+        { parent: this },
+      );
+    }
+    // Through CloudFront (header present) but no route: a plain 404.
+    new aws.lb.ListenerRule(
+      `${name}-rule-not-found`,
+      {
+        listenerArn: this.listener.arn,
+        priority: 1000,
+        conditions: [verify],
+        actions: [
+          {
+            type: 'fixed-response',
+            fixedResponse: {
+              contentType: 'application/json',
+              statusCode: '404',
+              messageBody: JSON.stringify({ error: { code: 'not_found', message: 'No such route' } }),
+            },
+          },
+        ],
+      },
+      { parent: this },
+    );
+
+    this.dnsName = this.loadBalancer.dnsName;
+    this.targetGroupArns = { upload: targetGroups.upload.arn, stream: targetGroups.stream.arn };
+    this.registerOutputs({ dnsName: this.dnsName, securityGroupId: this.securityGroupId });
+  }
+}
