@@ -61,6 +61,8 @@ export interface OriginLoadBalancerArgs {
   certificateArn?: pulumi.Input<string>;
   /** ALB idle timeout, seconds. Default 120 (long chunk uploads). */
   idleTimeoutSeconds?: number;
+  /** Route 53 alias `name` → the ALB, for the name `certificateArn` covers. */
+  dnsAlias?: { name: string; hostedZoneId: string };
 }
 
 /**
@@ -210,6 +212,19 @@ export class OriginLoadBalancer extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    if (args.dnsAlias) {
+      new aws.route53.Record(
+        `${name}-origin-alias`,
+        {
+          zoneId: args.dnsAlias.hostedZoneId,
+          name: args.dnsAlias.name,
+          type: 'A',
+          aliases: [{ name: this.loadBalancer.dnsName, zoneId: this.loadBalancer.zoneId, evaluateTargetHealth: false }],
+        },
+        { parent: this },
+      );
+    }
 
     this.dnsName = this.loadBalancer.dnsName;
     this.targetGroupArns = { upload: targetGroups.upload.arn, stream: targetGroups.stream.arn };

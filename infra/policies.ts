@@ -310,9 +310,9 @@ export function executionRolePolicy(a: ExecutionPolicyArgs): PolicyDocument {
     {
       Sid: 'WriteLogs',
       Effect: 'Allow',
-      // CreateLogStream is authorised on the log group, PutLogEvents on its streams.
+      // Both actions are authorised on log-stream ARNs (Service Authorization Reference, CloudWatch Logs).
       Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: [a.logGroupArn, `${a.logGroupArn}:log-stream:*`],
+      Resource: `${a.logGroupArn}:log-stream:*`,
     },
   ];
   if (a.secretParameterArns.length > 0) {

@@ -16,8 +16,12 @@ export interface JobQueueArgs {
   maxReceiveCount?: number;
   /** How long an unprocessed job is kept, seconds. Default 4 days (SQS default). */
   messageRetentionSeconds?: number;
-  /** SNS topic ARNs the DLQ alarm notifies. Default none (the alarm still shows in CloudWatch). */
-  alarmActions?: pulumi.Input<string>[];
+  /**
+   * E-mail address notified (through an SNS topic) when the DLQ alarm fires
+   * or clears. AWS sends a confirmation mail first. Default none: the alarm
+   * still shows in CloudWatch.
+   */
+  alarmEmail?: string;
 }
 
 /**
@@ -29,7 +33,8 @@ export interface JobQueueArgs {
  * - Long polling (20 s receive wait) to cut empty receives.
  * - Redrive to the DLQ after `maxReceiveCount` receives; the DLQ accepts
  *   redrives from this queue only and keeps messages 14 days (the maximum).
- * - CloudWatch alarm when any message is visible in the DLQ.
+ * - CloudWatch alarm when any message is visible in the DLQ, optionally
+ *   mailed through an SNS topic.
  */
 export class JobQueue extends pulumi.ComponentResource {
   public readonly queue: aws.sqs.Queue;
@@ -83,6 +88,17 @@ export class JobQueue extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    let alarmActions: pulumi.Input<string>[] = [];
+    if (args.alarmEmail) {
+      const topic = new aws.sns.Topic(`${name}-alarms`, {}, { parent: this });
+      new aws.sns.TopicSubscription(
+        `${name}-alarms-email`,
+        { topic: topic.arn, protocol: 'email', endpoint: args.alarmEmail },
+        { parent: this },
+      );
+      alarmActions = [topic.arn];
+    }
+
     this.dlqAlarm = new aws.cloudwatch.MetricAlarm(
       `${name}-dlq-depth`,
       {
@@ -96,8 +112,8 @@ export class JobQueue extends pulumi.ComponentResource {
         threshold: 1,
         comparisonOperator: 'GreaterThanOrEqualToThreshold',
         treatMissingData: 'notBreaching',
-        alarmActions: args.alarmActions ?? [],
-        okActions: args.alarmActions ?? [],
+        alarmActions,
+        okActions: alarmActions,
       },
       { parent: this },
     );

@@ -70,8 +70,8 @@ export const SIGNING_PARAMS = new Set(['Expires', 'Policy', 'Signature', 'Key-Pa
 
 /** Decodes CloudFront's URL-safe base64. Undefined if the text is not valid base64 in that alphabet. */
 export function decodeCloudFrontBase64(value: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9~-]+_{0,2}$/.test(value)) return undefined;
   const std = value.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(std) || std.length === 0) return undefined;
   return Buffer.from(std, 'base64');
 }
 

@@ -20,22 +20,25 @@ import { shutdownOnSignals } from '../containers/shared/src/http.js';
 import { createLogger } from '../containers/shared/src/logger.js';
 import { createEdge } from './edge.js';
 
-const origin = (name: string) =>
-  z.string().refine((v) => {
+const origin = (name: string, example: string) =>
+  z.string({ error: `set ${name} to an http(s) origin, e.g. ${example}` }).refine((v) => {
     try {
       return /^https?:$/.test(new URL(v).protocol);
     } catch {
       return false;
     }
-  }, `set ${name} to an http(s) origin, e.g. http://127.0.0.1:8081`);
+  }, `set ${name} to an http(s) origin, e.g. ${example}`);
+
+const KEY_ID_HELP = 'set CLOUDFRONT_KEY_PAIR_ID to the key pair id the stream service signs with';
+const KEY_FILE_HELP = 'set CLOUDFRONT_PUBLIC_KEY_FILE to the path of the RSA public key (PEM)';
 
 const edgeEnv = z.object({
   ...awsEnv,
   PORT: port(8080),
-  UPLOAD_ORIGIN: origin('UPLOAD_ORIGIN'),
-  STREAM_ORIGIN: origin('STREAM_ORIGIN'),
-  CLOUDFRONT_KEY_PAIR_ID: z.string().min(1, 'set CLOUDFRONT_KEY_PAIR_ID to the key pair id the stream service signs with'),
-  CLOUDFRONT_PUBLIC_KEY_FILE: z.string().min(1, 'set CLOUDFRONT_PUBLIC_KEY_FILE to the path of the RSA public key (PEM)'),
+  UPLOAD_ORIGIN: origin('UPLOAD_ORIGIN', 'http://127.0.0.1:8081'),
+  STREAM_ORIGIN: origin('STREAM_ORIGIN', 'http://127.0.0.1:8082'),
+  CLOUDFRONT_KEY_PAIR_ID: z.string({ error: KEY_ID_HELP }).min(1, KEY_ID_HELP),
+  CLOUDFRONT_PUBLIC_KEY_FILE: z.string({ error: KEY_FILE_HELP }).min(1, KEY_FILE_HELP),
   WEB_ROOT: z.string().min(1).optional(),
   ORIGIN_VERIFY_SECRET: z.string().min(1).optional(),
 });

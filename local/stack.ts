@@ -172,6 +172,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         ...aws,
         PORT: String(streamPort),
         PUBLIC_BASE_URL: baseUrl,
+        VOD_API_TOKEN: token,
         CLOUDFRONT_KEY_PAIR_ID: keyPair.keyPairId,
         CLOUDFRONT_PRIVATE_KEY: keyPair.privateKeyPem,
       },

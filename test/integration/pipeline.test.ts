@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import HLS from 'hls-parser';
+import * as HLS from 'hls-parser';
 import { startStack, type TestStack } from '../support/stack.js';
 import { decodeAll, media, probeStreams } from '../support/media.js';
 
@@ -23,7 +23,7 @@ describe('local pipeline end to end: upload → one-pass HLS ladder → signed p
 
   const auth = () => ({ authorization: `Bearer ${stack.token}` });
   const api = async (p: string, init?: RequestInit): Promise<Json> => {
-    const res = await fetch(stack.baseUrl + p, init);
+    const res = await fetch(stack.baseUrl + p, { ...init, headers: { ...auth(), ...init?.headers } });
     const body = await res.json();
     if (!res.ok) throw new Error(`${p}: ${res.status} ${JSON.stringify(body)}`);
     return body;
@@ -158,7 +158,7 @@ describe('local pipeline end to end: upload → one-pass HLS ladder → signed p
     const rec = await waitForEnd(ids.text);
     expect(rec.status).to.equal('failed');
     expect(rec.error).to.match(/not a video or audio file|no video or audio/i);
-    const playback = await fetch(`${stack.baseUrl}/api/videos/${ids.text}/playback`);
+    const playback = await fetch(`${stack.baseUrl}/api/videos/${ids.text}/playback`, { headers: auth() });
     expect(playback.status).to.equal(409);
   });
 
@@ -172,7 +172,9 @@ describe('local pipeline end to end: upload → one-pass HLS ladder → signed p
     expect((await fetch(otherVideo)).status).to.equal(403);
     // Status records are not reachable through media paths.
     const recordPath = url.replace(`videos/${ids.hello}/master.m3u8`, `records/${ids.hello}.json`);
-    expect((await fetch(recordPath)).status).to.be.oneOf([403, 404]);
+    const leaked = await fetch(recordPath);
+    expect(await leaked.text()).to.not.include('"videoId"'); // 404, or the web app's page: never the record
+    expect((await fetch(`${stack.baseUrl}/videos/${ids.hello}/../../records/${ids.hello}.json`)).status).to.not.equal(200);
   });
 
   it('a chunked upload resumed with parts out of order and sent twice gives a byte-identical source', async () => {
@@ -197,12 +199,13 @@ describe('local pipeline end to end: upload → one-pass HLS ladder → signed p
     expect(state.parts.map((p: Json) => p.partNumber)).to.deep.equal(Array.from({ length: partCount }, (_, i) => i + 1));
     const done = await fetch(`${stack.baseUrl}/api/uploads/${uploadId}/complete`, { method: 'POST', headers: auth() });
     expect(done.status).to.equal(202);
-    const source = await fetch(`${stack.baseUrl}/api/videos/${videoId}/source`);
+    expect((await fetch(`${stack.baseUrl}/api/videos/${videoId}/source`)).status).to.equal(401);
+    const source = await fetch(`${stack.baseUrl}/api/videos/${videoId}/source`, { headers: auth() });
     expect(source.status).to.equal(200);
     const got = Buffer.from(await source.arrayBuffer());
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     expect(sha(got)).to.equal(sha(body));
-    const ranged = await fetch(`${stack.baseUrl}/api/videos/${videoId}/source`, { headers: { range: 'bytes=100-199' } });
+    const ranged = await fetch(`${stack.baseUrl}/api/videos/${videoId}/source`, { headers: { ...auth(), range: 'bytes=100-199' } });
     expect(ranged.status).to.equal(206);
     expect(Buffer.from(await ranged.arrayBuffer()).equals(body.subarray(100, 200))).to.equal(true);
     const rec = await waitForEnd(videoId);

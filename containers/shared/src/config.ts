@@ -24,9 +24,9 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
 
 /** Environment shared by every service: where its AWS resources are. */
 export const awsEnv = {
-  AWS_REGION: z.string().min(1, 'set AWS_REGION (e.g. us-east-1)'),
-  UPLOADS_BUCKET: z.string().min(3, 'set UPLOADS_BUCKET to the uploads bucket name'),
-  MEDIA_BUCKET: z.string().min(3, 'set MEDIA_BUCKET to the media bucket name'),
+  AWS_REGION: z.string({ error: 'set AWS_REGION (e.g. us-east-1)' }).min(1, 'set AWS_REGION (e.g. us-east-1)'),
+  UPLOADS_BUCKET: z.string({ error: 'set UPLOADS_BUCKET to the uploads bucket name' }).min(3, 'set UPLOADS_BUCKET to the uploads bucket name'),
+  MEDIA_BUCKET: z.string({ error: 'set MEDIA_BUCKET to the media bucket name' }).min(3, 'set MEDIA_BUCKET to the media bucket name'),
   /**
    * Path-style S3 addressing. Needed by S3-compatible endpoints without
    * wildcard DNS (the local emulator); harmless against AWS.

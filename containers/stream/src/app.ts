@@ -12,6 +12,7 @@
  * Behind CloudFront `/videos/*.m3u8` arrives here only after CloudFront checked
  * the viewer's signature; this service never checks signatures itself.
  */
+import { requireBearerToken } from '../../shared/src/auth.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Express, Request, RequestHandler, Response } from 'express';
@@ -29,6 +30,8 @@ import type { VideoUrlSigner } from './url-signer.js';
 export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
 
 export interface StreamAppDeps {
+  /** Bearer token required on every `/api/*` route (unset: open, for tests of the media paths only). */
+  apiToken?: string;
   s3: S3Client;
   /** Holds `videos/…` (the HLS ladders) and `records/…` (status records). */
   mediaBucket: string;
@@ -80,6 +83,8 @@ export function createApp(deps: StreamAppDeps): Express {
 
   const app = baseApp(logger);
   app.use(requireOriginSecret(deps.originVerifySecret));
+  // The API answers only to the API token; media paths answer to signatures (checked at the CDN).
+  if (deps.apiToken) app.use('/api', requireBearerToken(deps.apiToken));
 
   /** Validates `:videoId` (20 hex chars) — anything else is 404 — and tags logs with it. */
   const videoIdParam: RequestHandler = (req, _res, next) => {

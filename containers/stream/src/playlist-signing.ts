@@ -30,7 +30,9 @@
  * (`6.006000` → `6.006`, `FRAME-RATE=30` → `30.000`); attribute order may change;
  * unknown/custom tags and comments are dropped.
  */
-import HLS from 'hls-parser';
+// Namespace import: hls-parser is CommonJS with `__esModule` set, so a default
+// import is undefined under CJS-transpiling loaders (mocha + tsx).
+import * as HLS from 'hls-parser';
 import type { MasterPlaylist, MediaPlaylist } from 'hls-parser/types.js';
 
 export class PlaylistError extends Error {
@@ -55,7 +57,9 @@ export interface SignPlaylistOptions {
  */
 export function signPlaylist(text: string, opts: SignPlaylistOptions): string {
   if (!text.replace(/^\uFEFF/, '').startsWith('#EXTM3U')) throw new PlaylistError('Not an HLS playlist (no #EXTM3U header)');
-  return withParserOptions(() => {
+  // hls-parser writes CLOSED-CAPTIONS=NONE on every variant when this option is on,
+  // so turn it on only if the source says NONE (else it would hide in-band captions).
+  return withParserOptions(/CLOSED-CAPTIONS=NONE/.test(text), () => {
     let playlist: MasterPlaylist | MediaPlaylist;
     try {
       playlist = HLS.parse(text) as MasterPlaylist | MediaPlaylist;
@@ -96,7 +100,14 @@ export function signPlaylist(text: string, opts: SignPlaylistOptions): string {
     }
 
     try {
-      return HLS.stringify(playlist);
+      return HLS.stringify(playlist, {
+        // With allowClosedCaptionsNone hls-parser also writes CLOSED-CAPTIONS=NONE on
+        // EXT-X-I-FRAME-STREAM-INF, where RFC 8216 §4.3.4.3 does not allow it: drop it there.
+        variantProcessor: (lines, start, end, variant) => {
+          if (!variant.isIFrameOnly) return;
+          for (let i = start; i <= end; i++) lines[i] = lines[i].replace(/,CLOSED-CAPTIONS=NONE(?=,|$)/, '');
+        },
+      });
     } catch (err) {
       throw new PlaylistError(`Cannot write playlist: ${(err as Error).message}`);
     }
@@ -111,21 +122,23 @@ export function signUri(uri: string, opts: SignPlaylistOptions): string {
   } catch {
     return uri;
   }
+  const hash = abs.hash;
+  abs.hash = '';
   const href = abs.href;
-  if (!href.startsWith(opts.signedPrefix) || abs.hash) return uri;
-  return `${href}${abs.search ? '&' : '?'}${opts.query}`;
+  if (!href.startsWith(opts.signedPrefix)) return uri;
+  return `${href}${abs.search ? '&' : '?'}${opts.query}${hash}`;
 }
 
 /**
  * hls-parser keeps its options in module state; set ours (lenient parsing —
  * strict mode rejects e.g. decimal EXTINF without EXT-X-VERSION, which players
- * accept —, keep `CLOSED-CAPTIONS=NONE`, no console output) only for one
+ * accept —, keep `CLOSED-CAPTIONS=NONE` if present, no console output) only for one
  * synchronous call and restore whatever was there, so other users of the
  * library in the same process are unaffected.
  */
-function withParserOptions<T>(fn: () => T): T {
+function withParserOptions<T>(allowClosedCaptionsNone: boolean, fn: () => T): T {
   const saved = HLS.getOptions();
-  HLS.setOptions({ strictMode: false, allowClosedCaptionsNone: true, silent: true });
+  HLS.setOptions({ strictMode: false, allowClosedCaptionsNone, silent: true });
   try {
     return fn();
   } finally {

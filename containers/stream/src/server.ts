@@ -9,6 +9,7 @@
  *   CLOUDFRONT_PRIVATE_KEY  PEM text of the matching RSA private key (literal "\n" sequences are accepted)
  *   SIGNED_URL_TTL_SECONDS  minimum life of signed URLs, seconds (default 14400 = 4 h)
  *   ORIGIN_VERIFY_SECRET    optional; when set, only requests carrying `x-origin-verify: <secret>` are served
+ *   VOD_API_TOKEN           bearer token every /api/* request must carry
  * S3 endpoint and credentials come from the SDK's standard chain (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, …).
  */
 import { createPrivateKey } from 'node:crypto';
@@ -37,20 +38,25 @@ const isRsaPrivateKey = (pem: string) => {
   }
 };
 
+const BASE_URL_HELP = 'set PUBLIC_BASE_URL to the CDN origin, e.g. https://d111111abcdef8.cloudfront.net (no path)';
+const KEY_ID_HELP = 'set CLOUDFRONT_KEY_PAIR_ID to the CloudFront public key id (e.g. K2JCJMDEHXQW5F)';
+const PRIVATE_KEY_HELP = 'set CLOUDFRONT_PRIVATE_KEY to the PEM text of the RSA private key matching CLOUDFRONT_KEY_PAIR_ID';
+
 export const streamEnv = z.object({
   ...awsEnv,
   PORT: port(8082),
   PUBLIC_BASE_URL: z
-    .string()
-    .refine(isOrigin, 'set PUBLIC_BASE_URL to the CDN origin, e.g. https://d111111abcdef8.cloudfront.net (no path)')
+    .string({ error: BASE_URL_HELP })
+    .refine(isOrigin, BASE_URL_HELP)
     .transform(normalizeBaseUrl),
-  CLOUDFRONT_KEY_PAIR_ID: z.string().min(1, 'set CLOUDFRONT_KEY_PAIR_ID to the CloudFront public key id'),
+  CLOUDFRONT_KEY_PAIR_ID: z.string({ error: KEY_ID_HELP }).min(1, KEY_ID_HELP),
   CLOUDFRONT_PRIVATE_KEY: z
-    .string()
+    .string({ error: PRIVATE_KEY_HELP })
     .transform((v) => v.replace(/\\n/g, '\n').trim())
-    .refine(isRsaPrivateKey, 'set CLOUDFRONT_PRIVATE_KEY to the PEM text of an RSA private key'),
+    .refine(isRsaPrivateKey, PRIVATE_KEY_HELP),
   SIGNED_URL_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(14_400),
   ORIGIN_VERIFY_SECRET: z.string().min(1).optional(),
+  VOD_API_TOKEN: z.string({ error: 'set VOD_API_TOKEN to the API token (at least 16 characters)' }).min(16, 'set VOD_API_TOKEN to the API token (at least 16 characters)'),
 });
 
 function main(): void {
@@ -80,6 +86,7 @@ function main(): void {
     signer,
     logger,
     originVerifySecret: config.ORIGIN_VERIFY_SECRET,
+    apiToken: config.VOD_API_TOKEN,
   });
 
   const server = app.listen(config.PORT, () => {

@@ -185,16 +185,16 @@ export function planLadder(video: LadderSource, ladder: readonly LadderRung[] = 
 export function outputFrameRate(sourceFps: number, maxFps: number = DEFAULT_MAX_FRAME_RATE): number {
   let fps = Number.isFinite(sourceFps) && sourceFps > 0 ? sourceFps : FALLBACK_FRAME_RATE;
   while (fps > maxFps * 1.01) fps /= 2;
-  let best = fps;
+  let snapped: number | undefined;
   let bestErr = 0.01;
   for (const std of STANDARD_FRAME_RATES) {
     const err = Math.abs(fps - std) / std;
     if (err <= bestErr) {
-      best = std;
+      snapped = std;
       bestErr = err;
     }
   }
-  return best === fps ? Math.round(fps * 1000) / 1000 : best;
+  return snapped ?? Math.round(fps * 1000) / 1000;
 }
 
 /** Limits of one H.264 level (ITU-T H.264 Annex A, Table A-1). */

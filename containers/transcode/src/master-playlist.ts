@@ -13,7 +13,9 @@
  */
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import HLS from 'hls-parser';
+// Namespace import: a default import is undefined when tsx compiles this file to CommonJS (mocha's require path),
+// because hls-parser's CJS entry is flagged __esModule and has no default export.
+import * as HLS from 'hls-parser';
 import type { MasterPlaylist, MediaPlaylist, Rendition as HlsRendition } from 'hls-parser/types.js';
 import type { H264Profile } from './ladder.js';
 

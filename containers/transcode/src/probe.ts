@@ -157,7 +157,8 @@ export interface H264Description {
  * Read the H.264 profile and level actually present in an encoded file
  * (used on the first segment of each rendition to build CODECS strings).
  *
- * @throws ProbeError when ffprobe fails or the file holds no H.264 stream.
+ * @throws ProbeError when the file cannot be read or holds no H.264 stream;
+ *   InvalidMediaError when ffprobe cannot parse it.
  */
 export async function probeH264(file: string): Promise<H264Description> {
   const data = await runFfprobe(file, ['-select_streams', 'v:0']);
@@ -189,7 +190,8 @@ function classifyProbeFailure(input: string, err: unknown): Error {
   const raw = err instanceof Error ? err.message : String(err);
   const reason = lastReason(raw, input);
   if (INFRA_FAILURE.test(raw)) {
-    return new ProbeError(`Could not read the input with ffprobe: ${reason}`, { detail: reason, cause: err });
+    // No `cause`: fluent-ffmpeg's message embeds raw stderr, which may hold the presigned URL.
+    return new ProbeError(`Could not read the input with ffprobe: ${reason}`, { detail: reason });
   }
   return new InvalidMediaError(`The uploaded file is not a video or audio file ffmpeg can read (ffprobe: ${reason})`, {
     detail: reason,

@@ -12,7 +12,7 @@ const config = loadConfigOrExit(
   'transcode',
   z.object({
     ...awsEnv,
-    JOBS_QUEUE_URL: z.string().url('set JOBS_QUEUE_URL to the transcode jobs queue URL'),
+    JOBS_QUEUE_URL: z.string({ error: 'set JOBS_QUEUE_URL to the transcode jobs queue URL' }).url('set JOBS_QUEUE_URL to the transcode jobs queue URL'),
     HEALTH_PORT: port(8083),
     WORK_DIR: z.string().default(path.join(os.tmpdir(), 'vod-transcode')),
     TRANSCODE_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),

@@ -23,7 +23,7 @@ import { isId, newId } from '../../shared/src/ids.js';
 import type { TranscodeJob } from '../../shared/src/job.js';
 import { keys } from '../../shared/src/keys.js';
 import { StatusStore } from '../../shared/src/status-store.js';
-import { requireBearerToken } from './auth.js';
+import { requireBearerToken } from '../../shared/src/auth.js';
 import { S3StorageEngine, type StoredFileInfo } from './s3-storage-engine.js';
 import { UploadSessions, type UploadSession } from './upload-sessions.js';
 

@@ -9,8 +9,8 @@ import { createApp } from './app.js';
 const schema = z.object({
   ...awsEnv,
   PORT: port(8081),
-  JOBS_QUEUE_URL: z.string().url('set JOBS_QUEUE_URL to the transcode jobs queue URL'),
-  VOD_API_TOKEN: z.string().min(16, 'set VOD_API_TOKEN to a secret of at least 16 characters'),
+  JOBS_QUEUE_URL: z.string({ error: 'set JOBS_QUEUE_URL to the transcode jobs queue URL' }).url('set JOBS_QUEUE_URL to the transcode jobs queue URL'),
+  VOD_API_TOKEN: z.string({ error: 'set VOD_API_TOKEN to a secret of at least 16 characters' }).min(16, 'set VOD_API_TOKEN to a secret of at least 16 characters'),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(50 * 1024 ** 3),
   UPLOAD_PART_BYTES: z.coerce.number().int().min(5 * 1024 ** 2).default(8 * 1024 ** 2),
   ORIGIN_VERIFY_SECRET: z.string().min(16).optional(),

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { UnauthorizedError } from '../../shared/src/errors.js';
+import { UnauthorizedError } from './errors.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

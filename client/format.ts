@@ -1,0 +1,51 @@
+/**
+ * Human-readable numbers and states, shared by the CLI and the web app (pure,
+ * browser-safe).
+ */
+import type { VideoRecord } from './api.js';
+
+/** 1234567 → "1.2 MB" (decimal units, like network speeds). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '?';
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let i = -1;
+  do {
+    v /= 1000;
+    i++;
+  } while (v >= 1000 && i < units.length - 1);
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+/** Bytes per second → "3.4 MB/s". */
+export function formatRate(bytesPerSecond: number): string {
+  if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return '– MB/s';
+  return `${(bytesPerSecond / 1e6).toFixed(bytesPerSecond < 1e7 ? 1 : 0)} MB/s`;
+}
+
+/** Seconds → "45s", "3m 05s", "1h 02m". */
+export function formatEta(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Media duration → "0:07", "12:34", "1:02:03". */
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return '–';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+/** "ready", "processing 42%", "failed: reason". */
+export function formatStatus(v: Pick<VideoRecord, 'status' | 'progress' | 'error'>): string {
+  if (v.status === 'processing') return `processing ${Math.round(v.progress ?? 0)}%`;
+  if (v.status === 'failed') return v.error ? `failed: ${v.error}` : 'failed';
+  return v.status;
+}

@@ -1,0 +1,334 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { ORIGIN_VERIFY_HEADER } from './loadBalancer.js';
+import { PREFIX, mediaBucketPolicy } from './policies.js';
+
+/** Origin ids of the distribution. */
+export const ORIGIN = { alb: 'alb', media: 'media-s3', web: 'web-s3' } as const;
+
+/** Path patterns of the ordered cache behaviours, in evaluation order. */
+export const PATHS = {
+  api: '/api/*',
+  playlists: '/videos/*.m3u8',
+  segments: '/videos/*',
+} as const;
+
+/** Inputs of {@link Cdn}. */
+export interface CdnArgs {
+  /** DNS name CloudFront connects to for `/api/*` and playlists: the ALB, or a name with a certificate for it. */
+  originDomainName: pulumi.Input<string>;
+  /** `HTTPS` when the ALB listener has a certificate for `originDomainName`, else `HTTP`. */
+  originProtocol: 'HTTP' | 'HTTPS';
+  /** Secret CloudFront sends to the ALB in `x-origin-verify`. */
+  originVerifySecret: pulumi.Input<string>;
+  mediaBucketName: pulumi.Input<string>;
+  mediaBucketArn: pulumi.Input<string>;
+  mediaBucketRegionalDomainName: pulumi.Input<string>;
+  /** The media bucket's Block Public Access; its bucket policy is applied after it. */
+  mediaPublicAccessBlock?: pulumi.Resource;
+  /** RSA 2048 public key (PEM, `BEGIN PUBLIC KEY`) whose private half the stream service signs URLs with. */
+  signingPublicKeyPem: pulumi.Input<string>;
+  /** CloudFront price class: `PriceClass_100` (NA+EU, cheapest), `PriceClass_200`, `PriceClass_All`. Default `PriceClass_100`. */
+  priceClass?: string;
+  /** Origins allowed by CORS on `/videos/*`. Default `["*"]` (media is protected by signatures, not by origin). */
+  corsAllowedOrigins?: string[];
+  /** Cache lifetime of HLS segments, seconds (they are immutable). Default 86400. */
+  segmentTtlSeconds?: number;
+  /** Custom domain for viewers. Without it the distribution's `*.cloudfront.net` name is the public entry. */
+  customDomain?: {
+    domainName: string;
+    /** ACM certificate in us-east-1 covering `domainName` (CloudFront developer guide, "Requirements for using SSL/TLS certificates with CloudFront"). */
+    certificateArn: pulumi.Input<string>;
+    /** Route 53 hosted zone to create A/AAAA alias records in. Without it, point DNS at `domainName` yourself. */
+    hostedZoneId?: string;
+  };
+}
+
+/**
+ * The distribution: the single public entry, mirroring the local edge.
+ *
+ * | path              | origin            | caching                    | access               |
+ * |-------------------|-------------------|----------------------------|----------------------|
+ * | `/api/*`          | ALB               | none (key incl. Authorization, TTL ≤ 1 s) | API token (checked by the services) |
+ * | `/videos/*.m3u8`  | ALB (stream)      | none (TTL ≤ 1 s)            | signed URL (key group) |
+ * | `/videos/*`       | media bucket, OAC | segments, `segmentTtlSeconds` | signed URL (key group) |
+ * | default `*`       | media bucket `web/`, OAC | web app, ≤ 1 day    | public static files  |
+ *
+ * - S3 through Origin Access Control (SigV4, always sign; no OAI). The media
+ *   bucket policy — declared here because it needs the distribution ARN —
+ *   denies non-TLS requests and lets only this distribution read `videos/*`
+ *   and `web/*`; `records/*` stays private.
+ * - Signed URLs: the playlist and segment behaviours trust one key group
+ *   holding `signingPublicKeyPem` (CloudFront developer guide, "Specify
+ *   signers that can create signed URLs and signed cookies").
+ * - HTTPS only towards viewers; to the ALB `http-only` (port 80) or
+ *   `https-only` (443) by `originProtocol`, always with the secret header.
+ * - Response headers: CORS (GET/HEAD/OPTIONS; exposes Content-Range,
+ *   Accept-Ranges, Content-Length) + security headers on `/videos/*`;
+ *   security headers elsewhere.
+ */
+export class Cdn extends pulumi.ComponentResource {
+  public readonly distribution: aws.cloudfront.Distribution;
+  public readonly distributionId: pulumi.Output<string>;
+  public readonly distributionArn: pulumi.Output<string>;
+  /** The distribution's `*.cloudfront.net` name. */
+  public readonly cloudfrontDomainName: pulumi.Output<string>;
+  /** Host viewers use: the custom domain if set, else the CloudFront name. */
+  public readonly publicDomainName: pulumi.Output<string>;
+  /** CloudFront public key id = the key pair id signed URLs carry (`CLOUDFRONT_KEY_PAIR_ID`). */
+  public readonly keyPairId: pulumi.Output<string>;
+  public readonly keyGroupId: pulumi.Output<string>;
+  public readonly originAccessControlId: pulumi.Output<string>;
+
+  constructor(name: string, args: CdnArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('vod:infra:Cdn', name, {}, opts);
+    const segmentTtl = args.segmentTtlSeconds ?? 86_400;
+
+    const oac = new aws.cloudfront.OriginAccessControl(
+      `${name}-oac`,
+      {
+        description: 'Media bucket (videos/, web/) via SigV4',
+        originAccessControlOriginType: 's3',
+        signingBehavior: 'always',
+        signingProtocol: 'sigv4',
+      },
+      { parent: this },
+    );
+
+    const publicKey = new aws.cloudfront.PublicKey(
+      `${name}-signing-key`,
+      { encodedKey: args.signingPublicKeyPem, comment: 'Signs playback URLs (stream service)' },
+      { parent: this },
+    );
+    const keyGroup = new aws.cloudfront.KeyGroup(
+      `${name}-signers`,
+      { items: [publicKey.id], comment: 'Trusted signers for /videos/*' },
+      { parent: this },
+    );
+
+    // API and playlists: not cached. Max TTL 1 s lets the cache key carry
+    // Authorization (CloudFront forwards it on GET/HEAD only if it is in the
+    // key), so no response can ever be shared between callers.
+    const noCache = new aws.cloudfront.CachePolicy(
+      `${name}-no-cache`,
+      {
+        comment: 'Dynamic: API and playlists',
+        minTtl: 0,
+        defaultTtl: 0,
+        maxTtl: 1,
+        parametersInCacheKeyAndForwardedToOrigin: {
+          cookiesConfig: { cookieBehavior: 'none' },
+          headersConfig: { headerBehavior: 'whitelist', headers: { items: ['Authorization'] } },
+          queryStringsConfig: { queryStringBehavior: 'all' },
+          enableAcceptEncodingGzip: true,
+          enableAcceptEncodingBrotli: true,
+        },
+      },
+      { parent: this },
+    );
+    const segments = new aws.cloudfront.CachePolicy(
+      `${name}-segments`,
+      {
+        comment: 'Immutable HLS segments; signature query strings stay out of the key',
+        minTtl: 1,
+        defaultTtl: segmentTtl,
+        maxTtl: Math.max(segmentTtl, 31_536_000),
+        parametersInCacheKeyAndForwardedToOrigin: {
+          cookiesConfig: { cookieBehavior: 'none' },
+          headersConfig: { headerBehavior: 'none' },
+          queryStringsConfig: { queryStringBehavior: 'none' },
+        },
+      },
+      { parent: this },
+    );
+    const web = new aws.cloudfront.CachePolicy(
+      `${name}-web`,
+      {
+        comment: 'Web app static files',
+        minTtl: 0,
+        defaultTtl: 3600,
+        maxTtl: 86_400,
+        parametersInCacheKeyAndForwardedToOrigin: {
+          cookiesConfig: { cookieBehavior: 'none' },
+          headersConfig: { headerBehavior: 'none' },
+          queryStringsConfig: { queryStringBehavior: 'none' },
+          enableAcceptEncodingGzip: true,
+          enableAcceptEncodingBrotli: true,
+        },
+      },
+      { parent: this },
+    );
+    // Everything the viewer sent except Host (the ALB origin is reached by its own name).
+    const toAlb = new aws.cloudfront.OriginRequestPolicy(
+      `${name}-to-alb`,
+      {
+        comment: 'All viewer headers except Host, all cookies and query strings',
+        headersConfig: { headerBehavior: 'allExcept', headers: { items: ['Host'] } },
+        cookiesConfig: { cookieBehavior: 'all' },
+        queryStringsConfig: { queryStringBehavior: 'all' },
+      },
+      { parent: this },
+    );
+
+    const securityHeaders = {
+      strictTransportSecurity: { accessControlMaxAgeSec: 31_536_000, includeSubdomains: true, override: true },
+      contentTypeOptions: { override: true },
+      frameOptions: { frameOption: 'SAMEORIGIN', override: true },
+      referrerPolicy: { referrerPolicy: 'strict-origin-when-cross-origin', override: true },
+    };
+    const mediaHeaders = new aws.cloudfront.ResponseHeadersPolicy(
+      `${name}-media-headers`,
+      {
+        comment: 'CORS for HLS players + security headers',
+        corsConfig: {
+          accessControlAllowCredentials: false,
+          accessControlAllowHeaders: { items: ['Range', 'Origin', 'Accept'] },
+          accessControlAllowMethods: { items: ['GET', 'HEAD', 'OPTIONS'] },
+          accessControlAllowOrigins: { items: args.corsAllowedOrigins ?? ['*'] },
+          accessControlExposeHeaders: { items: ['Content-Range', 'Accept-Ranges', 'Content-Length'] },
+          accessControlMaxAgeSec: 600,
+          originOverride: true,
+        },
+        securityHeadersConfig: securityHeaders,
+      },
+      { parent: this },
+    );
+    const siteHeaders = new aws.cloudfront.ResponseHeadersPolicy(
+      `${name}-site-headers`,
+      { comment: 'Security headers', securityHeadersConfig: securityHeaders },
+      { parent: this },
+    );
+
+    const s3Origin = (originId: string, originPath?: string): aws.types.input.cloudfront.DistributionOrigin => ({
+      originId,
+      domainName: args.mediaBucketRegionalDomainName,
+      originAccessControlId: oac.id,
+      ...(originPath ? { originPath } : {}),
+    });
+    const getHead = ['GET', 'HEAD'];
+    const getHeadOptions = ['GET', 'HEAD', 'OPTIONS'];
+
+    const custom = args.customDomain;
+    this.distribution = new aws.cloudfront.Distribution(
+      `${name}-distribution`,
+      {
+        enabled: true,
+        comment: `vod platform (${pulumi.getStack()})`,
+        isIpv6Enabled: true,
+        httpVersion: 'http2and3',
+        priceClass: args.priceClass ?? 'PriceClass_100',
+        defaultRootObject: 'index.html',
+        aliases: custom ? [custom.domainName] : [],
+        viewerCertificate: custom
+          ? { acmCertificateArn: custom.certificateArn, sslSupportMethod: 'sni-only', minimumProtocolVersion: 'TLSv1.2_2021' }
+          : { cloudfrontDefaultCertificate: true },
+        restrictions: { geoRestriction: { restrictionType: 'none' } },
+        origins: [
+          {
+            originId: ORIGIN.alb,
+            domainName: args.originDomainName,
+            customOriginConfig: {
+              httpPort: 80,
+              httpsPort: 443,
+              originProtocolPolicy: args.originProtocol === 'HTTPS' ? 'https-only' : 'http-only',
+              originSslProtocols: ['TLSv1.2'],
+              originReadTimeout: 60,
+              originKeepaliveTimeout: 60,
+            },
+            customHeaders: [{ name: ORIGIN_VERIFY_HEADER, value: args.originVerifySecret }],
+          },
+          s3Origin(ORIGIN.media),
+          s3Origin(ORIGIN.web, `/${PREFIX.web.replace(/\/$/, '')}`),
+        ],
+        orderedCacheBehaviors: [
+          {
+            pathPattern: PATHS.api,
+            targetOriginId: ORIGIN.alb,
+            viewerProtocolPolicy: 'https-only',
+            allowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'POST', 'PATCH', 'DELETE'],
+            cachedMethods: getHead,
+            cachePolicyId: noCache.id,
+            originRequestPolicyId: toAlb.id,
+            responseHeadersPolicyId: siteHeaders.id,
+            compress: true,
+          },
+          {
+            pathPattern: PATHS.playlists,
+            targetOriginId: ORIGIN.alb,
+            viewerProtocolPolicy: 'https-only',
+            allowedMethods: getHeadOptions,
+            cachedMethods: getHead,
+            cachePolicyId: noCache.id,
+            originRequestPolicyId: toAlb.id,
+            responseHeadersPolicyId: mediaHeaders.id,
+            trustedKeyGroups: [keyGroup.id],
+            compress: true,
+          },
+          {
+            pathPattern: PATHS.segments,
+            targetOriginId: ORIGIN.media,
+            viewerProtocolPolicy: 'https-only',
+            allowedMethods: getHeadOptions,
+            cachedMethods: getHead,
+            cachePolicyId: segments.id,
+            responseHeadersPolicyId: mediaHeaders.id,
+            trustedKeyGroups: [keyGroup.id],
+            compress: false,
+          },
+        ],
+        defaultCacheBehavior: {
+          targetOriginId: ORIGIN.web,
+          viewerProtocolPolicy: 'redirect-to-https',
+          allowedMethods: getHead,
+          cachedMethods: getHead,
+          cachePolicyId: web.id,
+          responseHeadersPolicyId: siteHeaders.id,
+          compress: true,
+        },
+      },
+      { parent: this },
+    );
+
+    new aws.s3.BucketPolicy(
+      `${name}-media-policy`,
+      {
+        bucket: args.mediaBucketName,
+        policy: pulumi
+          .all([args.mediaBucketArn, this.distribution.arn])
+          .apply(([bucketArn, distributionArn]) => JSON.stringify(mediaBucketPolicy({ bucketArn, distributionArn }))),
+      },
+      { parent: this, dependsOn: args.mediaPublicAccessBlock ? [args.mediaPublicAccessBlock] : [] },
+    );
+
+    if (custom?.hostedZoneId) {
+      for (const type of ['A', 'AAAA'] as const) {
+        new aws.route53.Record(
+          `${name}-alias-${type.toLowerCase()}`,
+          {
+            zoneId: custom.hostedZoneId,
+            name: custom.domainName,
+            type,
+            aliases: [
+              { name: this.distribution.domainName, zoneId: this.distribution.hostedZoneId, evaluateTargetHealth: false },
+            ],
+          },
+          { parent: this },
+        );
+      }
+    }
+
+    this.distributionId = this.distribution.id;
+    this.distributionArn = this.distribution.arn;
+    this.cloudfrontDomainName = this.distribution.domainName;
+    this.publicDomainName = custom ? pulumi.output(custom.domainName) : this.distribution.domainName;
+    this.keyPairId = publicKey.id;
+    this.keyGroupId = keyGroup.id;
+    this.originAccessControlId = oac.id;
+    this.registerOutputs({
+      distributionId: this.distributionId,
+      cloudfrontDomainName: this.cloudfrontDomainName,
+      publicDomainName: this.publicDomainName,
+      keyPairId: this.keyPairId,
+    });
+  }
+}

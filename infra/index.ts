@@ -1,0 +1,290 @@
+/**
+ * The vod platform on AWS. Reads typed stack config (`Pulumi.<stack>.yaml`,
+ * documented in Pulumi.dev.yaml and docs/deploy.md), validates it with the
+ * pure checks in sizing.ts, wires the components together and exports the
+ * stack outputs. Every resource lives in a component; nothing is declared here.
+ */
+import { fileURLToPath } from 'node:url';
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { Cdn } from './cdn.js';
+import { SpotCluster } from './cluster.js';
+import { DomainCertificates } from './domain.js';
+import { OriginLoadBalancer } from './loadBalancer.js';
+import { Network } from './network.js';
+import { streamTaskPolicy, transcodeTaskPolicy, uploadTaskPolicy } from './policies.js';
+import { JobQueue } from './queue.js';
+import { QueueBacklogScaling } from './scaling.js';
+import { AppSecrets } from './secrets.js';
+import { EcsService } from './service.js';
+import {
+  assertLogRetentionDays,
+  assertPriceClass,
+  dockerPlatform,
+  instancesNeeded,
+  smallestInstanceType,
+  type TaskSize,
+  transcodeTaskSize,
+  validateCapacity,
+  validateInstanceTypes,
+} from './sizing.js';
+import { Storage } from './storage.js';
+
+// ---------------------------------------------------------------- config --
+const awsConfig = new pulumi.Config('aws');
+const config = new pulumi.Config('vod');
+const stack = pulumi.getStack();
+
+const region = awsConfig.require('region');
+
+const int = (key: string, fallback: number): number => {
+  const v = config.getNumber(key) ?? fallback;
+  if (!Number.isInteger(v)) throw new Error(`vod:${key} must be a whole number (got ${v}).`);
+  return v;
+};
+const strings = (key: string, fallback?: string[]): string[] => {
+  const v = fallback ? (config.getObject<unknown>(key) ?? fallback) : config.requireObject<unknown>(key);
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new Error(`vod:${key} must be a list of strings.`);
+  return v as string[];
+};
+const numbers = (key: string, fallback: number[]): number[] => {
+  const v = config.getObject<unknown>(key) ?? fallback;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) throw new Error(`vod:${key} must be a list of numbers.`);
+  return v as number[];
+};
+const taskSize = (key: string, fallback: TaskSize): TaskSize => {
+  const v = config.getObject<Partial<TaskSize>>(key);
+  if (v === undefined) return fallback;
+  if (!Number.isInteger(v.cpu) || !Number.isInteger(v.memory)) throw new Error(`vod:${key} must be {"cpu": units, "memory": MiB}.`);
+  return { cpu: v.cpu!, memory: v.memory! };
+};
+
+/** Ports the services listen on (containers/*: PORT / HEALTH_PORT). */
+const PORTS = { upload: 8081, stream: 8082, transcodeHealth: 8083 } as const;
+/** The transcode worker handles SIGTERM within this; the ECS agent waits this long before SIGKILL. */
+const STOP_TIMEOUT_SECONDS = 120;
+
+const logLevel = config.get('logLevel') ?? 'info';
+const logRetentionDays = assertLogRetentionDays(int('logRetentionDays', 14));
+const priceClass = assertPriceClass(config.get('priceClass') ?? 'PriceClass_100');
+
+// Cluster sizing: the ladder sets the transcode task; every task must fit on every instance type.
+const instanceTypes = strings('instanceTypes');
+const ladder = numbers('ladder', [1080, 720, 480, 360]);
+const httpTask = taskSize('httpTaskSize', { cpu: 256, memory: 512 });
+const transcodeTask = taskSize('transcodeTaskSize', transcodeTaskSize(ladder));
+const uploadCount = int('uploadDesiredCount', 1);
+const streamCount = int('streamDesiredCount', 1);
+const architecture = validateInstanceTypes(instanceTypes, [
+  { name: 'upload', size: httpTask },
+  { name: 'stream', size: httpTask },
+  { name: 'transcode', size: transcodeTask },
+]);
+const capacity = { minSize: int('asgMinSize', 1), maxSize: int('asgMaxSize', 4), onDemandBase: int('onDemandBase', 0) };
+validateCapacity(
+  capacity,
+  instancesNeeded(smallestInstanceType(instanceTypes), [
+    ...Array<TaskSize>(uploadCount + streamCount).fill(httpTask),
+    transcodeTask,
+  ]),
+);
+
+// Custom domain: with a hosted zone, certificates and DNS are managed here;
+// with only a certificate ARN (us-east-1), point DNS at the distribution yourself.
+const domainName = config.get('domainName');
+const hostedZoneId = config.get('hostedZoneId');
+const certificateArn = config.get('certificateArn');
+if ((hostedZoneId || certificateArn) && !domainName) throw new Error('vod:hostedZoneId / vod:certificateArn need vod:domainName.');
+if (domainName && !hostedZoneId && !certificateArn) throw new Error('vod:domainName needs vod:hostedZoneId or vod:certificateArn.');
+
+const publicKeyPem = config.get('cloudfrontPublicKeyPem');
+const privateKeyPem = config.getSecret('cloudfrontPrivateKeyPem');
+if (!!publicKeyPem !== !!privateKeyPem) {
+  throw new Error('Set both vod:cloudfrontPublicKeyPem and vod:cloudfrontPrivateKeyPem (secret), or neither to generate a key pair.');
+}
+
+const accountId = aws.getCallerIdentityOutput().accountId;
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+// ------------------------------------------------------------- components --
+const network = new Network('vod-network', {
+  region,
+  availabilityZones: int('availabilityZones', 2),
+  natGateways: (config.get('natGateways') ?? 'Single') as 'Single' | 'OnePerAz',
+});
+
+const storage = new Storage('vod-storage', {
+  abortIncompleteUploadAfterDays: int('abortIncompleteUploadDays', 3),
+  forceDestroy: config.getBoolean('forceDestroyBuckets') ?? false,
+});
+
+const queue = new JobQueue('vod-queue', {
+  visibilityTimeoutSeconds: int('visibilityTimeoutSeconds', 300),
+  heartbeatSeconds: int('heartbeatSeconds', 60),
+  maxReceiveCount: int('maxReceiveCount', 3),
+  alarmEmail: config.get('alarmEmail'),
+});
+
+const secrets = new AppSecrets('vod-secrets', {
+  parameterPrefix: `/vod/${stack}`,
+  apiToken: config.getSecret('apiToken'),
+  originVerifySecret: config.getSecret('originVerifySecret'),
+  signingKey: publicKeyPem && privateKeyPem ? { publicKeyPem, privateKeyPem } : undefined,
+});
+
+const certificates =
+  domainName && hostedZoneId ? new DomainCertificates('vod-domain', { domainName, hostedZoneId }) : undefined;
+
+const origin = new OriginLoadBalancer('vod-origin', {
+  vpcId: network.vpcId,
+  publicSubnetIds: network.publicSubnetIds,
+  originVerifySecret: secrets.originVerifySecret,
+  ports: { upload: PORTS.upload, stream: PORTS.stream },
+  certificateArn: certificates?.originCertificateArn,
+  dnsAlias: certificates && hostedZoneId ? { name: certificates.originDomainName, hostedZoneId } : undefined,
+});
+
+const cdn = new Cdn('vod-cdn', {
+  originDomainName: certificates ? certificates.originDomainName : origin.dnsName,
+  originProtocol: origin.protocol,
+  originVerifySecret: secrets.originVerifySecret,
+  mediaBucketName: storage.mediaBucketName,
+  mediaBucketArn: storage.mediaBucketArn,
+  mediaBucketRegionalDomainName: storage.mediaBucketRegionalDomainName,
+  mediaPublicAccessBlock: storage.mediaPublicAccessBlock,
+  signingPublicKeyPem: secrets.signingPublicKeyPem,
+  priceClass,
+  corsAllowedOrigins: strings('corsAllowedOrigins', ['*']),
+  customDomain: domainName
+    ? {
+        domainName,
+        certificateArn: certificates ? certificates.viewerCertificateArn : certificateArn!,
+        hostedZoneId,
+      }
+    : undefined,
+});
+
+const cluster = new SpotCluster('vod-ecs', {
+  vpcId: network.vpcId,
+  privateSubnetIds: network.privateSubnetIds,
+  instanceTypes,
+  architecture,
+  ...capacity,
+  targetCapacityPercent: int('targetCapacityPercent', 100),
+  rootVolumeGiB: int('rootVolumeGiB', 60),
+  stopTimeoutSeconds: STOP_TIMEOUT_SECONDS,
+  containerInsights: config.getBoolean('containerInsights') ?? true,
+});
+
+const commonEnv = {
+  AWS_REGION: region,
+  UPLOADS_BUCKET: storage.uploadsBucketName,
+  MEDIA_BUCKET: storage.mediaBucketName,
+  JOBS_QUEUE_URL: queue.queueUrl,
+  LOG_LEVEL: logLevel,
+};
+const serviceBase = {
+  clusterArn: cluster.clusterArn,
+  capacityProviderName: cluster.capacityProviderName,
+  vpcId: network.vpcId,
+  privateSubnetIds: network.privateSubnetIds,
+  architecture,
+  accountId,
+  region,
+  logRetentionDays,
+  stopTimeoutSeconds: STOP_TIMEOUT_SECONDS,
+};
+const image = (service: string) => ({
+  context: repoRoot,
+  dockerfile: `${repoRoot}containers/${service}/Dockerfile`,
+  platform: dockerPlatform(architecture),
+});
+const buckets = { uploadsBucketArn: storage.uploadsBucketArn, mediaBucketArn: storage.mediaBucketArn };
+
+const upload = new EcsService('upload', {
+  ...serviceBase,
+  image: image('upload'),
+  size: httpTask,
+  containerPort: PORTS.upload,
+  healthPort: PORTS.upload,
+  desiredCount: uploadCount,
+  environment: {
+    ...commonEnv,
+    PORT: `${PORTS.upload}`,
+    MAX_UPLOAD_BYTES: `${int('maxUploadBytes', 10 * 1024 ** 3)}`,
+  },
+  secrets: { VOD_API_TOKEN: secrets.apiTokenParameterArn, ORIGIN_VERIFY_SECRET: secrets.originVerifyParameterArn },
+  taskPolicy: pulumi
+    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn])
+    .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn]) => uploadTaskPolicy({ uploadsBucketArn, mediaBucketArn, jobsQueueArn })),
+  loadBalancing: { targetGroupArn: origin.targetGroupArns.upload, loadBalancerSecurityGroupId: origin.securityGroupId },
+  serviceDependsOn: [cluster.clusterCapacityProviders, origin],
+});
+
+const stream = new EcsService('stream', {
+  ...serviceBase,
+  image: image('stream'),
+  size: httpTask,
+  containerPort: PORTS.stream,
+  healthPort: PORTS.stream,
+  desiredCount: streamCount,
+  environment: {
+    ...commonEnv,
+    PORT: `${PORTS.stream}`,
+    PUBLIC_BASE_URL: pulumi.interpolate`https://${cdn.publicDomainName}`,
+    CLOUDFRONT_KEY_PAIR_ID: cdn.keyPairId,
+    SIGNED_URL_TTL_SECONDS: `${int('signedUrlTtlSeconds', 14_400)}`,
+  },
+  secrets: { CLOUDFRONT_PRIVATE_KEY: secrets.signingKeyParameterArn, ORIGIN_VERIFY_SECRET: secrets.originVerifyParameterArn },
+  taskPolicy: pulumi
+    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, secrets.signingKeyParameterArn])
+    .apply(([uploadsBucketArn, mediaBucketArn, signingKeyParameterArn]) =>
+      streamTaskPolicy({ uploadsBucketArn, mediaBucketArn, signingKeyParameterArn }),
+    ),
+  loadBalancing: { targetGroupArn: origin.targetGroupArns.stream, loadBalancerSecurityGroupId: origin.securityGroupId },
+  serviceDependsOn: [cluster.clusterCapacityProviders, origin],
+});
+
+const transcodeMin = int('transcodeMinTasks', 0);
+const transcode = new EcsService('transcode', {
+  ...serviceBase,
+  image: image('transcode'),
+  size: transcodeTask,
+  healthPort: PORTS.transcodeHealth,
+  desiredCount: transcodeMin,
+  autoscaled: true,
+  environment: { ...commonEnv, HEALTH_PORT: `${PORTS.transcodeHealth}` },
+  taskPolicy: pulumi
+    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn])
+    .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn]) => transcodeTaskPolicy({ uploadsBucketArn, mediaBucketArn, jobsQueueArn })),
+  serviceDependsOn: [cluster.clusterCapacityProviders],
+});
+
+new QueueBacklogScaling('transcode-scaling', {
+  clusterName: cluster.clusterName,
+  serviceName: transcode.serviceName,
+  queueName: queue.queueName,
+  minTasks: transcodeMin,
+  maxTasks: int('transcodeMaxTasks', 3),
+  targetBacklogPerTask: config.getNumber('targetBacklogPerTask') ?? 1,
+});
+
+// ---------------------------------------------------------------- outputs --
+/** Base URL of the HTTP API, e.g. `https://d111111abcdef8.cloudfront.net/api`. */
+export const apiBaseUrl = pulumi.interpolate`https://${cdn.publicDomainName}/api`;
+/** Host viewers and the CLI use (custom domain or `*.cloudfront.net`). */
+export const cdnDomain = cdn.publicDomainName;
+export const cloudfrontDomain = cdn.cloudfrontDomainName;
+export const cloudfrontDistributionId = cdn.distributionId;
+export const cloudfrontKeyPairId = cdn.keyPairId;
+export const uploadsBucketName = storage.uploadsBucketName;
+export const mediaBucketName = storage.mediaBucketName;
+/** Where the web app's static files go: served at `/`. */
+export const webAppLocation = pulumi.interpolate`s3://${storage.mediaBucketName}/web/`;
+export const jobsQueueUrl = queue.queueUrl;
+export const jobsQueueArn = queue.queueArn;
+export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
+export const clusterName = cluster.clusterName;
+export const serviceNames = { upload: upload.serviceName, stream: stream.serviceName, transcode: transcode.serviceName };
+/** The upload API token (`pulumi stack output apiToken --show-secrets`). */
+export const apiToken = secrets.apiToken;

@@ -1,0 +1,301 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { Command } from 'commander';
+import { ApiError, type VideoRecord } from '../../client/api.js';
+import { CliError, statusCommand, uploadCommand, urlCommand, type Context } from '../../cli/commands.js';
+import { resolveConfig } from '../../cli/config.js';
+import { formatBytes, formatDuration, formatEta, formatRate, formatStatus, formatTable, formatVideoTable, guessContentType } from '../../cli/format.js';
+import { buildProgram, describeError, type GlobalOptions, type Handlers } from '../../cli/program.js';
+import { UploadStateStore, uploadKey } from '../../cli/state.js';
+import { FakeApi } from '../client/fake-api.js';
+
+describe('cli/config resolveConfig', () => {
+  const noFile = () => {
+    throw new Error('ENOENT');
+  };
+  it('defaults to the local stack URL', () => {
+    expect(resolveConfig({ flags: {}, env: {}, cwd: '/x', readFile: noFile })).to.deep.equal({ baseUrl: 'http://127.0.0.1:8080', tokenSource: 'none' });
+  });
+  it('flags beat env, env beats the .data/api-token file', () => {
+    const readFile = (f: string) => {
+      expect(f).to.equal(path.join('/proj', '.data', 'api-token'));
+      return 'filetoken\n';
+    };
+    const env = { VOD_URL: 'http://env:1/', VOD_API_TOKEN: 'envtoken' };
+    expect(resolveConfig({ flags: { url: 'https://flag/', token: 'flagtoken' }, env, cwd: '/proj', readFile })).to.deep.equal({
+      baseUrl: 'https://flag',
+      token: 'flagtoken',
+      tokenSource: 'flag',
+    });
+    expect(resolveConfig({ flags: {}, env, cwd: '/proj', readFile })).to.deep.equal({ baseUrl: 'http://env:1', token: 'envtoken', tokenSource: 'env' });
+    expect(resolveConfig({ flags: {}, env: {}, cwd: '/proj', readFile })).to.include({ token: 'filetoken', tokenSource: 'file' });
+  });
+  it('rejects a bad URL clearly', () => {
+    expect(() => resolveConfig({ flags: { url: 'nope' }, env: {}, cwd: '/', readFile: noFile })).to.throw(/Invalid API URL "nope"/);
+    expect(() => resolveConfig({ flags: { url: 'ftp://x' }, env: {}, cwd: '/', readFile: noFile })).to.throw(/http/);
+  });
+});
+
+describe('cli/format', () => {
+  it('bytes, rates, ETA and durations', () => {
+    expect(formatBytes(999)).to.equal('999 B');
+    expect(formatBytes(1_234_567)).to.equal('1.2 MB');
+    expect(formatBytes(25_000_000)).to.equal('25 MB');
+    expect(formatBytes(3.2e9)).to.equal('3.2 GB');
+    expect(formatRate(3_456_000)).to.equal('3.5 MB/s');
+    expect(formatRate(0)).to.equal('– MB/s');
+    expect(formatEta(42.4)).to.equal('42s');
+    expect(formatEta(185)).to.equal('3m 05s');
+    expect(formatEta(3720)).to.equal('1h 02m');
+    expect(formatEta(Number.NaN)).to.equal('–');
+    expect(formatDuration(7.4)).to.equal('0:07');
+    expect(formatDuration(3723)).to.equal('1:02:03');
+    expect(formatDuration(undefined)).to.equal('–');
+  });
+  it('status labels', () => {
+    expect(formatStatus({ status: 'processing', progress: 41.6 })).to.equal('processing 42%');
+    expect(formatStatus({ status: 'failed', progress: 0, error: 'no video stream' })).to.equal('failed: no video stream');
+    expect(formatStatus({ status: 'ready', progress: 100 })).to.equal('ready');
+  });
+  it('tables align columns and list newest first', () => {
+    expect(formatTable(['A', 'BB'], [['xxx', 'y']])).to.equal('A    BB\nxxx  y');
+    const v = (id: string, createdAt: string, extra: Partial<VideoRecord> = {}): VideoRecord => ({
+      videoId: id,
+      status: 'ready',
+      progress: 100,
+      createdAt,
+      updatedAt: createdAt,
+      ...extra,
+    });
+    const out = formatVideoTable([
+      v('old', '2024-01-01T00:00:00.000Z'),
+      v('new', '2024-02-01T00:00:00.000Z', { durationSeconds: 10, renditions: [{ name: '720p', width: 1280, height: 720, bandwidth: 1 }], filename: 'a.mp4' }),
+    ]);
+    const lines = out.split('\n');
+    expect(lines[0]).to.match(/^VIDEO ID\s+STATUS\s+DURATION\s+RENDITIONS\s+FILE\s+CREATED/);
+    expect(lines[1]).to.match(/^new\s+ready\s+0:10\s+720p\s+a\.mp4\s+2024-02-01 00:00:00$/);
+    expect(lines[2]).to.match(/^old\s+ready/);
+    expect(formatVideoTable([])).to.match(/No videos yet/);
+  });
+  it('content types by extension', () => {
+    expect(guessContentType('a.MP4')).to.equal('video/mp4');
+    expect(guessContentType('a.webm')).to.equal('video/webm');
+    expect(guessContentType('a.bin')).to.equal('application/octet-stream');
+  });
+});
+
+describe('cli/program argument parsing', () => {
+  function parse(argv: string[]) {
+    const calls: { cmd: string; args: unknown[] }[] = [];
+    const handlers: Handlers = {
+      upload: async (file, opts, g) => void calls.push({ cmd: 'upload', args: [file, opts, g] }),
+      status: async (id, g) => void calls.push({ cmd: 'status', args: [id, g] }),
+      url: async (id, g) => void calls.push({ cmd: 'url', args: [id, g] }),
+    };
+    const errors: string[] = [];
+    const program: Command = buildProgram(handlers)
+      .exitOverride()
+      .configureOutput({ writeErr: (s) => errors.push(s), writeOut: (s) => errors.push(s) });
+    for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: (s) => errors.push(s), writeOut: (s) => errors.push(s) });
+    return { run: () => program.parseAsync(argv, { from: 'user' }), calls, errors };
+  }
+  const G = (g: Partial<GlobalOptions> = {}): GlobalOptions => ({ url: undefined, token: undefined, json: false, ...g });
+
+  it('upload with defaults', async () => {
+    const p = parse(['upload', 'clip.mp4']);
+    await p.run();
+    expect(p.calls).to.deep.equal([{ cmd: 'upload', args: ['clip.mp4', { concurrency: 4, wait: true, resume: true, timeout: 0 }, G()] }]);
+  });
+  it('upload with every option, global options before or after the command', async () => {
+    const p = parse(['--url', 'http://h:1', 'upload', 'c.mp4', '-c', '8', '--no-wait', '--no-resume', '--timeout', '90', '--json', '--token', 't']);
+    await p.run();
+    expect(p.calls[0].args).to.deep.equal(['c.mp4', { concurrency: 8, wait: false, resume: false, timeout: 90 }, G({ url: 'http://h:1', token: 't', json: true })]);
+  });
+  it('status with and without an id; url needs one', async () => {
+    const a = parse(['status']);
+    await a.run();
+    expect(a.calls).to.deep.equal([{ cmd: 'status', args: [undefined, G()] }]);
+    const b = parse(['status', 'v1', '--json']);
+    await b.run();
+    expect(b.calls).to.deep.equal([{ cmd: 'status', args: ['v1', G({ json: true })] }]);
+    const c = parse(['url']);
+    const err = await c.run().catch((e) => e);
+    expect(err.code).to.equal('commander.missingArgument');
+    expect(c.calls).to.have.length(0);
+  });
+  it('rejects a bad concurrency and unknown commands', async () => {
+    const a = parse(['upload', 'x', '-c', '0']);
+    expect((await a.run().catch((e) => e)).code).to.equal('commander.invalidArgument');
+    expect(a.errors.join('')).to.match(/--concurrency must be a whole number/);
+    const b = parse(['frobnicate']);
+    expect((await b.run().catch((e) => e)).code).to.equal('commander.unknownCommand');
+  });
+  it('help mentions the env vars and the .data/api-token fallback', async () => {
+    const p = parse(['--help']);
+    await p.run().catch(() => undefined);
+    const help = p.errors.join('');
+    expect(help).to.contain('VOD_API_TOKEN').and.contain('VOD_URL').and.contain('.data/api-token');
+  });
+});
+
+describe('cli/program describeError', () => {
+  it('adds hints for 401 and unreachable servers', () => {
+    const cfg = { baseUrl: 'http://x', token: 't', tokenSource: 'env' as const };
+    expect(describeError(new ApiError(401, 'unauthorized', 'Missing or invalid API token.'), cfg).message).to.contain('VOD_API_TOKEN');
+    expect(describeError(new ApiError(0, 'network_error', 'Could not reach x'), cfg).message).to.contain('npm start');
+    expect(describeError(new CliError('nope', 'x', 130))).to.deep.equal({ code: 'x', message: 'nope', exitCode: 130 });
+  });
+});
+
+describe('cli/state UploadStateStore', () => {
+  it('stores, reads and deletes pending uploads (missing file = empty)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vod-state-'));
+    try {
+      const store = new UploadStateStore(path.join(dir, 'sub', 'uploads.json'));
+      const k = uploadKey('http://h', '/a/b.mp4', 10, 1234.5);
+      expect(k).to.equal('http://h|/a/b.mp4|10|1234');
+      expect(store.get(k)).to.equal(undefined);
+      store.set(k, { uploadId: 'u', videoId: 'v', startedAt: 't' });
+      expect(new UploadStateStore(store.file).get(k)).to.deep.equal({ uploadId: 'u', videoId: 'v', startedAt: 't' });
+      store.delete(k);
+      expect(store.get(k)).to.equal(undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('cli/commands against a fake API', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'vod-cli-'));
+    file = path.join(dir, 'clip.mp4');
+    writeFileSync(file, Buffer.alloc(95, 7));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function ctx(api: FakeApi, extra: Partial<Context> = {}) {
+    const out: string[] = [];
+    const err = new PassThrough();
+    let errText = '';
+    err.on('data', (d) => (errText += String(d)));
+    const c: Context = {
+      config: { baseUrl: 'http://vod.test', token: api.token, tokenSource: 'flag' },
+      json: false,
+      io: { out: (t) => out.push(t), err },
+      statePath: path.join(dir, 'state', 'uploads.json'),
+      fetch: api.fetch,
+      pollMs: 1,
+      ...extra,
+    };
+    return { c, out, errText: () => errText };
+  }
+  const noWait = { concurrency: 2, wait: false, resume: true, timeout: 0 };
+
+  it('uploads a file from disk in parts and prints the video id', async () => {
+    const api = new FakeApi();
+    const { c, out, errText } = ctx(api);
+    await uploadCommand(file, noWait, c);
+    expect(out).to.deep.equal(['vid1']);
+    expect(api.puts()).to.have.length(10);
+    expect(errText()).to.contain('Uploading clip.mp4 (95 B)').and.contain('video vid1');
+  });
+
+  it('an interrupted upload resumes on rerun, sending only missing parts', async () => {
+    const api = new FakeApi();
+    api.putDelayMs = 3;
+    const abort = new AbortController();
+    const first = ctx(api, { signal: abort.signal });
+    const orig = api.fetch;
+    let puts = 0;
+    first.c.fetch = async (u, i) => {
+      if (i?.method === 'PUT' && ++puts === 4) abort.abort();
+      return orig(u, i);
+    };
+    const err = await uploadCommand(file, noWait, first.c).catch((e) => e);
+    expect(err).to.be.instanceOf(CliError).with.property('exitCode', 130);
+    expect(err.message).to.match(/Run the same command again to resume/);
+    const stored = api.sessions.get('up1')!.parts.size;
+    const before = api.puts().length;
+
+    const second = ctx(api);
+    await uploadCommand(file, noWait, second.c);
+    expect(second.errText()).to.contain(`Resuming upload up1: ${stored} of 10 parts already stored`);
+    expect(api.puts().length - before).to.equal(10 - stored);
+    expect(api.sessions.size).to.equal(1);
+    // Finished uploads are forgotten: a third run starts a new session.
+    await uploadCommand(file, noWait, ctx(api).c);
+    expect(api.sessions.size).to.equal(2);
+  });
+
+  it('--json upload waits for ready and prints one JSON object', async () => {
+    const api = new FakeApi();
+    const base = api.fetch;
+    let polls = 0;
+    const fetch: typeof globalThis.fetch = async (u, i) => {
+      const p = new URL(String(u)).pathname;
+      if (p === '/api/videos/vid1') {
+        polls++;
+        const ready = polls >= 3;
+        return Response.json({ videoId: 'vid1', status: ready ? 'ready' : 'processing', progress: ready ? 100 : 50, durationSeconds: 10, renditions: [{ name: '360p', width: 640, height: 360, bandwidth: 800000 }], createdAt: 'c', updatedAt: 'u' });
+      }
+      if (p === '/api/videos/vid1/playback') return Response.json({ url: 'http://vod.test/videos/vid1/master.m3u8?Policy=p&Signature=s&Key-Pair-Id=k', expiresAt: 'e' });
+      return base(u, i);
+    };
+    const { c, out, errText } = ctx(api, { json: true, fetch });
+    await uploadCommand(file, { ...noWait, wait: true }, c);
+    expect(out).to.have.length(1);
+    const res = JSON.parse(out[0]);
+    expect(res).to.include({ videoId: 'vid1', uploadId: 'up1', status: 'ready', durationSeconds: 10, expiresAt: 'e' });
+    expect(res.playbackUrl).to.contain('Signature=');
+    expect(polls).to.equal(3);
+    expect(errText()).to.equal('');
+  });
+
+  it('a failed transcode is an error with the reason', async () => {
+    const api = new FakeApi();
+    const base = api.fetch;
+    const fetch: typeof globalThis.fetch = async (u, i) =>
+      new URL(String(u)).pathname === '/api/videos/vid1'
+        ? Response.json({ videoId: 'vid1', status: 'failed', progress: 0, error: 'no video stream', createdAt: 'c', updatedAt: 'u' })
+        : base(u, i);
+    const err = await uploadCommand(file, { ...noWait, wait: true }, ctx(api, { fetch }).c).catch((e) => e);
+    expect(err).to.be.instanceOf(CliError);
+    expect(err.message).to.equal('Transcoding failed: no video stream');
+  });
+
+  it('refuses to upload without a token, or a missing file', async () => {
+    const api = new FakeApi();
+    const { c } = ctx(api);
+    c.config = { baseUrl: 'http://vod.test', tokenSource: 'none' };
+    expect((await uploadCommand(file, noWait, c).catch((e) => e)).message).to.match(/No API token/);
+    expect((await uploadCommand(path.join(dir, 'nope.mp4'), noWait, ctx(api).c).catch((e) => e)).message).to.match(/File not found/);
+    expect(api.requests).to.have.length(0);
+  });
+
+  it('status and url', async () => {
+    const rec = { videoId: 'v1', status: 'processing', progress: 30, createdAt: '2024-01-01T00:00:00Z', updatedAt: 'u' };
+    const fetch: typeof globalThis.fetch = async (u) => {
+      const p = new URL(String(u)).pathname;
+      if (p === '/api/videos') return Response.json({ videos: [rec] });
+      if (p === '/api/videos/v1') return Response.json(rec);
+      if (p === '/api/videos/v1/playback') return Response.json({ error: { code: 'not_ready', message: 'not ready' } }, { status: 409 });
+      return Response.json({ error: { code: 'not_found', message: 'Video nope does not exist' } }, { status: 404 });
+    };
+    const api = new FakeApi();
+    const a = ctx(api, { fetch });
+    await statusCommand(undefined, a.c);
+    expect(a.out[0]).to.match(/v1\s+processing 30%/);
+    const b = ctx(api, { fetch, json: true });
+    await statusCommand('v1', b.c);
+    expect(JSON.parse(b.out[0])).to.deep.equal(rec);
+    const err = await urlCommand('v1', ctx(api, { fetch }).c).catch((e) => e);
+    expect(err.message).to.equal('Video v1 is not ready (processing 30%)');
+    const e404 = await statusCommand('nope', ctx(api, { fetch }).c).catch((e) => e);
+    expect(e404).to.be.instanceOf(ApiError).with.property('status', 404);
+  });
+});

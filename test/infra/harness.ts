@@ -1,0 +1,253 @@
+/**
+ * Pulumi mocks for the infra tests: no engine, no plugins, no network.
+ *
+ * `pulumi.runtime.setMocks` routes every resource registration and invoke to
+ * the functions below, which record what the program declared and return
+ * plausible provider outputs (ARNs, names, URLs) so downstream inputs — policy
+ * documents, environment variables — resolve to realistic strings. awsx
+ * components (Vpc, ecr.Image) are multi-language components run by a provider
+ * plugin: here they are opaque, so the mock returns the outputs the program
+ * reads from them (subnet ids, image URI).
+ */
+import { readFileSync } from 'node:fs';
+import * as pulumi from '@pulumi/pulumi';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+export const DISTRIBUTION_ID = 'E2MOCKDIST0001';
+export const DISTRIBUTION_ARN = `arn:aws:cloudfront::${ACCOUNT}:distribution/${DISTRIBUTION_ID}`;
+export const PREFIX_LIST_ID = 'pl-3b927c52';
+export const AMI_ID = 'ami-0mockecsal2023';
+
+/** One resource the program declared: its type token, logical name, inputs and the mocked state. */
+export interface Declared {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  state: Record<string, any>;
+}
+
+export const declared: Declared[] = [];
+export const invoked: { token: string; inputs: Record<string, any> }[] = [];
+
+const suffix = (name: string) => `${name}-m0ck`;
+
+function mockState(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
+  const s: Record<string, any> = { ...inputs };
+  const withName = (key = 'name') => (s[key] = inputs[key] ?? suffix(name));
+  switch (type) {
+    case 'aws:s3/bucket:Bucket': {
+      const bucket = withName('bucket');
+      Object.assign(s, { arn: `arn:aws:s3:::${bucket}`, bucketRegionalDomainName: `${bucket}.s3.${REGION}.amazonaws.com` });
+      return { id: bucket, state: s };
+    }
+    case 'aws:sqs/queue:Queue': {
+      const q = withName();
+      Object.assign(s, { arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${q}`, url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${q}` });
+      return { id: s.url, state: s };
+    }
+    case 'aws:ssm/parameter:Parameter':
+      s.arn = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${inputs.name}`;
+      return { id: inputs.name, state: s };
+    case 'aws:cloudfront/distribution:Distribution':
+      Object.assign(s, { arn: DISTRIBUTION_ARN, domainName: 'd111111abcdef8.cloudfront.net', hostedZoneId: 'Z2FDTNDATAQYW2' });
+      return { id: DISTRIBUTION_ID, state: s };
+    case 'aws:cloudfront/publicKey:PublicKey':
+      return { id: 'K2MOCKPUBLICKEY', state: s };
+    case 'aws:cloudwatch/logGroup:LogGroup': {
+      const n = withName();
+      s.arn = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${n}`;
+      return { id: n, state: s };
+    }
+    case 'aws:ecr/repository:Repository': {
+      const n = withName();
+      Object.assign(s, {
+        arn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${n}`,
+        repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${n}`,
+      });
+      return { id: n, state: s };
+    }
+    case 'aws:iam/role:Role': {
+      const n = withName();
+      s.arn = `arn:aws:iam::${ACCOUNT}:role/${n}`;
+      return { id: n, state: s };
+    }
+    case 'aws:ecs/cluster:Cluster': {
+      const n = withName();
+      s.arn = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/${n}`;
+      return { id: s.arn, state: s };
+    }
+    case 'aws:ecs/taskDefinition:TaskDefinition':
+      s.arn = `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${inputs.family}:1`;
+      return { id: inputs.family, state: s };
+    case 'aws:lb/loadBalancer:LoadBalancer':
+      Object.assign(s, {
+        arn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${name}/50dc6c495c0c9188`,
+        dnsName: `${name}-1234567890.${REGION}.elb.amazonaws.com`,
+        zoneId: 'Z35SXDOTRQ7X7K',
+      });
+      return { id: s.arn, state: s };
+    case 'aws:ec2/launchTemplate:LaunchTemplate':
+      Object.assign(s, { latestVersion: 1, arn: `arn:aws:ec2:${REGION}:${ACCOUNT}:launch-template/lt-mock` });
+      return { id: 'lt-0mock', state: s };
+    case 'aws:acm/certificate:Certificate':
+      Object.assign(s, {
+        arn: `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/${name}`,
+        domainValidationOptions: [
+          {
+            domainName: inputs.domainName,
+            resourceRecordName: `_x1.${inputs.domainName}.`,
+            resourceRecordType: 'CNAME',
+            resourceRecordValue: '_x2.acm-validations.aws.',
+          },
+        ],
+      });
+      return { id: s.arn, state: s };
+    case 'aws:acm/certificateValidation:CertificateValidation':
+      return { id: `${name}-id`, state: s };
+    case 'tls:index/privateKey:PrivateKey':
+      Object.assign(s, {
+        publicKeyPem: `-----BEGIN PUBLIC KEY-----\nMOCK${name}\n-----END PUBLIC KEY-----\n`,
+        privateKeyPem: `-----BEGIN RSA PRIVATE KEY-----\nMOCK${name}\n-----END RSA PRIVATE KEY-----\n`,
+        privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\nMOCK${name}\n-----END OPENSSH PRIVATE KEY-----\n`,
+      });
+      return { id: `${name}-id`, state: s };
+    case 'awsx:ec2:Vpc':
+      Object.assign(s, {
+        vpcId: 'vpc-0mock',
+        publicSubnetIds: ['subnet-public-a', 'subnet-public-b'],
+        privateSubnetIds: ['subnet-private-a', 'subnet-private-b'],
+      });
+      return { id: `${name}-id`, state: s };
+    case 'awsx:ecr:Image':
+      s.imageUri = `${inputs.repositoryUrl}@sha256:${'0'.repeat(64)}`;
+      return { id: `${name}-id`, state: s };
+    default:
+      if (s.name === undefined) s.name = suffix(name);
+      if (s.arn === undefined) s.arn = `arn:aws:mock:${REGION}:${ACCOUNT}:${type.replace(/[^A-Za-z0-9]/g, '-')}/${name}`;
+      return { id: `${name}-id`, state: s };
+  }
+}
+
+let mocksSet: Promise<void> | undefined;
+
+/** Installs the mocks once per process (mocha runs every test file in one process). */
+export function installMocks(): Promise<void> {
+  mocksSet ??= pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const { id, state } = mockState(args.type, args.name, args.inputs);
+        declared.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+        return { id, state };
+      },
+      call(args) {
+        invoked.push({ token: args.token, inputs: args.inputs });
+        switch (args.token) {
+          case 'aws:index/getCallerIdentity:getCallerIdentity':
+            return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/mock`, userId: 'AIDMOCK', id: ACCOUNT };
+          case 'aws:ec2/getManagedPrefixList:getManagedPrefixList':
+            return { id: PREFIX_LIST_ID, name: args.inputs.name, maxEntries: 55, addressFamily: 'IPv4' };
+          case 'aws:ssm/getParameter:getParameter':
+            return { name: args.inputs.name, type: 'String', value: AMI_ID, insecureValue: AMI_ID, arn: `arn:aws:ssm:${REGION}::parameter${args.inputs.name}` };
+          default:
+            throw new Error(`Unmocked invoke ${args.token}`);
+        }
+      },
+    },
+    'vod-platform',
+    'dev',
+    false,
+  );
+  return mocksSet;
+}
+
+/**
+ * Reads the `config:` map of a Pulumi stack file. Supports what
+ * Pulumi.dev.yaml uses: `key: value` lines, `#` comments, and values that are
+ * plain scalars, double-quoted strings or one-line JSON lists/objects.
+ * Returns values as Pulumi keeps them in its config store (strings; JSON text
+ * for lists and objects).
+ */
+export function readStackConfig(path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let inConfig = false;
+  for (const raw of readFileSync(path, 'utf8').split('\n')) {
+    const line = raw.replace(/\s+$/, '');
+    if (/^\s*(#|$)/.test(line)) continue;
+    if (/^config:\s*$/.test(line)) {
+      inConfig = true;
+      continue;
+    }
+    if (!/^\s/.test(line)) {
+      inConfig = false;
+      continue;
+    }
+    if (!inConfig) continue;
+    const m = /^\s+([A-Za-z0-9_-]+:[A-Za-z0-9_-]+):\s*(.*)$/.exec(line);
+    if (!m) throw new Error(`Unsupported line in ${path}: ${line}`);
+    const [, key, rawValue] = m;
+    const value = rawValue!.replace(/\s+#.*$/, '');
+    if (value.startsWith('[') || value.startsWith('{')) {
+      JSON.parse(value); // must be JSON-compatible so Pulumi and this reader agree
+      out[key!] = value;
+    } else if (value.startsWith('"')) {
+      out[key!] = JSON.parse(value) as string;
+    } else {
+      out[key!] = value;
+    }
+  }
+  return out;
+}
+
+/** Resolves an Output (or plain value) to its value. Outputs here are always known: mocks run as an update, not a preview. */
+export function resolve<T>(o: pulumi.Input<T>): Promise<T> {
+  return new Promise((res) => pulumi.output(o).apply((v) => res(v as T)));
+}
+
+/** Waits until no new resource has been declared for a few event-loop turns. */
+export async function settle(): Promise<void> {
+  let stableRounds = 0;
+  let last = -1;
+  while (stableRounds < 5) {
+    await new Promise((r) => setTimeout(r, 10));
+    if (declared.length === last) stableRounds++;
+    else {
+      stableRounds = 0;
+      last = declared.length;
+    }
+  }
+}
+
+let program: Promise<Record<string, unknown>> | undefined;
+
+/**
+ * Runs infra/index.ts once under mocks with the config of Pulumi.dev.yaml
+ * (+ `extraConfig`), waits for every output, and returns the module's exports
+ * resolved.
+ */
+export function runDevProgram(): Promise<Record<string, unknown>> {
+  program ??= (async () => {
+    await installMocks();
+    pulumi.runtime.setAllConfig(readStackConfig(new URL('../../Pulumi.dev.yaml', import.meta.url).pathname));
+    const mod = (await import('../../infra/index.js')) as Record<string, unknown>;
+    const resolved: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(mod)) resolved[k] = await resolve(v as pulumi.Input<unknown>);
+    await settle();
+    return resolved;
+  })();
+  return program;
+}
+
+/** Declared resources of one type token, e.g. `aws:s3/bucket:Bucket`. */
+export function ofType(type: string): Declared[] {
+  return declared.filter((d) => d.type === type);
+}
+
+/** The one declared resource of `type` whose logical name is `name`. */
+export function named(type: string, name: string): Declared {
+  const found = declared.filter((d) => d.type === type && d.name === name);
+  if (found.length !== 1) {
+    throw new Error(`Expected one ${type} named ${name}, found ${found.length} (have: ${ofType(type).map((d) => d.name).join(', ')})`);
+  }
+  return found[0]!;
+}

@@ -1,0 +1,200 @@
+/**
+ * Least-privilege checks by evaluation: each request in a table is run
+ * through @cloud-copilot/iam-simulate against the policy documents, and the
+ * decision is compared with the expected one.
+ */
+import { anonymousPrincipal, runSimulation } from '@cloud-copilot/iam-simulate';
+import type { PolicyDocument } from '../../infra/policies.js';
+
+export const ACCOUNT_ID = '123456789012';
+
+export type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
+
+/** One request of a table: action on resource, with context keys, and whether it must be allowed. */
+export interface Case {
+  action: string;
+  resource: string;
+  context?: Record<string, string | string[]>;
+  allowed: boolean;
+  /** Why this case is in the table. */
+  why?: string;
+}
+
+export interface SimulateArgs {
+  identityPolicies?: PolicyDocument[];
+  resourcePolicy?: PolicyDocument;
+  /** Principal ARN, service principal, or `'anonymous'`. Default: a role of this account. */
+  principal?: string;
+  action: string;
+  resource: string;
+  context?: Record<string, string | string[]>;
+}
+
+/**
+ * Evaluates one request. Requests are over TLS (`aws:SecureTransport=true`)
+ * unless the context says otherwise.
+ * @throws Error when the simulator rejects the input (invalid policy, unknown action, wrong resource type).
+ */
+export async function simulate(a: SimulateArgs): Promise<Decision> {
+  const result = await runSimulation(
+    {
+      request: {
+        principal: a.principal === 'anonymous' ? anonymousPrincipal : (a.principal ?? `arn:aws:iam::${ACCOUNT_ID}:role/task`),
+        action: a.action,
+        resource: { resource: a.resource, accountId: ACCOUNT_ID },
+        contextVariables: { 'aws:SecureTransport': 'true', ...(a.context ?? {}) },
+      },
+      identityPolicies: (a.identityPolicies ?? []).map((policy, i) => ({ name: `policy${i}`, policy })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      ...(a.resourcePolicy ? { resourcePolicy: a.resourcePolicy } : {}),
+    },
+    {},
+  );
+  if (result.resultType === 'error') {
+    throw new Error(`iam-simulate rejected ${a.action} on ${a.resource}: ${JSON.stringify(result.errors)}`);
+  }
+  return result.overallResult as Decision;
+}
+
+/** Runs every case against the identity policies; returns the mismatches as readable lines (empty = all as expected). */
+export async function mismatches(identityPolicies: PolicyDocument[], cases: Case[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of cases) {
+    const decision = await simulate({ identityPolicies, action: c.action, resource: c.resource, context: c.context });
+    if ((decision === 'Allowed') !== c.allowed) {
+      out.push(
+        `${c.allowed ? 'expected ALLOW' : 'expected DENY'} but ${decision}: ${c.action} ${c.resource}` +
+          `${c.context ? ` ${JSON.stringify(c.context)}` : ''}${c.why ? ` (${c.why})` : ''}`,
+      );
+    }
+  }
+  return out;
+}
+
+/** ARNs the tables are written against. */
+export interface Arns {
+  uploadsBucketArn: string;
+  mediaBucketArn: string;
+  jobsQueueArn: string;
+  deadLetterQueueArn: string;
+  signingKeyParameterArn: string;
+  apiTokenParameterArn: string;
+  originVerifyParameterArn: string;
+}
+
+/** Fixed ARNs for testing the pure policy functions. */
+export const FAKE_ARNS: Arns = {
+  uploadsBucketArn: 'arn:aws:s3:::vod-uploads',
+  mediaBucketArn: 'arn:aws:s3:::vod-media',
+  jobsQueueArn: `arn:aws:sqs:us-east-1:${ACCOUNT_ID}:vod-jobs`,
+  deadLetterQueueArn: `arn:aws:sqs:us-east-1:${ACCOUNT_ID}:vod-dlq`,
+  signingKeyParameterArn: `arn:aws:ssm:us-east-1:${ACCOUNT_ID}:parameter/vod/dev/cloudfront-private-key`,
+  apiTokenParameterArn: `arn:aws:ssm:us-east-1:${ACCOUNT_ID}:parameter/vod/dev/api-token`,
+  originVerifyParameterArn: `arn:aws:ssm:us-east-1:${ACCOUNT_ID}:parameter/vod/dev/origin-verify`,
+};
+
+const OTHER_BUCKET = 'arn:aws:s3:::someone-elses-bucket';
+const VIDEO = '0123456789abcdef0123';
+const UPLOAD = 'fedcba9876543210fedc';
+
+/** Every write-ish action the read-only stream service must be denied, on every object ARN it could touch. */
+const WRITE_ACTIONS = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:PutObjectTagging', 's3:DeleteObjectVersion'];
+
+/**
+ * The least-privilege tables, one per task role: what each service must be
+ * able to do for its job, and a spread of neighbouring requests it must not.
+ */
+export function taskRoleTables(a: Arns): Record<'upload' | 'transcode' | 'stream', Case[]> {
+  const up = (key: string) => `${a.uploadsBucketArn}/${key}`;
+  const media = (key: string) => `${a.mediaBucketArn}/${key}`;
+  const source = up(`sources/${VIDEO}/source`);
+  const session = up(`sessions/${UPLOAD}.json`);
+  const part = up(`sessions/${UPLOAD}/parts/3.json`);
+  const record = media(`records/${VIDEO}.json`);
+  const playlist = media(`videos/${VIDEO}/master.m3u8`);
+  const segment = media(`videos/${VIDEO}/720p/seg-00001.ts`);
+  const allow = (action: string, resource: string, context?: Case['context'], why?: string): Case => ({ action, resource, context, allowed: true, why });
+  const deny = (action: string, resource: string, context?: Case['context'], why?: string): Case => ({ action, resource, context, allowed: false, why });
+
+  const upload: Case[] = [
+    allow('s3:PutObject', source, undefined, 'store the original (multipart parts too)'),
+    allow('s3:AbortMultipartUpload', source),
+    allow('s3:PutObject', session),
+    allow('s3:PutObject', part),
+    allow('s3:AbortMultipartUpload', part),
+    allow('s3:GetObject', session, undefined, 'resume an upload'),
+    allow('s3:GetObject', part),
+    allow('s3:ListBucket', a.uploadsBucketArn, { 's3:prefix': `sessions/${UPLOAD}/parts/` }, 'list stored parts'),
+    allow('s3:PutObject', record, undefined, 'create the status record'),
+    allow('s3:GetObject', record),
+    allow('sqs:SendMessage', a.jobsQueueArn, undefined, 'enqueue the transcode job'),
+    deny('s3:GetObject', source, undefined, 'never reads originals back'),
+    deny('s3:DeleteObject', source),
+    deny('s3:DeleteObject', session),
+    deny('s3:PutObject', up('other/file')),
+    deny('s3:ListBucket', a.uploadsBucketArn, { 's3:prefix': 'sources/' }),
+    deny('s3:ListBucket', a.uploadsBucketArn),
+    deny('s3:PutObject', playlist, undefined, 'only the worker publishes HLS'),
+    deny('s3:PutObject', media('web/index.html')),
+    deny('s3:DeleteObject', record),
+    deny('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': 'records/' }),
+    deny('s3:PutObject', `${OTHER_BUCKET}/sources/x`),
+    deny('s3:GetObject', `${OTHER_BUCKET}/sessions/x.json`),
+    deny('sqs:ReceiveMessage', a.jobsQueueArn),
+    deny('sqs:DeleteMessage', a.jobsQueueArn),
+    deny('sqs:PurgeQueue', a.jobsQueueArn),
+    deny('sqs:SendMessage', a.deadLetterQueueArn),
+    deny('ssm:GetParameter', a.signingKeyParameterArn),
+    deny('ssm:GetParameter', a.apiTokenParameterArn, undefined, 'the token arrives as an ECS secret'),
+  ];
+
+  const transcode: Case[] = [
+    allow('s3:GetObject', source, undefined, 'read the original'),
+    allow('s3:PutObject', playlist, undefined, 'publish the ladder'),
+    allow('s3:PutObject', segment),
+    allow('s3:AbortMultipartUpload', segment),
+    allow('s3:GetObject', record),
+    allow('s3:PutObject', record, undefined, 'update the status'),
+    allow('sqs:ReceiveMessage', a.jobsQueueArn),
+    allow('sqs:DeleteMessage', a.jobsQueueArn),
+    allow('sqs:ChangeMessageVisibility', a.jobsQueueArn, undefined, 'heartbeat'),
+    allow('sqs:GetQueueAttributes', a.jobsQueueArn),
+    deny('s3:DeleteObject', source, undefined, 'may read an upload, not delete it'),
+    deny('s3:PutObject', source),
+    deny('s3:GetObject', session),
+    deny('s3:ListBucket', a.uploadsBucketArn, { 's3:prefix': 'sources/' }),
+    deny('s3:GetObject', `${OTHER_BUCKET}/sources/${VIDEO}/source`, undefined, 'no other bucket'),
+    deny('s3:GetObject', media(`videos/${VIDEO}/master.m3u8`), undefined, 'writes HLS, never reads it'),
+    deny('s3:DeleteObject', segment),
+    deny('s3:PutObject', media('web/index.html')),
+    deny('s3:PutObject', media('elsewhere/x')),
+    deny('sqs:SendMessage', a.jobsQueueArn),
+    deny('sqs:PurgeQueue', a.jobsQueueArn),
+    deny('sqs:ReceiveMessage', a.deadLetterQueueArn),
+    deny('ssm:GetParameter', a.signingKeyParameterArn),
+  ];
+
+  const stream: Case[] = [
+    allow('s3:GetObject', playlist, undefined, 'serve and sign playlists'),
+    allow('s3:GetObject', segment),
+    allow('s3:GetObject', record, undefined, 'video status'),
+    allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': 'records/' }, 'list videos'),
+    allow('s3:GetObject', source, undefined, 'GET /api/videos/:id/source'),
+    allow('ssm:GetParameter', a.signingKeyParameterArn, undefined, 'its one signing key'),
+    deny('s3:GetObject', session),
+    deny('s3:ListBucket', a.uploadsBucketArn, { 's3:prefix': 'sources/' }),
+    deny('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': 'videos/' }),
+    deny('s3:GetObject', `${OTHER_BUCKET}/videos/x`),
+    deny('ssm:GetParameter', a.apiTokenParameterArn, undefined, 'not the API token'),
+    deny('ssm:GetParameter', a.originVerifyParameterArn),
+    deny('ssm:PutParameter', a.signingKeyParameterArn),
+    deny('sqs:SendMessage', a.jobsQueueArn),
+    deny('sqs:ReceiveMessage', a.jobsQueueArn),
+    deny('sqs:DeleteMessage', a.jobsQueueArn),
+    // "stream may not write anything":
+    ...WRITE_ACTIONS.flatMap((action) => [playlist, segment, record, source, session, media('web/index.html')].map((r) => deny(action, r))),
+  ];
+
+  return { upload, transcode, stream };
+}

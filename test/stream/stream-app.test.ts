@@ -1,0 +1,256 @@
+import { randomBytes } from 'node:crypto';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { expect } from 'chai';
+import { keys } from '../../containers/shared/src/keys.js';
+import { StatusStore } from '../../containers/shared/src/status-store.js';
+import { createApp } from '../../containers/stream/src/app.js';
+import { createVideoUrlSigner } from '../../containers/stream/src/url-signer.js';
+import { trustedKeysFromPem, verifySignedRequest } from '../../local/cloudfront-verify.js';
+import { startTestAws, type TestAws } from '../support/emulator.js';
+import { listen, silentLogger } from '../support/http.js';
+import { countingSigner, makeKeyPair, playlistUris, rawGet, requestFor } from './support.js';
+
+const PUBLIC = 'http://127.0.0.1:8080';
+const READY = 'aaaaaaaaaaaaaaaaaaa1';
+const BUSY = 'bbbbbbbbbbbbbbbbbbb2';
+const NONE = 'ccccccccccccccccccc3';
+
+const MASTER = `#EXTM3U
+#EXT-X-VERSION:3
+#EXT-X-INDEPENDENT-SEGMENTS
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="audio",DEFAULT=YES,AUTOSELECT=YES,URI="audio/index.m3u8"
+#EXT-X-STREAM-INF:BANDWIDTH=2928000,AVERAGE-BANDWIDTH=2628000,CODECS="avc1.64001f,mp4a.40.2",RESOLUTION=1280x720,FRAME-RATE=30.000,AUDIO="audio"
+720p/index.m3u8
+#EXT-X-STREAM-INF:BANDWIDTH=1240000,CODECS="avc1.64001e,mp4a.40.2",RESOLUTION=854x480,FRAME-RATE=30.000,AUDIO="audio"
+480p/index.m3u8
+`;
+const MEDIA = `#EXTM3U
+#EXT-X-VERSION:3
+#EXT-X-TARGETDURATION:6
+#EXT-X-MEDIA-SEQUENCE:0
+#EXT-X-PLAYLIST-TYPE:VOD
+#EXTINF:6.000000,
+seg_00001.ts
+#EXTINF:3.2,
+seg_00002.ts
+#EXT-X-ENDLIST
+`;
+
+describe('stream service (against the S3 emulator)', function () {
+  this.timeout(30_000);
+  let aws: TestAws;
+  let server: { url: string; close(): Promise<void> };
+  let clock: Date;
+  const sign = countingSigner();
+  const kp = makeKeyPair();
+  const trusted = trustedKeysFromPem({ [kp.keyPairId]: kp.publicKey });
+  const source = randomBytes(1000);
+
+  const put = (Bucket: string, Key: string, Body: string | Buffer, extra: Record<string, unknown> = {}) =>
+    aws.s3.send(new PutObjectCommand({ Bucket, Key, Body, ...extra }));
+  const get = (p: string, headers: Record<string, string> = {}) => fetch(server.url + p, { headers });
+
+  before(async () => {
+    aws = await startTestAws();
+    clock = new Date('2030-01-01T00:00:00Z');
+    const now = () => clock;
+    let t = Date.parse('2029-12-31T00:00:00Z');
+    const store = new StatusStore(aws.s3, aws.mediaBucket, () => new Date((t += 60_000)));
+    await store.create({ videoId: READY, status: 'processing', filename: 'clip.mp4' });
+    await store.transition(READY, 'ready', { progress: 100, durationSeconds: 9.2, renditions: [{ name: '720p', width: 1280, height: 720, bandwidth: 2928000 }] });
+    await store.create({ videoId: BUSY, status: 'processing', progress: 40 });
+
+    for (const id of [READY, BUSY]) {
+      await put(aws.mediaBucket, keys.master(id), MASTER);
+      for (const r of ['720p', '480p', 'audio']) {
+        await put(aws.mediaBucket, `videos/${id}/${r}/index.m3u8`, MEDIA);
+        await put(aws.mediaBucket, `videos/${id}/${r}/seg_00001.ts`, Buffer.alloc(188, 0x47));
+      }
+    }
+    await put(aws.uploadsBucket, keys.source(READY), source, {
+      ContentType: 'video/mp4',
+      Metadata: { filename: encodeURIComponent('Café "final".mp4') },
+    });
+
+    const signer = createVideoUrlSigner({ publicBaseUrl: PUBLIC, keyPairId: kp.keyPairId, privateKey: kp.privateKey, ttlSeconds: 14_400, sign });
+    const app = createApp({ s3: aws.s3, mediaBucket: aws.mediaBucket, uploadsBucket: aws.uploadsBucket, signer, now, logger: await silentLogger() });
+    server = await listen(app);
+  });
+
+  after(async () => {
+    await server?.close();
+    await aws?.stop();
+  });
+
+  describe('status API', () => {
+    it('lists records newest first', async () => {
+      const res = await get('/api/videos');
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('cache-control')).to.equal('no-store');
+      const body = (await res.json()) as { videos: { videoId: string; status: string }[] };
+      expect(body.videos.map((v) => [v.videoId, v.status])).to.deep.equal([
+        [BUSY, 'processing'],
+        [READY, 'ready'],
+      ]);
+    });
+
+    it('returns one record, 404 JSON for an unknown or malformed id', async () => {
+      const res = await get(`/api/videos/${READY}`);
+      expect(res.status).to.equal(200);
+      const rec = (await res.json()) as Record<string, unknown>;
+      expect(rec).to.include({ videoId: READY, status: 'ready', progress: 100, durationSeconds: 9.2, filename: 'clip.mp4' });
+      expect(rec.renditions).to.deep.equal([{ name: '720p', width: 1280, height: 720, bandwidth: 2928000 }]);
+
+      for (const id of [NONE, 'not-an-id', 'AAAAAAAAAAAAAAAAAAAA', `${READY}0`]) {
+        const r = await get(`/api/videos/${id}`);
+        expect(r.status, id).to.equal(404);
+        expect(((await r.json()) as { error: { code: string } }).error.code).to.equal('not_found');
+      }
+    });
+  });
+
+  describe('playback', () => {
+    it('is 409 not_ready unless the video is ready', async () => {
+      const res = await get(`/api/videos/${BUSY}/playback`);
+      expect(res.status).to.equal(409);
+      expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('not_ready');
+      expect((await get(`/api/videos/${NONE}/playback`)).status).to.equal(404);
+    });
+
+    it('gives a CloudFront-signed master playlist URL with its expiry', async () => {
+      const res = await get(`/api/videos/${READY}/playback`);
+      expect(res.status).to.equal(200);
+      const { url, expiresAt } = (await res.json()) as { url: string; expiresAt: string };
+      expect(url).to.match(new RegExp(`^${PUBLIC}/videos/${READY}/master\\.m3u8\\?Policy=[A-Za-z0-9~_-]+&Signature=[A-Za-z0-9~_-]+&Key-Pair-Id=${kp.keyPairId}$`));
+      const life = Date.parse(expiresAt) - clock.getTime();
+      expect(life).to.be.at.least(14_400_000).and.at.most(15_300_000);
+      const v = verifySignedRequest(requestFor(url, clock), trusted);
+      expect(v).to.deep.include({ ok: true, kind: 'custom', resource: `${PUBLIC}/videos/${READY}/*` });
+      expect(v.ok && v.expiresAt.toISOString()).to.equal(expiresAt);
+    });
+  });
+
+  describe('signed playlists', () => {
+    it('serves the master with every URI signed, the HLS content type and a bounded private max-age', async () => {
+      const res = await get(`/videos/${READY}/master.m3u8?Policy=ignored-here`);
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('content-type')).to.match(/^application\/vnd\.apple\.mpegurl/);
+      const maxAge = Number(/^private, max-age=(\d+)$/.exec(res.headers.get('cache-control') ?? '')?.[1]);
+      const { expiresAt } = (await (await get(`/api/videos/${READY}/playback`)).json()) as { expiresAt: string };
+      expect(maxAge).to.be.greaterThan(0).and.at.most((Date.parse(expiresAt) - clock.getTime()) / 1000);
+      const text = await res.text();
+      const uris = playlistUris(text);
+      expect(uris).to.have.length(3);
+      for (const u of uris) {
+        expect(u.startsWith(`${PUBLIC}/videos/${READY}/`), u).to.equal(true);
+        expect(verifySignedRequest(requestFor(u, clock), trusted).ok, u).to.equal(true);
+      }
+      for (const t of ['#EXT-X-INDEPENDENT-SEGMENTS', 'AVERAGE-BANDWIDTH=2628000', 'FRAME-RATE=30.000', 'CODECS="avc1.64001f,mp4a.40.2"', '#EXT-X-MEDIA:TYPE=AUDIO']) {
+        expect(text).to.include(t);
+      }
+    });
+
+    it('serves media playlists (renditions and the audio group) with signed segment URIs', async () => {
+      for (const r of ['720p', 'audio']) {
+        const res = await get(`/videos/${READY}/${r}/index.m3u8`);
+        expect(res.status, r).to.equal(200);
+        const text = await res.text();
+        expect(playlistUris(text).map((u) => u.split('?')[0])).to.deep.equal([1, 2].map((n) => `${PUBLIC}/videos/${READY}/${r}/seg_0000${n}.ts`));
+        expect(text).to.include('#EXT-X-ENDLIST').and.include('#EXT-X-PLAYLIST-TYPE:VOD').and.include('#EXT-X-TARGETDURATION:6');
+      }
+    });
+
+    it('is 404 unless the video is ready, even if the files exist', async () => {
+      for (const p of [`/videos/${BUSY}/master.m3u8`, `/videos/${BUSY}/720p/index.m3u8`, `/videos/${NONE}/master.m3u8`]) {
+        const res = await get(p);
+        expect(res.status, p).to.equal(404);
+        expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('not_found');
+      }
+    });
+
+    it('maps only onto videos/ playlists: no records, no segments, no traversal', async () => {
+      for (const p of [
+        `/videos/${READY}/../../records/${READY}.json`,
+        `/videos/${READY}/%2e%2e/%2e%2e/records/${READY}.json`,
+        `/videos/${READY}/..%2f..%2frecords%2f${READY}.m3u8`,
+        `/videos/${READY}/720p/seg_00001.ts`,
+        `/videos/${READY}/nope.m3u8`,
+        `/videos/${READY}/a/b/c/d.m3u8`,
+        `/videos/../records/${READY}.json`,
+        `/records/${READY}.json`,
+      ]) {
+        const res = await rawGet(server.url, p);
+        expect(res.status, p).to.equal(404);
+        expect(res.body).not.to.include('"status":"ready"');
+      }
+    });
+
+    it('caches ready playlists: served after the S3 object is gone', async () => {
+      await get(`/videos/${READY}/480p/index.m3u8`);
+      await aws.s3.send(new DeleteObjectCommand({ Bucket: aws.mediaBucket, Key: `videos/${READY}/480p/index.m3u8` }));
+      const res = await get(`/videos/${READY}/480p/index.m3u8`);
+      expect(res.status).to.equal(200);
+      await put(aws.mediaBucket, `videos/${READY}/480p/index.m3u8`, MEDIA);
+    });
+
+    it('made one RSA signature for all of the above (same video, same window); a new window signs again', async () => {
+      expect(sign.calls).to.equal(1);
+      clock = new Date(clock.getTime() + 15 * 60_000);
+      expect((await get(`/videos/${READY}/master.m3u8`)).status).to.equal(200);
+      expect((await get(`/videos/${READY}/720p/index.m3u8`)).status).to.equal(200);
+      expect(sign.calls).to.equal(2);
+    });
+  });
+
+  describe('source download', () => {
+    it('streams the whole upload with its type and original name', async () => {
+      const res = await get(`/api/videos/${READY}/source`);
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('content-type')).to.equal('video/mp4');
+      expect(res.headers.get('content-length')).to.equal('1000');
+      expect(res.headers.get('accept-ranges')).to.equal('bytes');
+      expect(res.headers.get('content-disposition')).to.equal(`inline; filename="Caf_ _final_.mp4"; filename*=UTF-8''Caf%C3%A9%20%22final%22.mp4`);
+      expect(Buffer.from(await res.arrayBuffer()).equals(source)).to.equal(true);
+    });
+
+    it('answers a Range with 206, Content-Range and exactly those bytes', async () => {
+      const res = await get(`/api/videos/${READY}/source`, { range: 'bytes=100-199' });
+      expect(res.status).to.equal(206);
+      expect(res.headers.get('content-range')).to.equal('bytes 100-199/1000');
+      expect(res.headers.get('content-length')).to.equal('100');
+      expect(res.headers.get('accept-ranges')).to.equal('bytes');
+      expect(res.headers.get('etag')).to.be.a('string');
+      expect(Buffer.from(await res.arrayBuffer()).equals(source.subarray(100, 200))).to.equal(true);
+
+      const tail = await get(`/api/videos/${READY}/source`, { range: 'bytes=-10' });
+      expect(tail.status).to.equal(206);
+      expect(tail.headers.get('content-range')).to.equal('bytes 990-999/1000');
+      expect(Buffer.from(await tail.arrayBuffer()).equals(source.subarray(990))).to.equal(true);
+
+      const open = await get(`/api/videos/${READY}/source`, { range: 'bytes=995-' });
+      expect(open.headers.get('content-range')).to.equal('bytes 995-999/1000');
+      expect(Buffer.from(await open.arrayBuffer()).equals(source.subarray(995))).to.equal(true);
+    });
+
+    it('answers 416 with Content-Range: bytes */size for a range outside the file', async () => {
+      const res = await get(`/api/videos/${READY}/source`, { range: 'bytes=5000-6000' });
+      expect(res.status).to.equal(416);
+      expect(res.headers.get('content-range')).to.equal('bytes */1000');
+      expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('range_not_satisfiable');
+    });
+
+    it('ignores a malformed or multi-part Range (whole file, 200)', async () => {
+      for (const range of ['bytes=5-2', 'bytes=0-1,5-6', 'items=0-1']) {
+        const res = await get(`/api/videos/${READY}/source`, { range });
+        expect(res.status, range).to.equal(200);
+        expect((await res.arrayBuffer()).byteLength).to.equal(1000);
+      }
+    });
+
+    it('is 404 JSON when there is no source', async () => {
+      const res = await get(`/api/videos/${BUSY}/source`);
+      expect(res.status).to.equal(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('not_found');
+    });
+  });
+});

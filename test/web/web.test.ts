@@ -1,0 +1,252 @@
+/**
+ * The web app in Debian's chromium against the whole local stack (the same
+ * processes as `npm start`): upload through the page, watch the transcode,
+ * play the signed HLS ladder; and resume an upload after a page reload.
+ */
+import { expect } from 'chai';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import type { VideoRecord } from '../../client/api.js';
+import { startStack, type TestStack } from '../support/stack.js';
+import { ARTIFACTS, REPO_ROOT, SAMPLE, buildWeb, collectPageErrors, hasSignature, launchChromium, makeBigVideo } from './helpers.js';
+
+const PART_BYTES = 5 * 1024 * 1024;
+
+describe('web app in chromium against the local stack', function () {
+  this.timeout(240_000);
+  let stack: TestStack;
+  let browser: Browser;
+  let tmp: string;
+
+  before(async function () {
+    this.timeout(180_000);
+    tmp = path.join(os.tmpdir(), `vod-web-${process.pid}`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    buildWeb(); // before the stack: the edge serves web/dist only if it exists at start
+    [stack, browser] = await Promise.all([startStack({ env: { UPLOAD_PART_BYTES: String(PART_BYTES) } }), launchChromium()]);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  async function openApp(context: BrowserContext, pathname = '/'): Promise<{ page: Page; errors: string[] }> {
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${stack.baseUrl}${pathname}#token=${encodeURIComponent(stack.token)}`);
+    return { page, errors };
+  }
+
+  async function videoRecord(videoId: string): Promise<VideoRecord> {
+    const res = await fetch(`${stack.baseUrl}/api/videos/${videoId}`, { headers: { authorization: `Bearer ${stack.token}` } });
+    return (await res.json()) as VideoRecord;
+  }
+
+  describe('upload → ready → play', () => {
+    let context: BrowserContext;
+    let videoId: string;
+    before(async () => {
+      context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    });
+    after(async () => context?.close());
+
+    it('uploads the sample through the file input, reaches 100 %, plays the signed ladder', async () => {
+      const { page, errors } = await openApp(context);
+      const media: { url: string; status?: number }[] = [];
+      page.on('request', (r: Request) => {
+        if (new URL(r.url()).pathname.startsWith('/videos/')) media.push({ url: r.url() });
+      });
+      page.on('response', (r) => {
+        const m = media.find((x) => x.url === r.url() && x.status === undefined);
+        if (m) m.status = r.status();
+      });
+      const codecs = await page.evaluate(() => ({
+        h264: MediaSource.isTypeSupported('video/mp4; codecs="avc1.64001f"'),
+        aac: MediaSource.isTypeSupported('audio/mp4; codecs="mp4a.40.2"'),
+      }));
+      console.log(`      chromium MSE: H.264 High ${codecs.h264 ? 'supported' : 'NOT supported'}, AAC ${codecs.aac ? 'supported' : 'NOT supported'}`);
+
+      await page.getByTestId('file-input').setInputFiles(SAMPLE);
+      const item = page.getByTestId('upload-item');
+      await item.and(page.locator('[data-status="done"]')).waitFor({ timeout: 60_000 });
+      const tDone = performance.now();
+      expect(await item.getByTestId('upload-percent').textContent()).to.equal('100%');
+      expect(await item.getByRole('progressbar').getAttribute('aria-valuenow')).to.equal('100');
+      videoId = (await item.getAttribute('data-video-id'))!;
+      expect(videoId).to.match(/^[a-z0-9]+$/i);
+
+      // Transcoding shows up in the list, then a Watch link.
+      const watch = item.getByRole('link', { name: /Watch/ });
+      await watch.waitFor({ timeout: 180_000 });
+      const tReady = performance.now();
+      await watch.click();
+      await page.waitForURL(`**/watch/${videoId}`);
+      const video = page.getByTestId('video');
+      await video.waitFor();
+
+      if (codecs.h264) {
+        await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0, undefined, { timeout: 30_000, polling: 'raf' });
+        const tFrame = performance.now();
+        console.log(
+          `      upload done → first frame: ${((tFrame - tDone) / 1000).toFixed(2)} s ` +
+            `(→ ready and Watch shown ${((tReady - tDone) / 1000).toFixed(2)} s, → playing ${((tFrame - tReady) / 1000).toFixed(2)} s)`,
+        );
+        const t1 = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
+        await page.waitForTimeout(1500);
+        const t2 = await video.evaluate((v: HTMLVideoElement) => v.currentTime);
+        expect(t2, 'playback advances').to.be.greaterThan(t1 + 0.5);
+      }
+
+      // Quality menu: auto + every rendition of the record.
+      const record = await videoRecord(videoId);
+      expect(record.status).to.equal('ready');
+      expect(record.renditions?.length).to.be.greaterThan(1);
+      const select = page.getByTestId('quality');
+      await page.waitForFunction(() => (document.querySelector('[data-testid="quality"]') as HTMLSelectElement | null)?.options.length! > 1);
+      const options = await select.locator('option').allTextContents();
+      expect(options[0]).to.match(/^Auto/);
+      for (const r of record.renditions!) expect(options.some((o) => o.startsWith(`${r.height}p`)), `menu lists ${r.height}p: ${options}`).to.equal(true);
+      expect(options).to.have.length(record.renditions!.length + 1);
+      expect(await page.getByTestId('player').getAttribute('data-engine')).to.equal('hls.js');
+      await page.waitForFunction(() => document.querySelector('[data-testid="player"]')?.getAttribute('data-level'));
+      const nowPlaying = await page.getByTestId('now-playing').textContent();
+      expect(nowPlaying).to.match(/^Playing \d+p \(auto\)$/);
+
+      // Choose a rendition by keyboard; the player switches to it.
+      const lowest = [...record.renditions!].sort((a, b) => a.height - b.height)[0];
+      await select.focus();
+      await select.selectOption({ label: options.find((o) => o.startsWith(`${lowest.height}p`))! });
+      if (codecs.h264) {
+        await page.waitForFunction((h) => document.querySelector('[data-testid="player"]')?.getAttribute('data-level') === `${h}p`, lowest.height, { timeout: 20_000 });
+        await page.getByTestId('now-playing').filter({ hasText: `Playing ${lowest.height}p` }).waitFor();
+      }
+
+      // Every media request was signed and answered.
+      const playlists = media.filter((m) => new URL(m.url).pathname.endsWith('.m3u8'));
+      const segments = media.filter((m) => !new URL(m.url).pathname.endsWith('.m3u8'));
+      expect(playlists.length, 'master + variant playlists').to.be.greaterThan(1);
+      expect(segments.length, 'segments').to.be.greaterThan(0);
+      for (const m of media) expect(hasSignature(m.url), `signed: ${m.url}`).to.equal(true);
+      for (const m of media.filter((x) => x.status !== undefined)) expect(m.status, m.url).to.be.oneOf([200, 206]);
+      console.log(`      media requests: ${playlists.length} playlists, ${segments.length} segments, all signed`);
+
+      await page.getByTestId('video').evaluate((v: HTMLVideoElement) => v.pause());
+      await page.screenshot({ path: path.join(ARTIFACTS, 'player.png') });
+      mkdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true });
+      copyFileSync(path.join(ARTIFACTS, 'player.png'), path.join(REPO_ROOT, 'docs', 'screenshot.png'));
+
+      // The library lists it as ready with its renditions.
+      await page.getByRole('link', { name: 'Library', exact: true }).click();
+      const card = page.locator(`[data-testid="video-card"][data-video-id="${videoId}"]`);
+      await card.and(page.locator('[data-status="ready"]')).waitFor();
+      const chips = await card.getByRole('list', { name: 'Renditions' }).locator('li').allTextContents();
+      expect(chips.sort()).to.deep.equal(record.renditions!.map((r) => r.name).sort());
+      await page.screenshot({ path: path.join(ARTIFACTS, 'library.png') });
+      expect(errors, errors.join('\n')).to.deep.equal([]);
+    });
+
+    it('renews a refused signed URL (403) and keeps playing', async function () {
+      if (!videoId) this.skip();
+      const page = await context.newPage();
+      const errors = collectPageErrors(page);
+      let refused = 0;
+      let playbackCalls = 0;
+      page.on('request', (r) => {
+        if (r.url().includes(`/api/videos/${videoId}/playback`)) playbackCalls++;
+      });
+      // The first segment request is answered as the edge answers an expired signature.
+      await page.route(
+        (url) => url.pathname.startsWith('/videos/') && !url.pathname.endsWith('.m3u8'),
+        async (route) => {
+          if (refused++ === 0) {
+            await route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ error: { code: 'expired', message: 'Signed URL has expired' } }) });
+          } else {
+            await route.continue();
+          }
+        },
+      );
+      await page.goto(`${stack.baseUrl}/watch/${videoId}`);
+      await page.getByTestId('player-notice').filter({ hasText: /expired|renewed/ }).waitFor({ timeout: 20_000 });
+      await page.getByTestId('video').evaluate((v: HTMLVideoElement) => {
+        v.muted = true;
+        return v.play();
+      });
+      await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 0.5, undefined, { timeout: 30_000 });
+      expect(playbackCalls, 'a fresh playback URL was fetched').to.equal(2);
+      expect(await page.getByTestId('player-error').count()).to.equal(0);
+      // Chromium reports the refused request itself as a console error; nothing else may appear.
+      const others = errors.filter((e) => !/status of 403/.test(e));
+      expect(others, others.join('\n')).to.deep.equal([]);
+      await page.close();
+    });
+  });
+
+  describe('resume after a reload mid-upload', () => {
+    it('re-picking the file after a reload sends only the parts not yet stored', async () => {
+      const file = makeBigVideo(path.join(tmp, 'big-noise.mp4'));
+      const context = await browser.newContext();
+      const { page, errors } = await openApp(context);
+      const sent: { phase: number; part: number; status?: number }[] = [];
+      let phase = 1;
+      page.on('request', (r) => {
+        const m = new URL(r.url()).pathname.match(/^\/api\/uploads\/[^/]+\/parts\/(\d+)$/);
+        if (m && r.method() === 'PUT') sent.push({ phase, part: Number(m[1]) });
+      });
+      page.on('requestfinished', async (r) => {
+        const m = new URL(r.url()).pathname.match(/^\/api\/uploads\/[^/]+\/parts\/(\d+)$/);
+        if (!m || r.method() !== 'PUT') return;
+        const res = await r.response();
+        const entry = sent.find((s) => s.part === Number(m[1]) && s.status === undefined);
+        if (entry) entry.status = res?.status();
+      });
+      // Slow the parts down (held 700 ms in the browser) so the reload lands mid-upload.
+      await page.route('**/api/uploads/*/parts/*', async (route) => {
+        await new Promise((r) => setTimeout(r, 700));
+        await route.continue().catch(() => undefined);
+      });
+
+      await page.getByTestId('file-input').setInputFiles(file);
+      const item = page.getByTestId('upload-item');
+      await page.waitForFunction(() => Number(document.querySelector('[role="progressbar"]')?.getAttribute('aria-valuenow')) >= 20, undefined, { timeout: 60_000 });
+      const uploadId = (await item.getAttribute('data-upload-id'))!;
+      expect(uploadId).to.not.equal('');
+      const okBefore = new Set(sent.filter((s) => s.status === 200).map((s) => s.part));
+
+      phase = 2;
+      await page.unroute('**/api/uploads/*/parts/*');
+      await page.reload();
+      // After the reload the page remembers the unfinished upload…
+      await page.getByTestId('pending-upload').filter({ hasText: /of .* stored/ }).waitFor();
+      // The user picks the same file again: the page asks the server which parts it holds, and resumes.
+      const sessionSeen = page.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === `/api/uploads/${uploadId}` && r.status() === 200);
+      await page.getByTestId('file-input').setInputFiles(file);
+      const session = (await (await sessionSeen).json()) as { parts: { partNumber: number }[]; partCount: number; state: string };
+      expect(session.state).to.equal('uploading');
+      const stored = new Set(session.parts.map((p) => p.partNumber));
+      for (const p of okBefore) expect(stored.has(p), `part ${p} acknowledged before the reload is stored`).to.equal(true);
+      expect(stored.size).to.be.greaterThan(0).and.lessThan(session.partCount);
+
+      await item.and(page.locator('[data-status="done"]')).waitFor({ timeout: 120_000 });
+      expect(await item.getAttribute('data-upload-id')).to.equal(uploadId);
+      expect(await item.getByTestId('upload-percent').textContent()).to.equal('100%');
+      expect(await item.textContent()).to.match(/resumed \(\d+\/\d+ parts were stored\)/);
+
+      const after = sent.filter((s) => s.phase === 2).map((s) => s.part);
+      const expected = Array.from({ length: session.partCount }, (_, i) => i + 1).filter((n) => !stored.has(n));
+      expect([...after].sort((a, b) => a - b), 'parts sent after the reload').to.deep.equal(expected);
+      for (const p of stored) expect(after.includes(p), `stored part ${p} was not re-sent`).to.equal(false);
+      console.log(
+        `      ${session.partCount} parts of ${PART_BYTES / 1024 / 1024} MiB: ${stored.size} stored before the reload, ` +
+          `${after.length} sent after it (each once), ${sent.filter((s) => s.phase === 1).length} PUTs started before it`,
+      );
+      const final = await fetch(`${stack.baseUrl}/api/videos/${await item.getAttribute('data-video-id')}`).then((r) => r.json() as Promise<VideoRecord>);
+      expect(final.status).to.be.oneOf(['queued', 'processing', 'ready']);
+      expect(errors.filter((e) => !/net::ERR_ABORTED|Failed to fetch/.test(e))).to.deep.equal([]);
+      await context.close();
+    });
+  });
+});
