@@ -13,6 +13,43 @@ export const PATHS = {
   segments: '/videos/*',
 } as const;
 
+/** CORS of the API and media behaviours, as the local edge sends it (local/edge.ts). */
+export const CORS = {
+  allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+  allowHeaders: ['Authorization', 'Content-Type', 'Range'],
+  exposeHeaders: ['Content-Range', 'Accept-Ranges', 'Content-Length', 'ETag'],
+  maxAgeSeconds: 600,
+} as const;
+
+/**
+ * Source of the viewer-request CloudFront Function (runtime
+ * `cloudfront-js-2.0`) that answers CORS preflights (`OPTIONS`) at the edge
+ * with 204 and the CORS headers, as the local edge does; other requests pass
+ * through. CloudFront forwards OPTIONS to the origin otherwise, and the
+ * services have no OPTIONS routes. With `allowedOrigins` other than `["*"]`
+ * the request's Origin is echoed only when listed.
+ */
+export function preflightFunctionCode(allowedOrigins: readonly string[]): string {
+  return [
+    `var ALLOWED = ${JSON.stringify(allowedOrigins)};`,
+    'function handler(event) {',
+    '  var request = event.request;',
+    "  if (request.method !== 'OPTIONS') return request;",
+    "  var origin = request.headers.origin ? request.headers.origin.value : '';",
+    "  var allow = ALLOWED.indexOf('*') >= 0 ? '*' : (ALLOWED.indexOf(origin) >= 0 ? origin : '');",
+    '  var headers = {',
+    `    'access-control-allow-methods': { value: ${JSON.stringify(CORS.allowMethods.join(', '))} },`,
+    `    'access-control-allow-headers': { value: ${JSON.stringify(CORS.allowHeaders.join(', '))} },`,
+    `    'access-control-max-age': { value: '${CORS.maxAgeSeconds}' },`,
+    "    'vary': { value: 'Origin' }",
+    '  };',
+    "  if (allow) headers['access-control-allow-origin'] = { value: allow };",
+    "  return { statusCode: 204, statusDescription: 'No Content', headers: headers };",
+    '}',
+    '',
+  ].join('\n');
+}
+
 /** Inputs of {@link Cdn}. */
 export interface CdnArgs {
   /** DNS name CloudFront connects to for `/api/*` and playlists: the ALB, or a name with a certificate for it. */
@@ -30,7 +67,7 @@ export interface CdnArgs {
   signingPublicKeyPem: pulumi.Input<string>;
   /** CloudFront price class: `PriceClass_100` (NA+EU, cheapest), `PriceClass_200`, `PriceClass_All`. Default `PriceClass_100`. */
   priceClass?: string;
-  /** Origins allowed by CORS on `/videos/*`. Default `["*"]` (media is protected by signatures, not by origin). */
+  /** Origins allowed by CORS on `/api/*` and `/videos/*`. Default `["*"]` (media is protected by signatures, the API by its token). */
   corsAllowedOrigins?: string[];
   /** Cache lifetime of HLS segments, seconds (they are immutable). Default 86400. */
   segmentTtlSeconds?: number;
@@ -63,9 +100,10 @@ export interface CdnArgs {
  *   signers that can create signed URLs and signed cookies").
  * - HTTPS only towards viewers; to the ALB `http-only` (port 80) or
  *   `https-only` (443) by `originProtocol`, always with the secret header.
- * - Response headers: CORS (GET/HEAD/OPTIONS; exposes Content-Range,
- *   Accept-Ranges, Content-Length) + security headers on `/videos/*`;
- *   security headers elsewhere.
+ * - CORS as the local edge: a response headers policy (exposes
+ *   Content-Range, Accept-Ranges, Content-Length, ETag) plus security headers
+ *   on `/api/*` and `/videos/*`, and a CloudFront Function answering
+ *   preflights with 204; security headers only on the web app.
  */
 export class Cdn extends pulumi.ComponentResource {
   public readonly distribution: aws.cloudfront.Distribution;
@@ -176,23 +214,34 @@ export class Cdn extends pulumi.ComponentResource {
       frameOptions: { frameOption: 'SAMEORIGIN', override: true },
       referrerPolicy: { referrerPolicy: 'strict-origin-when-cross-origin', override: true },
     };
-    const mediaHeaders = new aws.cloudfront.ResponseHeadersPolicy(
-      `${name}-media-headers`,
+    const corsHeaders = new aws.cloudfront.ResponseHeadersPolicy(
+      `${name}-cors-headers`,
       {
-        comment: 'CORS for HLS players + security headers',
+        comment: 'CORS (as the local edge) + security headers',
         corsConfig: {
           accessControlAllowCredentials: false,
-          accessControlAllowHeaders: { items: ['Range', 'Origin', 'Accept'] },
-          accessControlAllowMethods: { items: ['GET', 'HEAD', 'OPTIONS'] },
+          accessControlAllowHeaders: { items: [...CORS.allowHeaders] },
+          accessControlAllowMethods: { items: [...CORS.allowMethods] },
           accessControlAllowOrigins: { items: args.corsAllowedOrigins ?? ['*'] },
-          accessControlExposeHeaders: { items: ['Content-Range', 'Accept-Ranges', 'Content-Length'] },
-          accessControlMaxAgeSec: 600,
+          accessControlExposeHeaders: { items: [...CORS.exposeHeaders] },
+          accessControlMaxAgeSec: CORS.maxAgeSeconds,
           originOverride: true,
         },
         securityHeadersConfig: securityHeaders,
       },
       { parent: this },
     );
+    const preflight = new aws.cloudfront.Function(
+      `${name}-preflight`,
+      {
+        runtime: 'cloudfront-js-2.0',
+        comment: 'Answers CORS preflights with 204',
+        code: preflightFunctionCode(args.corsAllowedOrigins ?? ['*']),
+        publish: true,
+      },
+      { parent: this },
+    );
+    const answerPreflight = [{ eventType: 'viewer-request', functionArn: preflight.arn }];
     const siteHeaders = new aws.cloudfront.ResponseHeadersPolicy(
       `${name}-site-headers`,
       { comment: 'Security headers', securityHeadersConfig: securityHeaders },
@@ -249,7 +298,8 @@ export class Cdn extends pulumi.ComponentResource {
             cachedMethods: getHead,
             cachePolicyId: noCache.id,
             originRequestPolicyId: toAlb.id,
-            responseHeadersPolicyId: siteHeaders.id,
+            responseHeadersPolicyId: corsHeaders.id,
+            functionAssociations: answerPreflight,
             compress: true,
           },
           {
@@ -260,7 +310,8 @@ export class Cdn extends pulumi.ComponentResource {
             cachedMethods: getHead,
             cachePolicyId: noCache.id,
             originRequestPolicyId: toAlb.id,
-            responseHeadersPolicyId: mediaHeaders.id,
+            responseHeadersPolicyId: corsHeaders.id,
+            functionAssociations: answerPreflight,
             trustedKeyGroups: [keyGroup.id],
             compress: true,
           },
@@ -271,7 +322,8 @@ export class Cdn extends pulumi.ComponentResource {
             allowedMethods: getHeadOptions,
             cachedMethods: getHead,
             cachePolicyId: segments.id,
-            responseHeadersPolicyId: mediaHeaders.id,
+            responseHeadersPolicyId: corsHeaders.id,
+            functionAssociations: answerPreflight,
             trustedKeyGroups: [keyGroup.id],
             compress: false,
           },

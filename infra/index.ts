@@ -118,10 +118,13 @@ const storage = new Storage('vod-storage', {
   forceDestroy: config.getBoolean('forceDestroyBuckets') ?? false,
 });
 
+const visibilityTimeoutSeconds = int('visibilityTimeoutSeconds', 300);
+const maxReceiveCount = int('maxReceiveCount', 3);
 const queue = new JobQueue('vod-queue', {
-  visibilityTimeoutSeconds: int('visibilityTimeoutSeconds', 300),
-  heartbeatSeconds: int('heartbeatSeconds', 60),
-  maxReceiveCount: int('maxReceiveCount', 3),
+  visibilityTimeoutSeconds,
+  // The worker heartbeats every visibility/5 s (containers/transcode/src/server.ts).
+  heartbeatSeconds: Math.floor(visibilityTimeoutSeconds / 5),
+  maxReceiveCount,
   alarmEmail: config.get('alarmEmail'),
 });
 
@@ -211,7 +214,7 @@ const upload = new EcsService('upload', {
   environment: {
     ...commonEnv,
     PORT: `${PORTS.upload}`,
-    MAX_UPLOAD_BYTES: `${int('maxUploadBytes', 10 * 1024 ** 3)}`,
+    MAX_UPLOAD_BYTES: `${int('maxUploadBytes', 50 * 1024 ** 3)}`,
   },
   secrets: { VOD_API_TOKEN: secrets.apiTokenParameterArn, ORIGIN_VERIFY_SECRET: secrets.originVerifyParameterArn },
   taskPolicy: pulumi
@@ -235,7 +238,12 @@ const stream = new EcsService('stream', {
     CLOUDFRONT_KEY_PAIR_ID: cdn.keyPairId,
     SIGNED_URL_TTL_SECONDS: `${int('signedUrlTtlSeconds', 14_400)}`,
   },
-  secrets: { CLOUDFRONT_PRIVATE_KEY: secrets.signingKeyParameterArn, ORIGIN_VERIFY_SECRET: secrets.originVerifyParameterArn },
+  // The stream service also requires the API token on /api/* (containers/stream/src/server.ts).
+  secrets: {
+    CLOUDFRONT_PRIVATE_KEY: secrets.signingKeyParameterArn,
+    ORIGIN_VERIFY_SECRET: secrets.originVerifyParameterArn,
+    VOD_API_TOKEN: secrets.apiTokenParameterArn,
+  },
   taskPolicy: pulumi
     .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, secrets.signingKeyParameterArn])
     .apply(([uploadsBucketArn, mediaBucketArn, signingKeyParameterArn]) =>
@@ -253,7 +261,14 @@ const transcode = new EcsService('transcode', {
   healthPort: PORTS.transcodeHealth,
   desiredCount: transcodeMin,
   autoscaled: true,
-  environment: { ...commonEnv, HEALTH_PORT: `${PORTS.transcodeHealth}` },
+  environment: {
+    ...commonEnv,
+    HEALTH_PORT: `${PORTS.transcodeHealth}`,
+    // The worker must agree with the queue: it gives up on a job after the
+    // redrive count and heartbeats against this visibility timeout.
+    MAX_ATTEMPTS: `${maxReceiveCount}`,
+    VISIBILITY_TIMEOUT_SECONDS: `${visibilityTimeoutSeconds}`,
+  },
   taskPolicy: pulumi
     .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn])
     .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn]) => transcodeTaskPolicy({ uploadsBucketArn, mediaBucketArn, jobsQueueArn })),

@@ -19,26 +19,26 @@ export interface OriginRoute {
 
 /**
  * How the ALB splits CloudFront's `/api/*` and `/videos/*.m3u8` traffic
- * between the services, mirroring the local edge:
+ * between the services — the same split as the local edge (local/edge.ts):
  *
- * | priority | match                          | service |
- * |----------|--------------------------------|---------|
- * | 10       | `/videos/*` (playlists)        | stream  |
- * | 20       | `/api/uploads`, `/api/uploads/*` | upload |
- * | 30       | GET/HEAD `/api/*`              | stream  |
- * | 40       | any other method on `/api/*`   | upload  |
+ * | priority | match                              | service |
+ * |----------|------------------------------------|---------|
+ * | 10       | `/videos/*` (playlists)            | stream  |
+ * | 20       | `/api/uploads`, `/api/uploads/*`   | upload  |
+ * | 30       | POST `/api/videos` (one-shot upload) | upload |
+ * | 40       | `/api`, `/api/*` (everything else) | stream  |
  *
- * Every rule also requires `x-origin-verify: <secret>`, so each rule has
- * 2–4 condition values, under the ALB limit of 5 (ELB user guide, "Quotas for
- * your Application Load Balancers": condition values per rule). Requests that
- * match nothing get the listener's fixed 403/404.
+ * Every rule also requires `x-origin-verify: <secret>`, so each rule has at
+ * most 3 condition values, under the ALB limit of 5 (ELB user guide, "Quotas
+ * for your Application Load Balancers": condition values per rule). Requests
+ * that match nothing get the listener's fixed 403/404.
  */
 export function originRoutes(): OriginRoute[] {
   return [
     { priority: 10, service: 'stream', paths: ['/videos/*'] },
     { priority: 20, service: 'upload', paths: ['/api/uploads', '/api/uploads/*'] },
-    { priority: 30, service: 'stream', paths: ['/api/*'], methods: ['GET', 'HEAD'] },
-    { priority: 40, service: 'upload', paths: ['/api/*'] },
+    { priority: 30, service: 'upload', paths: ['/api/videos'], methods: ['POST'] },
+    { priority: 40, service: 'stream', paths: ['/api', '/api/*'] },
   ];
 }
 

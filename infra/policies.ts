@@ -129,6 +129,24 @@ export function ec2TrustPolicy(): PolicyDocument {
  */
 export const ECS_INSTANCE_MANAGED_POLICY = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
 
+/**
+ * Lets a role list the bucket, but only under `prefixes`. Besides listing,
+ * this makes S3 answer 404 instead of 403 for a missing key under those
+ * prefixes: S3 returns NoSuchKey only to callers allowed to `s3:ListBucket`,
+ * evaluated with `s3:prefix` = the requested key (S3 API reference,
+ * GetObject/HeadObject → Permissions). The services map NoSuchKey/404 to
+ * "not found" (`containers/shared/src/aws.ts` isNotFound).
+ */
+function listUnder(bucketArn: string, sid: string, prefixes: readonly string[]): PolicyStatement {
+  return {
+    Sid: sid,
+    Effect: 'Allow',
+    Action: 's3:ListBucket',
+    Resource: bucketArn,
+    Condition: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
+  };
+}
+
 /** ARNs the upload service's task role is scoped to. */
 export interface UploadPolicyArgs {
   uploadsBucketArn: string;
@@ -137,42 +155,39 @@ export interface UploadPolicyArgs {
 }
 
 /**
- * Task role of the upload service:
- * - writes originals (`sources/*`) and session records (`sessions/*`) in the
- *   uploads bucket. `s3:PutObject` also authorises CreateMultipartUpload,
+ * Task role of the upload service (containers/upload):
+ * - writes originals (`sources/*`) and session/part records (`sessions/*`) in
+ *   the uploads bucket. `s3:PutObject` also authorises CreateMultipartUpload,
  *   UploadPart and CompleteMultipartUpload (S3 user guide, "Multipart upload
  *   API and permissions"); AbortMultipartUpload is its own action.
- * - reads its session records and lists `sessions/` (part records).
- * - writes and reads status records (`records/*`) in the media bucket.
+ * - reads session/part records and HEADs the assembled original to check its
+ *   size (HeadObject is authorised by `s3:GetObject`).
+ * - deletes part records when an upload is aborted and the partial original
+ *   when a single-request upload is refused (DeleteObjects is authorised per
+ *   key by `s3:DeleteObject`).
+ * - lists `sessions/` (stored parts) and `sources/` (404s for missing keys).
+ * - creates, updates and (on abort) deletes status records (`records/*`) in
+ *   the media bucket, and lists `records/` for honest 404s.
  * - sends transcode jobs to the jobs queue.
+ * It can neither read nor write the published HLS (`videos/*`).
  */
 export function uploadTaskPolicy(a: UploadPolicyArgs): PolicyDocument {
+  const uploads = [objects(a.uploadsBucketArn, PREFIX.sources), objects(a.uploadsBucketArn, PREFIX.sessions)];
   return doc(
     {
       Sid: 'WriteUploads',
       Effect: 'Allow',
-      Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
-      Resource: [objects(a.uploadsBucketArn, PREFIX.sources), objects(a.uploadsBucketArn, PREFIX.sessions)],
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject', 's3:DeleteObject'],
+      Resource: uploads,
     },
-    {
-      Sid: 'ReadSessions',
-      Effect: 'Allow',
-      Action: 's3:GetObject',
-      Resource: objects(a.uploadsBucketArn, PREFIX.sessions),
-    },
-    {
-      Sid: 'ListSessions',
-      Effect: 'Allow',
-      Action: 's3:ListBucket',
-      Resource: a.uploadsBucketArn,
-      Condition: { StringLike: { 's3:prefix': [PREFIX.sessions, `${PREFIX.sessions}*`] } },
-    },
+    listUnder(a.uploadsBucketArn, 'ListUploads', [PREFIX.sessions, PREFIX.sources]),
     {
       Sid: 'ReadWriteRecords',
       Effect: 'Allow',
-      Action: ['s3:GetObject', 's3:PutObject'],
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
       Resource: objects(a.mediaBucketArn, PREFIX.records),
     },
+    listUnder(a.mediaBucketArn, 'ListRecords', [PREFIX.records]),
     {
       Sid: 'EnqueueJobs',
       Effect: 'Allow',
@@ -190,13 +205,16 @@ export interface TranscodePolicyArgs {
 }
 
 /**
- * Task role of the transcode worker:
- * - reads originals (`sources/*`) from the uploads bucket;
+ * Task role of the transcode worker (containers/transcode):
+ * - reads originals (`sources/*`) from the uploads bucket (ffmpeg fetches
+ *   them through a presigned GetObject URL signed with this role);
  * - writes the HLS ladder (`videos/*`) to the media bucket (AbortMultipartUpload
  *   lets a failed multipart upload of a large segment clean up);
  * - reads and writes status records (`records/*`);
+ * - lists `sources/` and `records/` only so missing keys are 404s, not 403s;
  * - consumes the jobs queue: receive, delete, extend visibility (heartbeat),
  *   read attributes.
+ * No deletes anywhere; no access to upload sessions.
  */
 export function transcodeTaskPolicy(a: TranscodePolicyArgs): PolicyDocument {
   return doc(
@@ -206,6 +224,7 @@ export function transcodeTaskPolicy(a: TranscodePolicyArgs): PolicyDocument {
       Action: 's3:GetObject',
       Resource: objects(a.uploadsBucketArn, PREFIX.sources),
     },
+    listUnder(a.uploadsBucketArn, 'ListSources', [PREFIX.sources]),
     {
       Sid: 'WriteHls',
       Effect: 'Allow',
@@ -218,6 +237,7 @@ export function transcodeTaskPolicy(a: TranscodePolicyArgs): PolicyDocument {
       Action: ['s3:GetObject', 's3:PutObject'],
       Resource: objects(a.mediaBucketArn, PREFIX.records),
     },
+    listUnder(a.mediaBucketArn, 'ListRecords', [PREFIX.records]),
     {
       Sid: 'ConsumeJobs',
       Effect: 'Allow',
@@ -236,10 +256,11 @@ export interface StreamPolicyArgs {
 }
 
 /**
- * Task role of the stream service (read-only):
- * - reads playlists (`videos/*`) and status records (`records/*`) and lists
- *   `records/` in the media bucket;
- * - reads originals (`sources/*`) to serve `GET /api/videos/:id/source`;
+ * Task role of the stream service (containers/stream), read-only:
+ * - reads playlists (`videos/*`) and status records (`records/*`) in the
+ *   media bucket, lists `records/` (GET /api/videos) and `videos/` (404s);
+ * - reads originals (`sources/*`) to serve `GET /api/videos/:id/source`, and
+ *   lists `sources/` (404s);
  * - reads its one signing-key parameter. ECS injects the key as the
  *   `CLOUDFRONT_PRIVATE_KEY` secret through the execution role; this grant
  *   lets the service re-read the key after a rotation without a redeploy.
@@ -252,19 +273,14 @@ export function streamTaskPolicy(a: StreamPolicyArgs): PolicyDocument {
       Action: 's3:GetObject',
       Resource: [objects(a.mediaBucketArn, PREFIX.videos), objects(a.mediaBucketArn, PREFIX.records)],
     },
-    {
-      Sid: 'ListRecords',
-      Effect: 'Allow',
-      Action: 's3:ListBucket',
-      Resource: a.mediaBucketArn,
-      Condition: { StringLike: { 's3:prefix': [PREFIX.records, `${PREFIX.records}*`] } },
-    },
+    listUnder(a.mediaBucketArn, 'ListMedia', [PREFIX.records, PREFIX.videos]),
     {
       Sid: 'ReadSources',
       Effect: 'Allow',
       Action: 's3:GetObject',
       Resource: objects(a.uploadsBucketArn, PREFIX.sources),
     },
+    listUnder(a.uploadsBucketArn, 'ListSources', [PREFIX.sources]),
     {
       Sid: 'ReadSigningKey',
       Effect: 'Allow',

@@ -107,6 +107,13 @@ describe('transcode/hls-encode', () => {
       expect(output).to.equal('/out/job/%v/index.m3u8');
     });
 
+    it('interlaced sources are de-interlaced once, before the split', () => {
+      const source = { ...SOURCE_AV, video: { ...SOURCE_AV.video!, interlaced: true } };
+      expect(valueOf(buildFfmpegArgs({ ...opts, source }).outputOptions, '-filter_complex')).to.match(
+        /^\[0:0\]bwdif=mode=send_frame:deint=interlaced,split=2\[s0\]\[s1\];/,
+      );
+    });
+
     it('video-only: no audio map and no agroup; audio-only: one "audio" stream', () => {
       const videoOnly = buildFfmpegArgs({ ...opts, source: { ...SOURCE_AV, audio: undefined } }).outputOptions;
       expect(valueOf(videoOnly, '-var_stream_map')).to.equal('v:0,name:720p v:1,name:360p');
@@ -324,6 +331,23 @@ describe('transcode/hls-encode', () => {
       expect(streams[0]).to.include({ width: 180, height: 320 });
       expect(streams[0]!.side_data_list).to.equal(undefined);
       expect(streams[0]!.tags ?? {}).not.to.have.property('rotate');
+    });
+
+    it('an interlaced source is de-interlaced (progressive output)', async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'hls-il-'));
+      dirs.push(dir);
+      const interlaced = path.join(dir, 'interlaced.mp4');
+      await ffmpegRun([
+        '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=50', '-t', '2', // interleaving halves it to 25 fps
+        '-vf', 'tinterlace=interleave_top,fieldorder=tff', '-flags', '+ilme+ildct', '-c:v', 'libx264', '-x264opts', 'tff=1', interlaced,
+      ]);
+      const enc = await encodeFile(interlaced);
+      dirs.push(enc.outDir);
+      expect(enc.source.video).to.include({ interlaced: true });
+      expect(enc.result.variants.map((v) => `${v.width}x${v.height}@${v.frameRate}`)).to.deep.equal(['312x234@25']);
+      const [seg] = await segmentsOf(enc.outDir, enc.result.variants[0]!.uri);
+      const { streams } = await ffprobeJson<{ streams: Record<string, unknown>[] }>(seg!, ['-show_streams']);
+      expect(streams[0]).to.include({ field_order: 'progressive' });
     });
 
     it('abort: kills ffmpeg and rejects with code transcode_aborted', async () => {

@@ -47,6 +47,11 @@ describe('transcode/probe', () => {
       expect(upside.video).to.include({ rotation: 180, displayWidth: 1920, displayHeight: 1080 });
     });
 
+    it('flags interlaced field orders', () => {
+      expect(interpretProbe(data([stream({ ...h264, field_order: 'tt' })])).video!.interlaced).to.equal(true);
+      expect(interpretProbe(data([stream({ ...h264, field_order: 'progressive' })])).video!.interlaced).to.equal(false);
+    });
+
     it('falls back to the legacy rotate tag', () => {
       const info = interpretProbe(data([stream({ ...h264, tags: { rotate: '270' } })]));
       expect(info.video).to.include({ rotation: 270, displayWidth: 1080, displayHeight: 1920 });
@@ -110,7 +115,7 @@ describe('transcode/probe', () => {
     it('hello-720p: H.264 1280x720 ~30 fps + AAC stereo 48 kHz, 8.3 s', async () => {
       const info = await probeSource(media('hello-720p-h264-aac.mp4'));
       expect(info.durationSeconds).to.be.closeTo(8.32, 0.01);
-      expect(info.video).to.include({ index: 0, codec: 'h264', width: 1280, height: 720, displayWidth: 1280, displayHeight: 720, rotation: 0 });
+      expect(info.video).to.include({ index: 0, codec: 'h264', width: 1280, height: 720, displayWidth: 1280, displayHeight: 720, rotation: 0, interlaced: false });
       expect(info.video!.frameRate).to.be.closeTo(2500 / 83, 1e-9); // avg_frame_rate of this VFR phone clip
       expect(info.audio).to.deep.equal({ index: 1, codec: 'aac', channels: 2, sampleRate: 48000 });
     });

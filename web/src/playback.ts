@@ -151,7 +151,8 @@ export class PlaybackController {
     this.refreshing = true;
     this.lastRefresh = Date.now();
     const position = this.video.currentTime;
-    const wasPlaying = !this.video.paused;
+    // Keep playing if it was, or if playback had not started yet and should autoplay.
+    const wasPlaying = !this.video.paused || (this.autoplay && position === 0);
     this.events.onNotice('The signed link expired — getting a fresh one…');
     try {
       const info = await this.fetchPlayback();

@@ -143,7 +143,10 @@ export function buildFfmpegArgs(opts: EncodeOptions): FfmpegArgs {
       (r, i) =>
         `[s${i}]fps=${frameRateArg(r.frameRate)},scale=w=${r.width}:h=${r.height},setsar=1,format=yuv420p[v${i}]`,
     );
-    out.push('-filter_complex', [`[0:${video.index}]split=${renditions.length}${labels}`, ...branches].join(';'));
+    // Apple HLS Authoring Spec ("Video"): interlaced content MUST be de-interlaced. Only frames
+    // flagged interlaced are touched, so mixed progressive/interlaced streams pass through.
+    const deinterlace = video.interlaced ? 'bwdif=mode=send_frame:deint=interlaced,' : '';
+    out.push('-filter_complex', [`[0:${video.index}]${deinterlace}split=${renditions.length}${labels}`, ...branches].join(';'));
     renditions.forEach((_, i) => out.push('-map', `[v${i}]`));
 
     const maxFps = Math.max(...renditions.map((r) => r.frameRate));

@@ -38,6 +38,8 @@ export interface SourceVideo {
   frameRate: number;
   /** ffprobe codec name, e.g. "h264", "vp8", "hevc". */
   codec: string;
+  /** True when ffprobe reports an interlaced field order (tt/bb/tb/bt); the encoder then de-interlaces. */
+  interlaced?: boolean;
 }
 
 export interface SourceAudio {
@@ -261,6 +263,7 @@ function describeVideo(s: FfprobeStream): SourceVideo {
     rotation,
     frameRate: readFrameRate(s),
     codec: String(s.codec_name),
+    interlaced: ['tt', 'bb', 'tb', 'bt'].includes(String(s.field_order)),
   };
 }
 

@@ -132,14 +132,17 @@ export class S3StorageEngine implements StorageEngine {
     const onLimit = () => counter.destroy(new PayloadTooLargeError(`File is larger than the ${t.maxBytes}-byte limit`));
     file.stream.once('limit', onLimit); // busboy's own fileSize limit, if Multer set one
     try {
-      const [, out] = await Promise.all([
+      const [piped, done] = await Promise.allSettled([
         pipeline(file.stream, counter, body).catch(async (err) => {
           await upload.abort().catch(() => {});
           throw err;
         }),
         upload.done(),
       ]);
-      return { bucket: t.bucket, key: t.key, size: counter.bytes, etag: out.ETag ?? '', path: t.key };
+      // The client's failure explains the abort better than lib-storage's "Upload aborted".
+      if (piped.status === 'rejected') throw piped.reason;
+      if (done.status === 'rejected') throw done.reason;
+      return { bucket: t.bucket, key: t.key, size: counter.bytes, etag: done.value.ETag ?? '', path: t.key };
     } finally {
       file.stream.off('limit', onLimit);
     }
