@@ -18,6 +18,18 @@ export interface QueueBacklogScalingArgs {
   scaleOutCooldownSeconds?: number;
 }
 
+/** One query of a target tracking policy's metric math (Application Auto Scaling `TargetTrackingMetricDataQuery`). */
+export interface MetricQuery {
+  id: string;
+  label: string;
+  returnData: boolean;
+  expression?: string;
+  metricStat?: {
+    metric: { namespace: string; metricName: string; dimensions: { name: string; value: string }[] };
+    stat: string;
+  };
+}
+
 /**
  * The metric math of the backlog-per-task target tracking policy
  * (Application Auto Scaling user guide, "Create a target tracking scaling
@@ -30,8 +42,8 @@ export interface QueueBacklogScalingArgs {
  * visible messages the metric drops to 0 while every job is running).
  * `RunningTaskCount` comes from Container Insights (`ECS/ContainerInsights`).
  */
-export function backlogPerTaskMetrics(queueName: string, clusterName: string, serviceName: string) {
-  const sqs = (id: string, metricName: string) => ({
+export function backlogPerTaskMetrics(queueName: string, clusterName: string, serviceName: string): MetricQuery[] {
+  const sqs = (id: string, metricName: string): MetricQuery => ({
     id,
     label: metricName,
     returnData: false,

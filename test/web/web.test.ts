@@ -54,6 +54,26 @@ describe('web app in chromium against the local stack', function () {
     return (await res.json()) as VideoRecord;
   }
 
+  it('asks for the API token once, rejects a wrong one, keeps the right one', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(stack.baseUrl);
+    const input = page.getByLabel('API token');
+    await input.fill('not-the-token');
+    await input.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'does not accept' }).waitFor();
+    await input.fill(stack.token);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Upload' }).waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Choose files' }).waitFor();
+    expect(await page.getByLabel('API token').count()).to.equal(0);
+    // Chromium logs the refused check (401) itself; nothing else may appear.
+    expect(errors.filter((e) => !/status of 401/.test(e))).to.deep.equal([]);
+    await context.close();
+  });
+
   describe('upload → ready → play', () => {
     let context: BrowserContext;
     let videoId: string;
@@ -124,6 +144,17 @@ describe('web app in chromium against the local stack', function () {
       const nowPlaying = await page.getByTestId('now-playing').textContent();
       expect(nowPlaying).to.match(/^Playing \d+p \(auto\)$/);
 
+      // Screenshot of the player (kept in test-artifacts/, copied for the README).
+      await video.evaluate((v: HTMLVideoElement) => v.pause());
+      await page.mouse.move(0, 0);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'player.png') });
+      mkdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true });
+      copyFileSync(path.join(ARTIFACTS, 'player.png'), path.join(REPO_ROOT, 'docs', 'screenshot.png'));
+      await video.evaluate((v: HTMLVideoElement) => {
+        v.currentTime = 0; // the sample is 8 s long: replay so the switch below happens during playback
+        return v.play().catch(() => undefined);
+      });
+
       // Choose a rendition by keyboard; the player switches to it.
       const lowest = [...record.renditions!].sort((a, b) => a.height - b.height)[0];
       await select.focus();
@@ -142,10 +173,6 @@ describe('web app in chromium against the local stack', function () {
       for (const m of media.filter((x) => x.status !== undefined)) expect(m.status, m.url).to.be.oneOf([200, 206]);
       console.log(`      media requests: ${playlists.length} playlists, ${segments.length} segments, all signed`);
 
-      await page.getByTestId('video').evaluate((v: HTMLVideoElement) => v.pause());
-      await page.screenshot({ path: path.join(ARTIFACTS, 'player.png') });
-      mkdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true });
-      copyFileSync(path.join(ARTIFACTS, 'player.png'), path.join(REPO_ROOT, 'docs', 'screenshot.png'));
 
       // The library lists it as ready with its renditions.
       await page.getByRole('link', { name: 'Library', exact: true }).click();
@@ -196,7 +223,7 @@ describe('web app in chromium against the local stack', function () {
   describe('resume after a reload mid-upload', () => {
     it('re-picking the file after a reload sends only the parts not yet stored', async () => {
       const file = makeBigVideo(path.join(tmp, 'big-noise.mp4'));
-      const context = await browser.newContext();
+      const context = await browser.newContext({ viewport: { width: 390, height: 844 } }); // phone width
       const { page, errors } = await openApp(context);
       const sent: { phase: number; part: number; status?: number }[] = [];
       let phase = 1;
@@ -234,6 +261,7 @@ describe('web app in chromium against the local stack', function () {
       expect(uploadId).to.not.equal('');
       expect(held.length, 'parts in flight at the reload').to.be.greaterThan(0);
       const okBefore = new Set(sent.filter((s) => s.status === 200).map((s) => s.part));
+      await page.screenshot({ path: path.join(ARTIFACTS, 'upload-phone.png') });
 
       phase = 2;
       await page.reload();
@@ -242,6 +270,7 @@ describe('web app in chromium against the local stack', function () {
       holding = false;
       // After the reload the page remembers the unfinished upload…
       await page.getByTestId('pending-upload').filter({ hasText: /of .* stored/ }).waitFor();
+      await page.screenshot({ path: path.join(ARTIFACTS, 'upload-phone-after-reload.png') });
       // The user picks the same file again: the page asks the server which parts it holds, and resumes.
       const sessionSeen = page.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === `/api/uploads/${uploadId}` && r.status() === 200);
       await page.getByTestId('file-input').setInputFiles(file);

@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { VodApi } from '../../client/api.js';
 import { Library } from './components/Library.js';
 import { PlayerPage } from './components/PlayerPage.js';
@@ -12,19 +12,38 @@ import { useVideos } from './useVideos.js';
 export function App() {
   const [token, setToken] = useState(() => takeTokenFromUrl() ?? loadToken());
   const [editingToken, setEditingToken] = useState(false);
+  const [rejected, setRejected] = useState(false);
   const tokenRef = useRef(token);
   tokenRef.current = token;
   const api = useMemo(() => (token ? new VodApi({ baseUrl: '', token }) : undefined), [token]);
-  const [queue] = useState(() => new UploadQueue({ getToken: () => tokenRef.current, maxActive: 2, concurrency: 4 }));
+  const [queue] = useState(
+    () => new UploadQueue({ getToken: () => tokenRef.current, maxActive: 2, concurrency: 4, onUnauthorized: () => setRejected(true) }),
+  );
   const videos = useVideos(api);
+  useEffect(() => {
+    if (!api) return;
+    const ctl = new AbortController();
+    api
+      .checkToken(ctl.signal)
+      .then((ok) => !ok && setRejected(true))
+      .catch(() => undefined);
+    return () => ctl.abort();
+  }, [api]);
   const path = usePath();
   const route = matchRoute(path);
-  const unauthorized = (videos.error as { status?: number } | undefined)?.status === 401;
+  const unauthorized = rejected || (videos.error as { status?: number } | undefined)?.status === 401;
 
-  const saveNewToken = (t: string) => {
-    saveToken(t);
-    setToken(t.trim());
+  /** Checks the token with the server (when reachable) before keeping it. */
+  const saveNewToken = async (t: string): Promise<boolean> => {
+    const candidate = t.trim();
+    const ok = await new VodApi({ baseUrl: '', token: candidate }).checkToken().catch(() => true);
+    if (!ok) return false;
+    saveToken(candidate);
+    setToken(candidate);
     setEditingToken(false);
+    setRejected(false);
+    queue.retryErrored();
+    return true;
   };
 
   const nav = (href: string, label: string, active: boolean) => (
@@ -55,7 +74,7 @@ export function App() {
         {!token || editingToken || unauthorized ? (
           <TokenForm
             initial={token}
-            rejected={unauthorized}
+            rejected={unauthorized && !editingToken}
             onSave={saveNewToken}
             onCancel={token && !unauthorized ? () => setEditingToken(false) : undefined}
           />

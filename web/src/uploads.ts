@@ -4,7 +4,7 @@
  * can be paused, resumed, cancelled or retried. Resumable across reloads
  * through storage.ts. React reads it with useSyncExternalStore.
  */
-import { cancelUpload, isAbortError, uploadFile } from '../../client/upload-client.js';
+import { ApiError, cancelUpload, isAbortError, uploadFile } from '../../client/upload-client.js';
 import { fileKey, loadPending, savePending } from './storage.js';
 
 export type ItemStatus = 'queued' | 'uploading' | 'paused' | 'error' | 'done' | 'canceled';
@@ -36,6 +36,8 @@ export interface QueueOptions {
   maxActive?: number;
   /** Parts in flight per file. */
   concurrency?: number;
+  /** The server rejected the token (401). */
+  onUnauthorized?: () => void;
 }
 
 const RATE_WINDOW_MS = 8000;
@@ -210,6 +212,7 @@ export class UploadQueue {
       } else {
         const message = err instanceof Error ? err.message : String(err);
         this.patch(id, { status: 'error', error: message, rate: 0, eta: Number.NaN });
+        if (err instanceof ApiError && err.status === 401) this.opts.onUnauthorized?.();
       }
     } finally {
       this.controllers.delete(id);

@@ -61,7 +61,7 @@ export function Library({ state }: { state: VideosState }) {
               </dl>
               {v.renditions?.length ? (
                 <ul className="chips" aria-label="Renditions">
-                  {v.renditions.map((r) => (
+                  {[...v.renditions].sort((a, b) => b.height - a.height).map((r) => (
                     <li key={r.name} className="chip" title={`${r.width}×${r.height}, ${Math.round(r.bandwidth / 1000)} kb/s`}>
                       {r.name}
                     </li>

@@ -157,7 +157,7 @@ function Player({ videoId, api, record }: { videoId: string; api: VodApi; record
           </div>
           <div>
             <dt>Renditions</dt>
-            <dd>{record.renditions?.map((r) => r.name).join(' · ') || '–'}</dd>
+            <dd>{[...(record.renditions ?? [])].sort((a, b) => b.height - a.height).map((r) => r.name).join(' · ') || '–'}</dd>
           </div>
           {expiresAt && (
             <div>

@@ -1,0 +1,491 @@
+/**
+ * The whole program (infra/index.ts) under Pulumi mocks with the config of
+ * Pulumi.dev.yaml: assertions on the resources it declares. Everything here is
+ * what the program *asks* AWS for; AWS's own validation is not exercised.
+ */
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import type { PolicyDocument } from '../../infra/policies.js';
+import {
+  ACCOUNT,
+  AMI_ID,
+  DISTRIBUTION_ARN,
+  PREFIX_LIST_ID,
+  type Declared,
+  declared,
+  invoked,
+  named,
+  ofType,
+  readStackConfig,
+  runDevProgram,
+} from './harness.js';
+import { type Arns, mismatches, simulate, taskRoleTables } from './simulate.js';
+
+const T = {
+  bucket: 'aws:s3/bucket:Bucket',
+  publicAccessBlock: 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock',
+  ownership: 'aws:s3/bucketOwnershipControls:BucketOwnershipControls',
+  sse: 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
+  bucketPolicy: 'aws:s3/bucketPolicy:BucketPolicy',
+  lifecycle: 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+  queue: 'aws:sqs/queue:Queue',
+  alarm: 'aws:cloudwatch/metricAlarm:MetricAlarm',
+  distribution: 'aws:cloudfront/distribution:Distribution',
+  oac: 'aws:cloudfront/originAccessControl:OriginAccessControl',
+  oai: 'aws:cloudfront/originAccessIdentity:OriginAccessIdentity',
+  keyGroup: 'aws:cloudfront/keyGroup:KeyGroup',
+  publicKey: 'aws:cloudfront/publicKey:PublicKey',
+  asg: 'aws:autoscaling/group:Group',
+  launchTemplate: 'aws:ec2/launchTemplate:LaunchTemplate',
+  capacityProvider: 'aws:ecs/capacityProvider:CapacityProvider',
+  clusterCapacityProviders: 'aws:ecs/clusterCapacityProviders:ClusterCapacityProviders',
+  cluster: 'aws:ecs/cluster:Cluster',
+  service: 'aws:ecs/service:Service',
+  taskDefinition: 'aws:ecs/taskDefinition:TaskDefinition',
+  logGroup: 'aws:cloudwatch/logGroup:LogGroup',
+  rolePolicy: 'aws:iam/rolePolicy:RolePolicy',
+  role: 'aws:iam/role:Role',
+  ssmParameter: 'aws:ssm/parameter:Parameter',
+  sg: 'aws:ec2/securityGroup:SecurityGroup',
+  ingress: 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
+  egress: 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule',
+  alb: 'aws:lb/loadBalancer:LoadBalancer',
+  listener: 'aws:lb/listener:Listener',
+  listenerRule: 'aws:lb/listenerRule:ListenerRule',
+  scalingTarget: 'aws:appautoscaling/target:Target',
+  scalingPolicy: 'aws:appautoscaling/policy:Policy',
+  vpc: 'awsx:ec2:Vpc',
+  image: 'awsx:ecr:Image',
+} as const;
+
+const SERVICES = ['upload', 'stream', 'transcode'] as const;
+type Service = (typeof SERVICES)[number];
+
+interface ContainerDefinition {
+  name: string;
+  image: string;
+  environment: { name: string; value: string }[];
+  secrets: { name: string; valueFrom: string }[];
+  portMappings: { containerPort: number }[];
+  healthCheck: { command: string[] };
+  stopTimeout: number;
+  logConfiguration: { logDriver: string; options: Record<string, string> };
+}
+
+const container = (svc: Service): ContainerDefinition => {
+  const defs = JSON.parse(named(T.taskDefinition, `${svc}-task`).inputs.containerDefinitions as string) as ContainerDefinition[];
+  expect(defs, `${svc} containers`).to.have.length(1);
+  return defs[0]!;
+};
+const policyOf = (d: Declared): PolicyDocument => JSON.parse(d.inputs.policy as string) as PolicyDocument;
+const bucketNamed = (suffix: 'uploads' | 'media') => named(T.bucket, `vod-storage-${suffix}`);
+const bucketChild = (type: string, bucket: Declared) => {
+  const found = ofType(type).filter((d) => d.inputs.bucket === bucket.state.bucket);
+  expect(found, `${type} of ${bucket.name}`).to.have.length(1);
+  return found[0]!;
+};
+
+describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
+  let outputs: Record<string, unknown>;
+  let devConfig: Record<string, string>;
+
+  before(async function () {
+    this.timeout(30_000);
+    outputs = await runDevProgram();
+    devConfig = readStackConfig(new URL('../../Pulumi.dev.yaml', import.meta.url).pathname);
+  });
+
+  it('builds, calls only mocked invokes, and exports the stack outputs', () => {
+    expect(declared.length).to.be.greaterThan(80);
+    expect(invoked.map((i) => i.token).sort()).to.deep.equal([
+      'aws:ec2/getManagedPrefixList:getManagedPrefixList',
+      'aws:index/getCallerIdentity:getCallerIdentity',
+      'aws:ssm/getParameter:getParameter',
+    ]);
+    expect(outputs.apiBaseUrl).to.equal('https://d111111abcdef8.cloudfront.net/api');
+    expect(outputs.cdnDomain).to.equal('d111111abcdef8.cloudfront.net');
+    expect(outputs.uploadsBucketName).to.equal(bucketNamed('uploads').state.bucket);
+    expect(outputs.mediaBucketName).to.equal(bucketNamed('media').state.bucket);
+    expect(outputs.jobsQueueUrl).to.equal(named(T.queue, 'vod-queue-jobs').state.url);
+    expect(outputs.jobsQueueArn).to.equal(named(T.queue, 'vod-queue-jobs').state.arn);
+    expect(outputs.apiToken).to.match(/^[0-9a-f]{64}$/);
+  });
+
+  describe('storage', () => {
+    it('both buckets block all public access, enforce bucket ownership, and encrypt by default', () => {
+      expect(ofType(T.bucket)).to.have.length(2);
+      for (const bucket of [bucketNamed('uploads'), bucketNamed('media')]) {
+        expect(bucketChild(T.publicAccessBlock, bucket).inputs).to.include({
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: true,
+        });
+        expect(bucketChild(T.ownership, bucket).inputs.rule).to.deep.equal({ objectOwnership: 'BucketOwnerEnforced' });
+        expect(bucketChild(T.sse, bucket).inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).to.equal('AES256');
+        expect(bucket.inputs.acl).to.equal(undefined);
+      }
+    });
+
+    it('both bucket policies refuse requests without TLS (evaluated)', async () => {
+      for (const bucket of [bucketNamed('uploads'), bucketNamed('media')]) {
+        const policy = policyOf(bucketChild(T.bucketPolicy, bucket));
+        const everything: PolicyDocument = {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `${bucket.state.arn}/*` }],
+        };
+        const req = { identityPolicies: [everything], resourcePolicy: policy, action: 's3:GetObject', resource: `${bucket.state.arn}/records/x.json` };
+        expect(await simulate(req), bucket.name).to.equal('Allowed');
+        expect(await simulate({ ...req, context: { 'aws:SecureTransport': 'false' } }), bucket.name).to.equal('ExplicitlyDenied');
+      }
+    });
+
+    it('the uploads bucket aborts incomplete multipart uploads after a few days', () => {
+      const rules = bucketChild(T.lifecycle, bucketNamed('uploads')).inputs.rules as any[];
+      const abort = rules.find((r) => r.abortIncompleteMultipartUpload);
+      expect(abort.status).to.equal('Enabled');
+      expect(abort.abortIncompleteMultipartUpload.daysAfterInitiation).to.equal(Number(devConfig['vod:abortIncompleteUploadDays']));
+    });
+  });
+
+  describe('queue', () => {
+    it('jobs redrive to the DLQ after 3 receives, with a 300 s visibility timeout and SSE on both queues', () => {
+      const jobs = named(T.queue, 'vod-queue-jobs');
+      const dlq = named(T.queue, 'vod-queue-dlq');
+      expect(JSON.parse(jobs.inputs.redrivePolicy)).to.deep.equal({ deadLetterTargetArn: dlq.state.arn, maxReceiveCount: 3 });
+      expect(jobs.inputs.visibilityTimeoutSeconds).to.equal(300);
+      expect(jobs.inputs.sqsManagedSseEnabled).to.equal(true);
+      expect(dlq.inputs.sqsManagedSseEnabled).to.equal(true);
+      const allow = JSON.parse(ofType('aws:sqs/redriveAllowPolicy:RedriveAllowPolicy')[0]!.inputs.redriveAllowPolicy);
+      expect(allow).to.deep.equal({ redrivePermission: 'byQueue', sourceQueueArns: [jobs.state.arn] });
+    });
+
+    it('an alarm watches the DLQ depth', () => {
+      const alarm = named(T.alarm, 'vod-queue-dlq-depth');
+      expect(alarm.inputs).to.include({
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        threshold: 1,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+      expect(alarm.inputs.dimensions).to.deep.equal({ QueueName: named(T.queue, 'vod-queue-dlq').state.name });
+    });
+  });
+
+  describe('CDN', () => {
+    const dist = () => named(T.distribution, 'vod-cdn-distribution').inputs;
+    const behaviour = (path: string) => (dist().orderedCacheBehaviors as any[]).find((b) => b.pathPattern === path);
+
+    it('reaches S3 through Origin Access Control (SigV4), never an OAI', () => {
+      const oac = named(T.oac, 'vod-cdn-oac');
+      expect(oac.inputs).to.include({ originAccessControlOriginType: 's3', signingBehavior: 'always', signingProtocol: 'sigv4' });
+      expect(ofType(T.oai)).to.have.length(0);
+      const s3Origins = (dist().origins as any[]).filter((o) => o.domainName === bucketNamed('media').state.bucketRegionalDomainName);
+      expect(s3Origins.map((o) => o.originId).sort()).to.deep.equal(['media-s3', 'web-s3']);
+      for (const o of s3Origins) {
+        expect(o.originAccessControlId).to.equal(oac.state.id ?? 'vod-cdn-oac-id');
+        expect(o.s3OriginConfig?.originAccessIdentity ?? '').to.equal('');
+      }
+    });
+
+    it('the media bucket policy lets only this distribution read videos/ and web/ (evaluated)', async () => {
+      const media = bucketNamed('media');
+      const policy = policyOf(bucketChild(T.bucketPolicy, media));
+      const cf = (key: string, sourceArn: string) =>
+        simulate({
+          resourcePolicy: policy,
+          principal: 'cloudfront.amazonaws.com',
+          action: 's3:GetObject',
+          resource: `${media.state.arn}/${key}`,
+          context: { 'aws:SourceArn': sourceArn },
+        });
+      expect(await cf('videos/v/720p/seg-1.ts', DISTRIBUTION_ARN)).to.equal('Allowed');
+      expect(await cf('web/index.html', DISTRIBUTION_ARN)).to.equal('Allowed');
+      expect(await cf('records/v.json', DISTRIBUTION_ARN)).to.not.equal('Allowed');
+      expect(await cf('videos/v/720p/seg-1.ts', `arn:aws:cloudfront::${ACCOUNT}:distribution/EOTHER`)).to.not.equal('Allowed');
+    });
+
+    it('playlist and segment behaviours require signed URLs from the key group; the API and web app do not', () => {
+      const keyGroup = named(T.keyGroup, 'vod-cdn-signers');
+      expect(keyGroup.inputs.items).to.deep.equal(['K2MOCKPUBLICKEY']);
+      const kgId = 'vod-cdn-signers-id';
+      const paths = (dist().orderedCacheBehaviors as any[]).map((b) => b.pathPattern);
+      expect(paths).to.deep.equal(['/api/*', '/videos/*.m3u8', '/videos/*']);
+      expect(behaviour('/videos/*.m3u8').trustedKeyGroups).to.deep.equal([kgId]);
+      expect(behaviour('/videos/*.m3u8').targetOriginId).to.equal('alb');
+      expect(behaviour('/videos/*').trustedKeyGroups).to.deep.equal([kgId]);
+      expect(behaviour('/videos/*').targetOriginId).to.equal('media-s3');
+      expect(behaviour('/api/*').trustedKeyGroups ?? []).to.deep.equal([]);
+      expect(behaviour('/api/*').allowedMethods).to.include.members(['POST', 'PUT', 'DELETE', 'PATCH']);
+      expect(dist().defaultCacheBehavior.targetOriginId).to.equal('web-s3');
+      expect(dist().defaultCacheBehavior.allowedMethods).to.deep.equal(['GET', 'HEAD']);
+    });
+
+    it('is HTTPS only, sends the origin secret to the ALB, and adds CORS + security headers', () => {
+      const all = [...(dist().orderedCacheBehaviors as any[]), dist().defaultCacheBehavior];
+      for (const b of all) expect(['https-only', 'redirect-to-https'], b.pathPattern ?? 'default').to.include(b.viewerProtocolPolicy);
+      const alb = (dist().origins as any[]).find((o) => o.originId === 'alb');
+      expect(alb.domainName).to.equal(named(T.alb, 'vod-origin-alb').state.dnsName);
+      expect(alb.customHeaders).to.deep.equal([{ name: 'x-origin-verify', value: alb.customHeaders[0].value }]);
+      expect(alb.customHeaders[0].value).to.match(/^[0-9a-f]{64}$/);
+      const cors = named('aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy', 'vod-cdn-cors-headers').inputs;
+      expect(cors.corsConfig.accessControlExposeHeaders.items).to.include.members(['Content-Range', 'Accept-Ranges', 'Content-Length']);
+      expect(cors.securityHeadersConfig.strictTransportSecurity.accessControlMaxAgeSec).to.be.at.least(31_536_000);
+      expect(cors.securityHeadersConfig.contentTypeOptions).to.deep.equal({ override: true });
+      for (const path of ['/api/*', '/videos/*.m3u8', '/videos/*']) expect(behaviour(path).responseHeadersPolicyId).to.equal('vod-cdn-cors-headers-id');
+      expect(dist().priceClass).to.equal(devConfig['vod:priceClass']);
+    });
+  });
+
+  describe('ECS on spot EC2', () => {
+    it('the Auto Scaling group is all spot above the on-demand base, price-capacity-optimized, over several types', () => {
+      const asg = named(T.asg, 'vod-ecs-asg').inputs;
+      const dist = asg.mixedInstancesPolicy.instancesDistribution;
+      expect(dist.onDemandPercentageAboveBaseCapacity).to.equal(0);
+      expect(dist.onDemandBaseCapacity).to.equal(Number(devConfig['vod:onDemandBase']));
+      expect(dist.spotAllocationStrategy).to.equal('price-capacity-optimized');
+      const types = (asg.mixedInstancesPolicy.launchTemplate.overrides as any[]).map((o) => o.instanceType);
+      expect(types).to.deep.equal(JSON.parse(devConfig['vod:instanceTypes']!));
+      expect(types.length).to.be.at.least(3);
+      expect(asg.protectFromScaleIn).to.equal(true);
+      expect(asg.tags).to.deep.include({ key: 'AmazonECSManaged', value: '', propagateAtLaunch: true });
+      expect(asg.vpcZoneIdentifiers).to.deep.equal(['subnet-private-a', 'subnet-private-b']);
+      expect([asg.minSize, asg.maxSize]).to.deep.equal([Number(devConfig['vod:asgMinSize']), Number(devConfig['vod:asgMaxSize'])]);
+    });
+
+    it('the launch template uses the ECS-optimized AL2023 AMI from SSM, requires IMDSv2, and drains on spot interruption', () => {
+      const lt = named(T.launchTemplate, 'vod-ecs-lt').inputs;
+      expect(invoked.find((i) => i.token === 'aws:ssm/getParameter:getParameter')!.inputs.name).to.equal(
+        '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id',
+      );
+      expect(lt.imageId).to.equal(AMI_ID);
+      expect(lt.metadataOptions.httpTokens).to.equal('required');
+      const userData = Buffer.from(lt.userData as string, 'base64').toString('utf8').split('\n');
+      expect(userData).to.include('ECS_ENABLE_SPOT_INSTANCE_DRAINING=true');
+      expect(userData).to.include(`ECS_CLUSTER=${named(T.cluster, 'vod-ecs-cluster').state.name}`);
+      expect(userData).to.include('ECS_AWSVPC_BLOCK_IMDS=true');
+      expect(lt.blockDeviceMappings[0].ebs.encrypted).to.equal('true');
+    });
+
+    it('a capacity provider with managed scaling and termination protection is attached to the cluster', () => {
+      const cp = named(T.capacityProvider, 'vod-ecs-spot');
+      const provider = cp.inputs.autoScalingGroupProvider;
+      expect(provider.autoScalingGroupArn).to.equal(named(T.asg, 'vod-ecs-asg').state.arn);
+      expect(provider.managedTerminationProtection).to.equal('ENABLED');
+      expect(provider.managedScaling.status).to.equal('ENABLED');
+      const ccp = named(T.clusterCapacityProviders, 'vod-ecs-capacity').inputs;
+      expect(ccp.clusterName).to.equal(named(T.cluster, 'vod-ecs-cluster').state.name);
+      expect(ccp.capacityProviders).to.deep.equal([cp.state.name]);
+      expect(ccp.defaultCapacityProviderStrategies[0].capacityProvider).to.equal(cp.state.name);
+    });
+
+    it('services place tasks with the capacity provider strategy (no launch type) in private subnets', () => {
+      const cpName = named(T.capacityProvider, 'vod-ecs-spot').state.name;
+      expect(ofType(T.service)).to.have.length(3);
+      for (const svc of SERVICES) {
+        const s = named(T.service, `${svc}-service`).inputs;
+        expect(s.launchType, svc).to.equal(undefined);
+        expect(s.capacityProviderStrategies, svc).to.deep.equal([{ capacityProvider: cpName, weight: 1, base: 0 }]);
+        expect(s.networkConfiguration.subnets, svc).to.deep.equal(['subnet-private-a', 'subnet-private-b']);
+        expect(s.networkConfiguration.assignPublicIp, svc).to.equal(false);
+        const td = named(T.taskDefinition, `${svc}-task`).inputs;
+        expect(td.requiresCompatibilities).to.deep.equal(['EC2']);
+        expect(td.networkMode).to.equal('awsvpc');
+      }
+      expect(named(T.service, 'upload-service').inputs.loadBalancers[0].containerPort).to.equal(8081);
+      expect(named(T.service, 'stream-service').inputs.loadBalancers[0].containerPort).to.equal(8082);
+      expect(named(T.service, 'transcode-service').inputs.loadBalancers).to.equal(undefined);
+    });
+
+    it('images are built from containers/{upload,transcode,stream}/Dockerfile with the repo root as context', () => {
+      const root = new URL('../../', import.meta.url).pathname;
+      for (const svc of SERVICES) {
+        const image = named(T.image, `${svc}-image`).inputs;
+        expect(image.context).to.equal(root);
+        expect(image.dockerfile).to.equal(`${root}containers/${svc}/Dockerfile`);
+        expect(image.platform).to.equal('linux/amd64');
+        expect(container(svc).image).to.equal(named(T.image, `${svc}-image`).state.imageUri);
+      }
+    });
+  });
+
+  describe('task definitions', () => {
+    const env = (svc: Service) => Object.fromEntries(container(svc).environment.map((e) => [e.name, e.value]));
+    const secrets = (svc: Service) => Object.fromEntries(container(svc).secrets.map((e) => [e.name, e.valueFrom]));
+    const param = (label: string) => named(T.ssmParameter, `vod-secrets-${label}`);
+
+    it('set the environment each service reads', () => {
+      const common = {
+        AWS_REGION: 'us-east-1',
+        UPLOADS_BUCKET: bucketNamed('uploads').state.bucket,
+        MEDIA_BUCKET: bucketNamed('media').state.bucket,
+        JOBS_QUEUE_URL: named(T.queue, 'vod-queue-jobs').state.url,
+        LOG_LEVEL: 'info',
+      };
+      expect(env('upload')).to.deep.equal({ ...common, PORT: '8081', MAX_UPLOAD_BYTES: devConfig['vod:maxUploadBytes'] });
+      expect(env('stream')).to.deep.equal({
+        ...common,
+        PORT: '8082',
+        PUBLIC_BASE_URL: 'https://d111111abcdef8.cloudfront.net',
+        CLOUDFRONT_KEY_PAIR_ID: 'K2MOCKPUBLICKEY',
+        SIGNED_URL_TTL_SECONDS: devConfig['vod:signedUrlTtlSeconds'],
+      });
+      expect(env('transcode')).to.deep.equal({ ...common, HEALTH_PORT: '8083', MAX_ATTEMPTS: '3', VISIBILITY_TIMEOUT_SECONDS: '300' });
+    });
+
+    it('pass secrets only as ECS secrets from SSM SecureString parameters, never as plain environment', () => {
+      for (const label of ['api-token', 'origin-verify', 'cloudfront-private-key']) {
+        expect(param(label).inputs.type, label).to.equal('SecureString');
+        expect(param(label).inputs.name, label).to.equal(`/vod/dev/${label}`);
+      }
+      expect(secrets('upload')).to.deep.equal({
+        VOD_API_TOKEN: param('api-token').state.arn,
+        ORIGIN_VERIFY_SECRET: param('origin-verify').state.arn,
+      });
+      expect(secrets('stream')).to.deep.equal({
+        CLOUDFRONT_PRIVATE_KEY: param('cloudfront-private-key').state.arn,
+        ORIGIN_VERIFY_SECRET: param('origin-verify').state.arn,
+        VOD_API_TOKEN: param('api-token').state.arn,
+      });
+      expect(secrets('transcode')).to.deep.equal({});
+      const secretValues = [String(outputs.apiToken), 'PRIVATE KEY'];
+      for (const svc of SERVICES) {
+        const text = named(T.taskDefinition, `${svc}-task`).inputs.containerDefinitions as string;
+        for (const v of secretValues) expect(text, svc).to.not.include(v);
+      }
+    });
+
+    it('health-check GET /healthz on each service port, allow 120 s after SIGTERM, and log with retention', () => {
+      const ports: Record<Service, number> = { upload: 8081, stream: 8082, transcode: 8083 };
+      for (const svc of SERVICES) {
+        const c = container(svc);
+        expect(c.healthCheck.command.join(' '), svc).to.include(`http://127.0.0.1:${ports[svc]}/healthz`);
+        expect(c.stopTimeout, svc).to.equal(120);
+        const logGroup = named(T.logGroup, `${svc}-logs`);
+        expect(c.logConfiguration.logDriver).to.equal('awslogs');
+        expect(c.logConfiguration.options['awslogs-group']).to.equal(logGroup.state.name);
+        expect(logGroup.inputs.retentionInDays).to.equal(Number(devConfig['vod:logRetentionDays']));
+      }
+      expect(container('transcode').portMappings).to.deep.equal([]);
+    });
+  });
+
+  describe('network exposure', () => {
+    it('the VPC has public and private subnets, one NAT gateway and an S3 gateway endpoint', () => {
+      const vpc = named(T.vpc, 'vod-network-vpc').inputs;
+      expect((vpc.subnetSpecs as any[]).map((s) => s.type).sort()).to.deep.equal(['Private', 'Public']);
+      expect(vpc.natGateways).to.deep.equal({ strategy: 'Single' });
+      expect(vpc.vpcEndpointSpecs).to.deep.equal([{ serviceName: 'com.amazonaws.us-east-1.s3', vpcEndpointType: 'Gateway' }]);
+    });
+
+    it('the ALB is not open to the internet: only the CloudFront origin-facing prefix list may connect', () => {
+      expect(invoked.find((i) => i.token === 'aws:ec2/getManagedPrefixList:getManagedPrefixList')!.inputs.name).to.equal(
+        'com.amazonaws.global.cloudfront.origin-facing',
+      );
+      const albSg = named(T.sg, 'vod-origin-alb');
+      expect(named(T.alb, 'vod-origin-alb').inputs.securityGroups).to.deep.equal([albSg.state.id ?? 'vod-origin-alb-id']);
+      const albIngress = ofType(T.ingress).filter((r) => r.inputs.securityGroupId === 'vod-origin-alb-id');
+      expect(albIngress).to.have.length(1);
+      expect(albIngress[0]!.inputs).to.include({ prefixListId: PREFIX_LIST_ID, fromPort: 80, toPort: 80 });
+      // No security group anywhere admits the whole internet.
+      for (const rule of ofType(T.ingress)) {
+        expect(rule.inputs.cidrIpv4, rule.name).to.equal(undefined);
+        expect(rule.inputs.cidrIpv6, rule.name).to.equal(undefined);
+      }
+      for (const sg of ofType(T.sg)) expect(sg.inputs.ingress ?? [], sg.name).to.deep.equal([]);
+    });
+
+    it('every ALB route requires the secret origin header; anything else gets 403', () => {
+      const secret = ((named(T.distribution, 'vod-cdn-distribution').inputs.origins as any[]).find((o) => o.originId === 'alb')
+        .customHeaders[0].value) as string;
+      const rules = ofType(T.listenerRule);
+      expect(rules).to.have.length(5);
+      for (const rule of rules) {
+        expect(rule.inputs.conditions, rule.name).to.deep.include({ httpHeader: { httpHeaderName: 'x-origin-verify', values: [secret] } });
+      }
+      const listener = named(T.listener, 'vod-origin-http').inputs;
+      expect(listener.defaultActions[0].fixedResponse.statusCode).to.equal('403');
+    });
+
+    it('tasks accept traffic only from the ALB (upload, stream) or not at all (transcode)', () => {
+      const fromAlb = ofType(T.ingress).filter((r) => r.inputs.referencedSecurityGroupId === 'vod-origin-alb-id');
+      expect(fromAlb.map((r) => [r.inputs.securityGroupId, r.inputs.fromPort]).sort()).to.deep.equal([
+        ['stream-tasks-id', 8082],
+        ['upload-tasks-id', 8081],
+      ]);
+      expect(ofType(T.ingress).filter((r) => r.inputs.securityGroupId === 'transcode-tasks-id')).to.have.length(0);
+      expect(named(T.service, 'transcode-service').inputs.networkConfiguration.securityGroups).to.deep.equal(['transcode-tasks-id']);
+    });
+  });
+
+  describe('transcode scaling', () => {
+    it('tracks jobs per running task and can start from zero', () => {
+      const target = named(T.scalingTarget, 'transcode-scaling-target').inputs;
+      expect(target).to.include({ minCapacity: 0, maxCapacity: 3, scalableDimension: 'ecs:service:DesiredCount' });
+      expect(target.resourceId).to.equal(
+        `service/${named(T.cluster, 'vod-ecs-cluster').state.name}/${named(T.service, 'transcode-service').state.name}`,
+      );
+      const tracking = named(T.scalingPolicy, 'transcode-scaling-backlog-per-task').inputs;
+      expect(tracking.policyType).to.equal('TargetTrackingScaling');
+      const metrics = tracking.targetTrackingScalingPolicyConfiguration.customizedMetricSpecification.metrics as any[];
+      expect(metrics.find((m) => m.returnData).expression).to.equal('(visible + inflight) / running');
+      const queueDims = metrics.filter((m) => m.metricStat?.metric.namespace === 'AWS/SQS').map((m) => m.metricStat.metric.dimensions[0].value);
+      expect(queueDims).to.deep.equal([named(T.queue, 'vod-queue-jobs').state.name, named(T.queue, 'vod-queue-jobs').state.name]);
+      const step = named(T.scalingPolicy, 'transcode-scaling-start-from-zero');
+      expect(step.inputs.policyType).to.equal('StepScaling');
+      expect(named(T.alarm, 'transcode-scaling-jobs-waiting-no-worker').inputs.alarmActions).to.deep.equal([step.state.arn]);
+      expect(named(T.service, 'transcode-service').inputs.desiredCount).to.equal(0);
+    });
+  });
+
+  describe('least privilege of the declared roles (evaluated)', () => {
+    const arns = (): Arns => ({
+      uploadsBucketArn: bucketNamed('uploads').state.arn,
+      mediaBucketArn: bucketNamed('media').state.arn,
+      jobsQueueArn: named(T.queue, 'vod-queue-jobs').state.arn,
+      deadLetterQueueArn: named(T.queue, 'vod-queue-dlq').state.arn,
+      signingKeyParameterArn: named(T.ssmParameter, 'vod-secrets-cloudfront-private-key').state.arn,
+      apiTokenParameterArn: named(T.ssmParameter, 'vod-secrets-api-token').state.arn,
+      originVerifyParameterArn: named(T.ssmParameter, 'vod-secrets-origin-verify').state.arn,
+    });
+
+    for (const svc of SERVICES) {
+      it(`the ${svc} task role, as declared, passes its table`, async () => {
+        const policy = policyOf(named(T.rolePolicy, `${svc}-task`));
+        expect(await mismatches([policy], taskRoleTables(arns())[svc])).to.deep.equal([]);
+        expect(named(T.rolePolicy, `${svc}-task`).inputs.role).to.equal(named(T.role, `${svc}-task`).state.id ?? `${svc}-task-m0ck`);
+      });
+    }
+
+    it('each execution role reads exactly its own service’s secrets', async () => {
+      const a = arns();
+      const all = [a.apiTokenParameterArn, a.originVerifyParameterArn, a.signingKeyParameterArn];
+      const expected: Record<Service, string[]> = {
+        upload: [a.apiTokenParameterArn, a.originVerifyParameterArn],
+        stream: [a.apiTokenParameterArn, a.originVerifyParameterArn, a.signingKeyParameterArn],
+        transcode: [],
+      };
+      for (const svc of SERVICES) {
+        const policy = policyOf(named(T.rolePolicy, `${svc}-execution`));
+        for (const p of all) {
+          const decision = await simulate({ identityPolicies: [policy], action: 'ssm:GetParameters', resource: p });
+          expect(decision === 'Allowed', `${svc} execution role on ${p}`).to.equal(expected[svc].includes(p));
+        }
+      }
+    });
+
+    it('task roles trust ecs-tasks.amazonaws.com of this account only', () => {
+      for (const svc of SERVICES) {
+        const trust = JSON.parse(named(T.role, `${svc}-task`).inputs.assumeRolePolicy as string) as PolicyDocument;
+        expect(trust.Statement[0]!.Principal).to.deep.equal({ Service: 'ecs-tasks.amazonaws.com' });
+        expect(trust.Statement[0]!.Condition).to.deep.equal({ StringEquals: { 'aws:SourceAccount': ACCOUNT } });
+      }
+    });
+  });
+
+  it('Pulumi.yaml runs infra/index.ts as native ESM TypeScript through tsx', () => {
+    const yaml = readFileSync(new URL('../../Pulumi.yaml', import.meta.url), 'utf8');
+    expect(yaml).to.match(/^runtime:\n {2}name: nodejs\n {2}options:\n {4}typescript: false\n {4}nodeargs: "--import tsx"$/m);
+    expect(yaml).to.match(/^main: infra\/index\.ts$/m);
+  });
+});
