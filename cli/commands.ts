@@ -164,7 +164,7 @@ export async function uploadCommand(file: string, opts: UploadCommandOptions, ct
     if (isAbortError(err)) {
       throw new CliError(
         uploadId
-          ? `Upload paused with ${partsStored} of ${partCount} parts stored. Run the same command again to resume.`
+          ? `Upload paused with at least ${partsStored} of ${partCount} parts stored. Run the same command again to resume.`
           : 'Upload interrupted before it started.',
         'interrupted',
         130,

@@ -194,22 +194,6 @@ export class VodApi {
     return apiRequest<UploadSessionInfo>(this.cfg, `/api/uploads/${encodeURIComponent(uploadId)}`, { signal });
   }
 
-  /**
-   * Whether the server accepts the token: asks for an upload that cannot
-   * exist — the token is checked first, so 401 means rejected and 404 means
-   * accepted. Network errors are thrown.
-   */
-  async checkToken(signal?: AbortSignal): Promise<boolean> {
-    try {
-      await apiRequest<unknown>(this.cfg, '/api/uploads/token-check', { signal });
-      return true;
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) return false;
-      if (err instanceof ApiError && err.status >= 400 && err.status < 500) return true;
-      throw err;
-    }
-  }
-
   /** Aborts a chunked upload (204). */
   deleteUpload(uploadId: string, signal?: AbortSignal): Promise<void> {
     return apiRequest<void>(this.cfg, `/api/uploads/${encodeURIComponent(uploadId)}`, { method: 'DELETE', signal });

@@ -66,10 +66,11 @@ export class SpotCluster extends pulumi.ComponentResource {
   public readonly instanceSecurityGroupId: pulumi.Output<string>;
 
   constructor(name: string, args: SpotClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('vod:infra:SpotCluster', name, {}, opts);
     const stopTimeout = args.stopTimeoutSeconds ?? 120;
     const target = args.targetCapacityPercent ?? 100;
     if (target < 1 || target > 100) throw new Error(`targetCapacityPercent must be 1–100 (got ${target}).`);
+    if (args.instanceTypes.length === 0) throw new Error('SpotCluster needs at least one instance type.');
+    super('vod:infra:SpotCluster', name, {}, opts);
 
     this.cluster = new aws.ecs.Cluster(
       `${name}-cluster`,

@@ -36,9 +36,12 @@ export class Network extends pulumi.ComponentResource {
   public readonly privateSubnetIds: pulumi.Output<string[]>;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('vod:infra:Network', name, {}, opts);
     const azs = args.availabilityZones ?? 2;
     if (!Number.isInteger(azs) || azs < 2 || azs > 6) throw new Error(`availabilityZones must be 2–6 (got ${azs}); the ALB needs two zones.`);
+    if (args.natGateways && !['Single', 'OnePerAz'].includes(args.natGateways)) {
+      throw new Error(`natGateways must be Single or OnePerAz (got ${args.natGateways}).`);
+    }
+    super('vod:infra:Network', name, {}, opts);
 
     this.vpc = new awsx.ec2.Vpc(
       `${name}-vpc`,

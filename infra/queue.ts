@@ -48,7 +48,6 @@ export class JobQueue extends pulumi.ComponentResource {
   public readonly dlqAlarm: aws.cloudwatch.MetricAlarm;
 
   constructor(name: string, args: JobQueueArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super('vod:infra:JobQueue', name, {}, opts);
     const visibility = args.visibilityTimeoutSeconds ?? 300;
     const heartbeat = args.heartbeatSeconds ?? 60;
     const maxReceiveCount = args.maxReceiveCount ?? 3;
@@ -56,6 +55,7 @@ export class JobQueue extends pulumi.ComponentResource {
     if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
       throw new Error(`maxReceiveCount must be 1–1000 (got ${maxReceiveCount}).`);
     }
+    super('vod:infra:JobQueue', name, {}, opts);
 
     this.deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,

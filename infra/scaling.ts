@@ -95,12 +95,12 @@ export class QueueBacklogScaling extends pulumi.ComponentResource {
   public readonly startFromZeroAlarm: aws.cloudwatch.MetricAlarm;
 
   constructor(name: string, args: QueueBacklogScalingArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('vod:infra:QueueBacklogScaling', name, {}, opts);
     if (args.minTasks < 0 || args.maxTasks < 1 || args.minTasks > args.maxTasks) {
       throw new Error(`Transcode task bounds must satisfy 0 ≤ min ≤ max, max ≥ 1 (got ${args.minTasks}–${args.maxTasks}).`);
     }
     const targetValue = args.targetBacklogPerTask ?? 1;
     if (!(targetValue > 0)) throw new Error(`targetBacklogPerTask must be > 0 (got ${targetValue}).`);
+    super('vod:infra:QueueBacklogScaling', name, {}, opts);
 
     const resourceId = pulumi.interpolate`service/${args.clusterName}/${args.serviceName}`;
     this.target = new aws.appautoscaling.Target(

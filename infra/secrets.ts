@@ -64,10 +64,13 @@ export class AppSecrets extends pulumi.ComponentResource {
   public readonly signingKeyParameterArn: pulumi.Output<string>;
 
   constructor(name: string, args: AppSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super('vod:infra:AppSecrets', name, {}, opts);
     if (!/^\/[A-Za-z0-9_.\-/]+[^/]$/.test(args.parameterPrefix)) {
       throw new Error(`parameterPrefix must look like /vod/dev (got ${args.parameterPrefix}).`);
     }
+    if (args.signingKey && !args.signingKey.publicKeyPem.includes('BEGIN PUBLIC KEY')) {
+      throw new Error('vod:cloudfrontPublicKeyPem must be a PEM public key (-----BEGIN PUBLIC KEY-----).');
+    }
+    super('vod:infra:AppSecrets', name, {}, opts);
 
     const generated = (label: string) =>
       new tls.PrivateKey(`${name}-${label}-seed`, { algorithm: 'ED25519' }, { parent: this }).privateKeyOpenssh.apply((k) =>
@@ -87,9 +90,6 @@ export class AppSecrets extends pulumi.ComponentResource {
 
     let privateKeyPem: pulumi.Output<string>;
     if (args.signingKey) {
-      if (!args.signingKey.publicKeyPem.includes('BEGIN PUBLIC KEY')) {
-        throw new Error('vod:cloudfrontPublicKeyPem must be a PEM public key (-----BEGIN PUBLIC KEY-----).');
-      }
       this.signingPublicKeyPem = pulumi.output(args.signingKey.publicKeyPem);
       privateKeyPem = pulumi.secret(args.signingKey.privateKeyPem);
     } else {

@@ -44,9 +44,9 @@ export class Storage extends pulumi.ComponentResource {
   public readonly mediaPublicAccessBlock: aws.s3.BucketPublicAccessBlock;
 
   constructor(name: string, args: StorageArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    super('vod:infra:Storage', name, {}, opts);
     const abortDays = args.abortIncompleteUploadAfterDays ?? 3;
     if (!Number.isInteger(abortDays) || abortDays < 1) throw new Error(`abortIncompleteUploadAfterDays must be a whole number ≥ 1 (got ${abortDays}).`);
+    super('vod:infra:Storage', name, {}, opts);
 
     const uploads = this.privateBucket(`${name}-uploads`, args.forceDestroy ?? false);
     const media = this.privateBucket(`${name}-media`, args.forceDestroy ?? false);

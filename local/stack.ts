@@ -63,7 +63,7 @@ async function waitForHealth(url: string, child: ChildProcess, name: string, log
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} during start; see ${logFile}`);
     try {
       const res = await fetch(url);
-      if (res.ok) return;
+      if (res.status < 500) return; // listening (the emulator answers anonymous requests with an S3 error body)
     } catch {
       /* not listening yet */
     }
@@ -137,6 +137,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     specs.set('emulator', {
       script: 'local/emulator.ts',
       env: { VOD_DATA_DIR: dataDir, EMULATOR_PORT: String(emulatorPort) },
+      health: `http://127.0.0.1:${emulatorPort}/${MEDIA_BUCKET}?max-keys=1`,
     });
     const emulator = launch('emulator');
     const ready = await new Promise<{ endpoint: string; jobsQueueUrl: string }>((resolve, reject) => {

@@ -29,6 +29,7 @@ try {
 
     Entry URL:  ${stack.baseUrl}
     API token:  ${stack.token}
+    Web app:    ${stack.baseUrl}/#token=${encodeURIComponent(stack.token)}   (opens signed in)
     Data dir:   ${stack.dataDir}
     Logs:       ${stack.logDir}/{emulator,upload,stream,transcode,edge}.log
 

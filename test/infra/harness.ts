@@ -23,8 +23,40 @@ export const AMI_ID = 'ami-0mockecsal2023';
 export interface Declared {
   type: string;
   name: string;
+  /** The id the mock gave the resource (what other resources receive as `resource.id`). */
+  id: string;
+  /** Inputs with Pulumi secrets unwrapped to their values. */
   inputs: Record<string, any>;
+  /** Top-level input names that arrived as Pulumi secrets (encrypted in state, masked in previews). */
+  secretInputs: string[];
+  /** Explicit provider reference (`urn::id`), if any. */
+  provider?: string;
   state: Record<string, any>;
+}
+
+/** Pulumi's wire marker for a secret value (`4dabf18193072939515e22adb298388d` = special sig key). */
+const SECRET_SIG_KEY = '4dabf18193072939515e22adb298388d';
+const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270';
+
+/** Replaces secret wrappers by their values, recursively. */
+function unwrapSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (o[SECRET_SIG_KEY] === SECRET_SIG) return unwrapSecrets(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+  }
+  return v;
+}
+
+/** Whether a value is, or contains, a secret wrapper. */
+function containsSecret(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(containsSecret);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return o[SECRET_SIG_KEY] === SECRET_SIG || Object.values(o).some(containsSecret);
+  }
+  return false;
 }
 
 export const declared: Declared[] = [];
@@ -136,8 +168,11 @@ export function installMocks(): Promise<void> {
   mocksSet ??= pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const { id, state } = mockState(args.type, args.name, args.inputs);
-        declared.push({ type: args.type, name: args.name, inputs: args.inputs, state });
+        const raw = args.inputs as Record<string, unknown>;
+        const inputs = unwrapSecrets(raw) as Record<string, any>;
+        const secretInputs = Object.keys(raw).filter((k) => containsSecret(raw[k]));
+        const { id, state } = mockState(args.type, args.name, inputs);
+        declared.push({ type: args.type, name: args.name, id, inputs, secretInputs, state, provider: args.provider });
         return { id, state };
       },
       call(args) {
@@ -218,36 +253,45 @@ export async function settle(): Promise<void> {
   }
 }
 
-let program: Promise<Record<string, unknown>> | undefined;
+/** What running the program produced: resolved exports, and the resources and invokes it (alone) declared. */
+export interface ProgramRun {
+  outputs: Record<string, unknown>;
+  declared: Declared[];
+  invoked: { token: string; inputs: Record<string, any> }[];
+}
+
+let program: Promise<ProgramRun> | undefined;
 
 /**
- * Runs infra/index.ts once under mocks with the config of Pulumi.dev.yaml
- * (+ `extraConfig`), waits for every output, and returns the module's exports
- * resolved.
+ * Runs infra/index.ts once under mocks with the config of Pulumi.dev.yaml,
+ * waits for every output, and returns the module's exports resolved with the
+ * resources and invokes the program declared (not those of other test files).
  */
-export function runDevProgram(): Promise<Record<string, unknown>> {
+export function runDevProgram(): Promise<ProgramRun> {
   program ??= (async () => {
     await installMocks();
+    await settle();
+    const [d0, i0] = [declared.length, invoked.length];
     pulumi.runtime.setAllConfig(readStackConfig(new URL('../../Pulumi.dev.yaml', import.meta.url).pathname));
     const mod = (await import('../../infra/index.js')) as Record<string, unknown>;
-    const resolved: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(mod)) resolved[k] = await resolve(v as pulumi.Input<unknown>);
+    const outputs: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(mod)) outputs[k] = await resolve(v as pulumi.Input<unknown>);
     await settle();
-    return resolved;
+    return { outputs, declared: declared.slice(d0), invoked: invoked.slice(i0) };
   })();
   return program;
 }
 
-/** Declared resources of one type token, e.g. `aws:s3/bucket:Bucket`. */
-export function ofType(type: string): Declared[] {
-  return declared.filter((d) => d.type === type);
+/** Declared resources of one type token, e.g. `aws:s3/bucket:Bucket` (of `among`, default: all declared so far). */
+export function ofType(type: string, among: Declared[] = declared): Declared[] {
+  return among.filter((d) => d.type === type);
 }
 
-/** The one declared resource of `type` whose logical name is `name`. */
-export function named(type: string, name: string): Declared {
-  const found = declared.filter((d) => d.type === type && d.name === name);
+/** The one declared resource of `type` whose logical name is `name` (of `among`, default: all declared so far). */
+export function named(type: string, name: string, among: Declared[] = declared): Declared {
+  const found = among.filter((d) => d.type === type && d.name === name);
   if (found.length !== 1) {
-    throw new Error(`Expected one ${type} named ${name}, found ${found.length} (have: ${ofType(type).map((d) => d.name).join(', ')})`);
+    throw new Error(`Expected one ${type} named ${name}, found ${found.length} (have: ${ofType(type, among).map((d) => d.name).join(', ')})`);
   }
   return found[0]!;
 }

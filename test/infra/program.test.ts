@@ -12,10 +12,9 @@ import {
   DISTRIBUTION_ARN,
   PREFIX_LIST_ID,
   type Declared,
-  declared,
-  invoked,
-  named,
-  ofType,
+  type ProgramRun,
+  named as namedIn,
+  ofType as ofTypeIn,
   readStackConfig,
   runDevProgram,
 } from './harness.js';
@@ -58,6 +57,11 @@ const T = {
   image: 'awsx:ecr:Image',
 } as const;
 
+/** The program's own declarations (other test files declare resources under the same mocks). */
+let run: ProgramRun;
+const ofType = (type: string) => ofTypeIn(type, run.declared);
+const named = (type: string, name: string) => namedIn(type, name, run.declared);
+
 const SERVICES = ['upload', 'stream', 'transcode'] as const;
 type Service = (typeof SERVICES)[number];
 
@@ -87,11 +91,16 @@ const bucketChild = (type: string, bucket: Declared) => {
 
 describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
   let outputs: Record<string, unknown>;
+  let declared: Declared[];
+  let invoked: ProgramRun['invoked'];
   let devConfig: Record<string, string>;
 
   before(async function () {
     this.timeout(30_000);
-    outputs = await runDevProgram();
+    run = await runDevProgram();
+    outputs = run.outputs;
+    declared = run.declared;
+    invoked = run.invoked;
     devConfig = readStackConfig(new URL('../../Pulumi.dev.yaml', import.meta.url).pathname);
   });
 
@@ -183,7 +192,7 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       const s3Origins = (dist().origins as any[]).filter((o) => o.domainName === bucketNamed('media').state.bucketRegionalDomainName);
       expect(s3Origins.map((o) => o.originId).sort()).to.deep.equal(['media-s3', 'web-s3']);
       for (const o of s3Origins) {
-        expect(o.originAccessControlId).to.equal(oac.state.id ?? 'vod-cdn-oac-id');
+        expect(o.originAccessControlId).to.equal(oac.id);
         expect(o.s3OriginConfig?.originAccessIdentity ?? '').to.equal('');
       }
     });
@@ -207,8 +216,8 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
 
     it('playlist and segment behaviours require signed URLs from the key group; the API and web app do not', () => {
       const keyGroup = named(T.keyGroup, 'vod-cdn-signers');
-      expect(keyGroup.inputs.items).to.deep.equal(['K2MOCKPUBLICKEY']);
-      const kgId = 'vod-cdn-signers-id';
+      expect(keyGroup.inputs.items).to.deep.equal([named(T.publicKey, 'vod-cdn-signing-key').id]);
+      const kgId = keyGroup.id;
       const paths = (dist().orderedCacheBehaviors as any[]).map((b) => b.pathPattern);
       expect(paths).to.deep.equal(['/api/*', '/videos/*.m3u8', '/videos/*']);
       expect(behaviour('/videos/*.m3u8').trustedKeyGroups).to.deep.equal([kgId]);
@@ -232,7 +241,10 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       expect(cors.corsConfig.accessControlExposeHeaders.items).to.include.members(['Content-Range', 'Accept-Ranges', 'Content-Length']);
       expect(cors.securityHeadersConfig.strictTransportSecurity.accessControlMaxAgeSec).to.be.at.least(31_536_000);
       expect(cors.securityHeadersConfig.contentTypeOptions).to.deep.equal({ override: true });
-      for (const path of ['/api/*', '/videos/*.m3u8', '/videos/*']) expect(behaviour(path).responseHeadersPolicyId).to.equal('vod-cdn-cors-headers-id');
+      const corsId = named('aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy', 'vod-cdn-cors-headers').id;
+      for (const path of ['/api/*', '/videos/*.m3u8', '/videos/*']) expect(behaviour(path).responseHeadersPolicyId).to.equal(corsId);
+      // The origin secret is a Pulumi secret wherever it appears.
+      expect(named(T.distribution, 'vod-cdn-distribution').secretInputs).to.include('origins');
       expect(dist().priceClass).to.equal(devConfig['vod:priceClass']);
     });
   });
@@ -336,6 +348,7 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
     it('pass secrets only as ECS secrets from SSM SecureString parameters, never as plain environment', () => {
       for (const label of ['api-token', 'origin-verify', 'cloudfront-private-key']) {
         expect(param(label).inputs.type, label).to.equal('SecureString');
+        expect(param(label).secretInputs, label).to.include('value');
         expect(param(label).inputs.name, label).to.equal(`/vod/dev/${label}`);
       }
       expect(secrets('upload')).to.deep.equal({
@@ -383,8 +396,9 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
         'com.amazonaws.global.cloudfront.origin-facing',
       );
       const albSg = named(T.sg, 'vod-origin-alb');
-      expect(named(T.alb, 'vod-origin-alb').inputs.securityGroups).to.deep.equal([albSg.state.id ?? 'vod-origin-alb-id']);
-      const albIngress = ofType(T.ingress).filter((r) => r.inputs.securityGroupId === 'vod-origin-alb-id');
+      expect(named(T.alb, 'vod-origin-alb').inputs.securityGroups).to.deep.equal([albSg.id]);
+      expect(named(T.alb, 'vod-origin-alb').inputs.subnets).to.deep.equal(['subnet-public-a', 'subnet-public-b']);
+      const albIngress = ofType(T.ingress).filter((r) => r.inputs.securityGroupId === albSg.id);
       expect(albIngress).to.have.length(1);
       expect(albIngress[0]!.inputs).to.include({ prefixListId: PREFIX_LIST_ID, fromPort: 80, toPort: 80 });
       // No security group anywhere admits the whole internet.
@@ -402,19 +416,27 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       expect(rules).to.have.length(5);
       for (const rule of rules) {
         expect(rule.inputs.conditions, rule.name).to.deep.include({ httpHeader: { httpHeaderName: 'x-origin-verify', values: [secret] } });
+        expect(rule.secretInputs, rule.name).to.include('conditions');
       }
       const listener = named(T.listener, 'vod-origin-http').inputs;
       expect(listener.defaultActions[0].fixedResponse.statusCode).to.equal('403');
     });
 
     it('tasks accept traffic only from the ALB (upload, stream) or not at all (transcode)', () => {
-      const fromAlb = ofType(T.ingress).filter((r) => r.inputs.referencedSecurityGroupId === 'vod-origin-alb-id');
+      const sg = (name: string) => named(T.sg, name).id;
+      const fromAlb = ofType(T.ingress).filter((r) => r.inputs.referencedSecurityGroupId === sg('vod-origin-alb'));
       expect(fromAlb.map((r) => [r.inputs.securityGroupId, r.inputs.fromPort]).sort()).to.deep.equal([
-        ['stream-tasks-id', 8082],
-        ['upload-tasks-id', 8081],
+        [sg('stream-tasks'), 8082],
+        [sg('upload-tasks'), 8081],
       ]);
-      expect(ofType(T.ingress).filter((r) => r.inputs.securityGroupId === 'transcode-tasks-id')).to.have.length(0);
-      expect(named(T.service, 'transcode-service').inputs.networkConfiguration.securityGroups).to.deep.equal(['transcode-tasks-id']);
+      expect(ofType(T.ingress).filter((r) => r.inputs.securityGroupId === sg('transcode-tasks'))).to.have.length(0);
+      expect(named(T.service, 'transcode-service').inputs.networkConfiguration.securityGroups).to.deep.equal([sg('transcode-tasks')]);
+      // ALB egress goes only to the two task groups, on their ports.
+      const albEgress = ofType(T.egress).filter((r) => r.inputs.securityGroupId === sg('vod-origin-alb'));
+      expect(albEgress.map((r) => [r.inputs.referencedSecurityGroupId, r.inputs.fromPort]).sort()).to.deep.equal([
+        [sg('stream-tasks'), 8082],
+        [sg('upload-tasks'), 8081],
+      ]);
     });
   });
 
@@ -453,7 +475,9 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       it(`the ${svc} task role, as declared, passes its table`, async () => {
         const policy = policyOf(named(T.rolePolicy, `${svc}-task`));
         expect(await mismatches([policy], taskRoleTables(arns())[svc])).to.deep.equal([]);
-        expect(named(T.rolePolicy, `${svc}-task`).inputs.role).to.equal(named(T.role, `${svc}-task`).state.id ?? `${svc}-task-m0ck`);
+        expect(named(T.rolePolicy, `${svc}-task`).inputs.role).to.equal(named(T.role, `${svc}-task`).id);
+        expect(named(T.taskDefinition, `${svc}-task`).inputs.taskRoleArn).to.equal(named(T.role, `${svc}-task`).state.arn);
+        expect(named(T.taskDefinition, `${svc}-task`).inputs.executionRoleArn).to.equal(named(T.role, `${svc}-execution`).state.arn);
       });
     }
 

@@ -82,7 +82,10 @@ describe('local pipeline end to end: upload → one-pass HLS ladder → signed p
 
   before(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'vod-it-'));
-    stack = await startStack();
+    // Short long-polls: the emulator hands a message to a poll whose worker has
+    // already gone (it does not notice the closed connection), and that message
+    // then waits out its visibility timeout. The restart test stops a worker.
+    stack = await startStack({ env: { POLL_WAIT_SECONDS: '1' } });
   });
   after(async () => {
     await stack?.stop();
@@ -211,5 +214,21 @@ describe('local pipeline end to end: upload → one-pass HLS ladder → signed p
     expect(Buffer.from(await ranged.arrayBuffer()).equals(body.subarray(100, 200))).to.equal(true);
     const rec = await waitForEnd(videoId);
     expect(rec.status, rec.error).to.equal('ready'); // the padding after the moov'd MP4 is ignored by ffmpeg
+  });
+
+  it('keeps objects, records and queued jobs across an emulator restart', async () => {
+    const queuedId = await (async () => {
+      await stack.stopPart('transcode'); // so the next job stays queued
+      await new Promise((r) => setTimeout(r, 1500)); // its last long poll has ended
+      return uploadWhole(media('visualizer-180p-h264-noaudio.mp4'));
+    })();
+    await stack.stopPart('emulator');
+    await stack.startPart('emulator');
+    const { videos } = await api('/api/videos');
+    expect(videos.find((v: Json) => v.videoId === ids.hello).status).to.equal('ready');
+    await checkPlayback(ids.hello);
+    await stack.startPart('transcode');
+    const rec = await waitForEnd(queuedId);
+    expect(rec.status, rec.error).to.equal('ready');
   });
 });

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { VodApi } from '../../client/api.js';
 import { Library } from './components/Library.js';
 import { PlayerPage } from './components/PlayerPage.js';
@@ -20,30 +20,19 @@ export function App() {
     () => new UploadQueue({ getToken: () => tokenRef.current, maxActive: 2, concurrency: 4, onUnauthorized: () => setRejected(true) }),
   );
   const videos = useVideos(api);
-  useEffect(() => {
-    if (!api) return;
-    const ctl = new AbortController();
-    api
-      .checkToken(ctl.signal)
-      .then((ok) => !ok && setRejected(true))
-      .catch(() => undefined);
-    return () => ctl.abort();
-  }, [api]);
   const path = usePath();
   const route = matchRoute(path);
   const unauthorized = rejected || (videos.error as { status?: number } | undefined)?.status === 401;
 
-  /** Checks the token with the server (when reachable) before keeping it. */
-  const saveNewToken = async (t: string): Promise<boolean> => {
+  /** Keeps the token; uploads that failed for want of it start again. */
+  const saveNewToken = (t: string) => {
     const candidate = t.trim();
-    const ok = await new VodApi({ baseUrl: '', token: candidate }).checkToken().catch(() => true);
-    if (!ok) return false;
     saveToken(candidate);
+    tokenRef.current = candidate; // the queue reads it before the next render
     setToken(candidate);
     setEditingToken(false);
     setRejected(false);
     queue.retryErrored();
-    return true;
   };
 
   const nav = (href: string, label: string, active: boolean) => (

@@ -1,3 +1,4 @@
+/// <reference path="./hls-light.d.ts" />
 /**
  * Plays a signed HLS master playlist in a <video>: hls.js where Media Source
  * Extensions exist (it gives the quality menu), the browser's own HLS

@@ -38,6 +38,8 @@ export interface QueueOptions {
   concurrency?: number;
   /** The server rejected the token (401). */
   onUnauthorized?: () => void;
+  /** Injectable for tests. */
+  fetch?: typeof fetch;
 }
 
 const RATE_WINDOW_MS = 8000;
@@ -122,7 +124,7 @@ export class UploadQueue {
     const uploadId = this.get(id)?.uploadId;
     if (uploadId) {
       try {
-        await cancelUpload({ baseUrl: this.opts.baseUrl ?? '', token: this.opts.getToken(), uploadId });
+        await cancelUpload({ baseUrl: this.opts.baseUrl ?? '', token: this.opts.getToken(), uploadId, fetch: this.opts.fetch });
       } catch {
         /* the server forgets unfinished uploads eventually anyway */
       }
@@ -173,6 +175,7 @@ export class UploadQueue {
         concurrency: this.opts.concurrency ?? 4,
         resumeUploadId: item.uploadId,
         signal: controller.signal,
+        fetch: this.opts.fetch,
         onSession: (s) => {
           savePending(item.key, {
             uploadId: s.uploadId,

@@ -17,6 +17,7 @@ export function useVideos(api: VodApi | undefined): VideosState {
 
   useEffect(() => {
     if (!api) return;
+    setError(undefined); // a new token gets a fresh verdict
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let ctl: AbortController | undefined;

@@ -18,6 +18,8 @@ const config = loadConfigOrExit(
     TRANSCODE_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),
     /** Must match the queue's redrive maxReceiveCount. */
     MAX_ATTEMPTS: z.coerce.number().int().min(1).default(3),
+    /** SQS long-poll wait (0–20 s). */
+    POLL_WAIT_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
     VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(30).default(300),
     /** Below ECS's stopTimeout (120 s), so the message is released before SIGKILL. */
     SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).default(90),
@@ -36,6 +38,7 @@ const worker = createWorker({
   preset: config.TRANSCODE_PRESET,
   maxAttempts: config.MAX_ATTEMPTS,
   visibilityTimeoutSeconds: config.VISIBILITY_TIMEOUT_SECONDS,
+  pollWaitSeconds: config.POLL_WAIT_SECONDS,
   heartbeatSeconds: Math.floor(config.VISIBILITY_TIMEOUT_SECONDS / 5),
 });
 

@@ -17,6 +17,8 @@ export interface WorkerDeps extends PipelineDeps {
   visibilityTimeoutSeconds?: number;
   /** Seconds between visibility extensions (must be < the visibility timeout). */
   heartbeatSeconds?: number;
+  /** Seconds one ReceiveMessage long poll waits (0–20). */
+  pollWaitSeconds?: number;
   /** Milliseconds one job may run before it is abandoned. */
   jobTimeoutMs?: number;
 }
@@ -37,7 +39,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     queueUrl: deps.queueUrl,
     sqs: deps.sqs,
     batchSize: 1,
-    waitTimeSeconds: 20,
+    waitTimeSeconds: deps.pollWaitSeconds ?? 20,
     visibilityTimeout: deps.visibilityTimeoutSeconds ?? 300,
     heartbeatInterval: deps.heartbeatSeconds ?? 60,
     handleMessageTimeout: deps.jobTimeoutMs ?? 4 * 3600 * 1000,
@@ -81,7 +83,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       log.info({ queueUrl: deps.queueUrl }, 'transcode worker polling');
     },
     async stop(graceMs) {
-      consumer.stop();
+      consumer.stop({ abort: true }); // also cancels the long poll, so no message is received by a worker that is leaving
       const job = running;
       if (!job) return;
       log.info({ videoId: job.videoId, graceMs }, 'waiting for the running job');

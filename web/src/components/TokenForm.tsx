@@ -1,31 +1,22 @@
 import { useId, useState, type FormEvent } from 'react';
 
-export function TokenForm(props: { initial: string; rejected: boolean; onSave: (token: string) => Promise<boolean>; onCancel?: () => void }) {
-  const [value, setValue] = useState(props.initial);
-  const [checking, setChecking] = useState(false);
-  const [wrong, setWrong] = useState(false);
+export function TokenForm(props: { initial: string; rejected: boolean; onSave: (token: string) => void; onCancel?: () => void }) {
+  const [value, setValue] = useState(props.rejected ? '' : props.initial);
   const id = useId();
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (!value.trim() || checking) return;
-    setChecking(true);
-    const ok = await props.onSave(value);
-    setChecking(false);
-    setWrong(!ok);
+    if (value.trim()) props.onSave(value);
   };
   return (
     <section className="card token-card" aria-labelledby={`${id}-title`}>
-      <h1 id={`${id}-title`}>{props.rejected ? 'The API token was rejected' : 'Enter your API token'}</h1>
+      <h1 id={`${id}-title`} role={props.rejected ? 'alert' : undefined}>
+        {props.rejected ? 'The server rejected the API token' : 'Enter your API token'}
+      </h1>
       <p className="muted">
         Uploads need the platform's API token. <code>npm start</code> prints it (it is also in <code>.data/api-token</code>). It is kept in this browser
         only.
       </p>
-      {wrong && (
-        <p className="error-text small" role="alert">
-          The server does not accept this token.
-        </p>
-      )}
-      <form onSubmit={(e) => void submit(e)} className="token-form">
+      <form onSubmit={submit} className="token-form">
         <label htmlFor={id} className="sr-only">
           API token
         </label>
@@ -37,14 +28,11 @@ export function TokenForm(props: { initial: string; rejected: boolean; onSave: (
           spellCheck={false}
           placeholder="API token"
           value={value}
-          onChange={(e) => {
-            setValue(e.target.value);
-            setWrong(false);
-          }}
+          onChange={(e) => setValue(e.target.value)}
           autoFocus
         />
-        <button type="submit" className="primary" disabled={!value.trim() || checking}>
-          {checking ? 'Checking…' : 'Save'}
+        <button type="submit" className="primary" disabled={!value.trim()}>
+          Save
         </button>
         {props.onCancel && (
           <button type="button" onClick={props.onCancel}>

@@ -43,6 +43,8 @@ export function UploadPage(props: { queue: UploadQueue; videos: VideoRecord[] | 
           accept="video/*,.mkv,.mov,.mp4,.webm"
           multiple
           className="sr-only"
+          tabIndex={-1}
+          aria-hidden="true"
           data-testid="file-input"
           onChange={(e) => {
             addFiles(e.target.files);

@@ -1,0 +1,85 @@
+/** The web app's logic that needs no browser: routes and the upload queue (with a fake API). */
+import { expect } from 'chai';
+import { matchRoute } from '../../web/src/router.js';
+import { levelLabel } from '../../web/src/playback.js';
+import { fileKey } from '../../web/src/storage.js';
+import { UploadQueue, type UploadItem } from '../../web/src/uploads.js';
+import { FakeApi, fakeFile } from '../client/fake-api.js';
+
+function file(size: number, name: string): File {
+  return Object.assign(fakeFile(size, name), { lastModified: 1700000000000, webkitRelativePath: '' }) as unknown as File;
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timeout');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+describe('web/src pure parts', () => {
+  it('routes', () => {
+    expect(matchRoute('/')).to.deep.equal({ page: 'upload' });
+    expect(matchRoute('/library')).to.deep.equal({ page: 'library' });
+    expect(matchRoute('/watch/abc123')).to.deep.equal({ page: 'watch', videoId: 'abc123' });
+    expect(matchRoute('/watch/abc123/')).to.deep.equal({ page: 'watch', videoId: 'abc123' });
+    expect(matchRoute('/nope')).to.deep.equal({ page: 'notFound' });
+  });
+  it('labels and keys', () => {
+    expect(levelLabel({ height: 720, width: 1280 })).to.equal('720p');
+    expect(fileKey({ name: 'a.mp4', size: 3, lastModified: 9 })).to.equal('a.mp4|3|9');
+  });
+});
+
+describe('web/src UploadQueue (fake API)', () => {
+  it('runs at most maxActive files at once and finishes them all', async () => {
+    const api = new FakeApi();
+    api.putDelayMs = 3;
+    const q = new UploadQueue({ getToken: () => api.token, baseUrl: 'http://vod.test', maxActive: 2, concurrency: 2, fetch: api.fetch });
+    let maxUploading = 0;
+    q.subscribe(() => (maxUploading = Math.max(maxUploading, q.getSnapshot().filter((i) => i.status === 'uploading').length)));
+    q.add([file(40, 'a.mp4'), file(30, 'b.mp4'), file(20, 'c.mp4')]);
+    q.add([file(40, 'a.mp4')]); // already queued: ignored
+    expect(q.getSnapshot()).to.have.length(3);
+    await until(() => q.getSnapshot().every((i) => i.status === 'done'));
+    expect(maxUploading).to.equal(2);
+    const items = q.getSnapshot() as UploadItem[];
+    expect(items.map((i) => i.uploadedBytes)).to.deep.equal([40, 30, 20]);
+    expect(new Set(items.map((i) => i.videoId)).size).to.equal(3);
+  });
+
+  it('pause, resume (only missing parts), cancel (DELETE), and retry after an error', async () => {
+    const api = new FakeApi();
+    api.putDelayMs = 5;
+    let unauthorized = 0;
+    const q = new UploadQueue({ getToken: () => api.token, baseUrl: 'http://vod.test', maxActive: 1, concurrency: 1, fetch: api.fetch, onUnauthorized: () => unauthorized++ });
+    q.add([file(100, 'big.mp4')]);
+    const id = q.getSnapshot()[0].id;
+    await until(() => q.getSnapshot()[0].partsDone >= 3);
+    q.pause(id);
+    await until(() => q.getSnapshot()[0].status === 'paused');
+    const stored = api.sessions.get('up1')!.parts.size;
+    const before = api.puts().length;
+    q.resume(id);
+    await until(() => q.getSnapshot()[0].status === 'done');
+    expect(api.puts().length - before).to.equal(10 - stored);
+
+    q.add([file(100, 'other.mp4')]);
+    const id2 = q.getSnapshot()[1].id;
+    await until(() => q.getSnapshot()[1].partsDone >= 1);
+    await q.cancel(id2);
+    expect(q.getSnapshot()[1].status).to.equal('canceled');
+    expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).to.deep.equal(['/api/uploads/up2']);
+    expect(api.sessions.get('up2')!.state).to.equal('aborted');
+
+    api.failNext((r) => r.method === 'POST' && r.path === '/api/uploads', { status: 401, code: 'unauthorized' });
+    q.add([file(10, 'third.mp4')]);
+    await until(() => q.getSnapshot()[2].status === 'error');
+    expect(unauthorized).to.equal(1);
+    q.retryErrored();
+    await until(() => q.getSnapshot()[2].status === 'done');
+    q.remove(id);
+    expect(q.getSnapshot().map((i) => i.file.name)).to.deep.equal(['other.mp4', 'third.mp4']);
+  });
+});
