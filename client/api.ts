@@ -8,28 +8,10 @@
  * `network_error`. Aborts are re-thrown untouched (an `AbortError`).
  */
 
-export type VideoStatus = 'uploading' | 'queued' | 'processing' | 'ready' | 'failed';
+import type { RenditionSummary, VideoRecord } from '../containers/shared/src/video-record.js';
 
-export interface Rendition {
-  name: string;
-  width: number;
-  height: number;
-  bandwidth: number;
-}
-
-export interface VideoRecord {
-  videoId: string;
-  status: VideoStatus;
-  /** 0..100 */
-  progress: number;
-  error?: string;
-  durationSeconds?: number;
-  renditions?: Rendition[];
-  filename?: string;
-  sizeBytes?: number;
-  createdAt: string;
-  updatedAt: string;
-}
+export type { VideoRecord, VideoStatus } from '../containers/shared/src/video-record.js';
+export type Rendition = RenditionSummary;
 
 export interface PlaybackInfo {
   /** Signed master playlist URL. */

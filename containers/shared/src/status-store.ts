@@ -10,39 +10,14 @@
  *                  └──────────┘    failed → processing (redelivered job)
  * `ready` is terminal: a redelivered job for a ready video is a no-op.
  */
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isNotFound } from './aws.js';
+import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { ConflictError } from './errors.js';
 import { keys } from './keys.js';
+import { getJson, putJson } from './s3-json.js';
 
-export type VideoStatus = 'uploading' | 'queued' | 'processing' | 'ready' | 'failed';
+import type { VideoRecord, VideoStatus } from './video-record.js';
 
-export interface RenditionSummary {
-  name: string;
-  /** Pixels; 0 for the audio-only rendition. */
-  width: number;
-  height: number;
-  /** Peak bits per second, as in the master playlist's BANDWIDTH. */
-  bandwidth: number;
-}
-
-export interface VideoRecord {
-  videoId: string;
-  status: VideoStatus;
-  /** 0–100. */
-  progress: number;
-  /** Human-readable reason, when `failed`. */
-  error?: string;
-  durationSeconds?: number;
-  renditions?: RenditionSummary[];
-  /** The client's file name, kept as metadata only. */
-  filename?: string;
-  /** Bytes of the original upload. */
-  sizeBytes?: number;
-  /** ISO 8601. */
-  createdAt: string;
-  updatedAt: string;
-}
+export type { RenditionSummary, VideoRecord, VideoStatus } from './video-record.js';
 
 const ALLOWED: Record<VideoStatus, VideoStatus[]> = {
   uploading: ['uploading', 'queued', 'failed'],
@@ -66,13 +41,7 @@ export class StatusStore {
 
   /** The record, or undefined if there is none. */
   async get(videoId: string): Promise<VideoRecord | undefined> {
-    try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: keys.record(videoId) }));
-      return JSON.parse(await out.Body!.transformToString()) as VideoRecord;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    return getJson<VideoRecord>(this.s3, this.bucket, keys.record(videoId));
   }
 
   /** Creates a new record in its first state. */
@@ -124,13 +93,6 @@ export class StatusStore {
   }
 
   private async write(record: VideoRecord): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: keys.record(record.videoId),
-        Body: JSON.stringify(record),
-        ContentType: 'application/json',
-      }),
-    );
+    await putJson(this.s3, this.bucket, keys.record(record.videoId), record);
   }
 }

@@ -11,16 +11,15 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
-  GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { isNotFound } from '../../shared/src/aws.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../../shared/src/errors.js';
 import { newId } from '../../shared/src/ids.js';
 import { keys } from '../../shared/src/keys.js';
+import { getJson, putJson } from '../../shared/src/s3-json.js';
 import { partBytes, planParts, type PartPlan } from './part-plan.js';
 
 export type SessionState = 'uploading' | 'completed' | 'aborted';
@@ -84,13 +83,9 @@ export class UploadSessions {
 
   /** @throws NotFoundError for an unknown upload id. */
   async get(uploadId: string): Promise<UploadSession> {
-    try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: keys.session(uploadId) }));
-      return JSON.parse(await out.Body!.transformToString()) as UploadSession;
-    } catch (err) {
-      if (isNotFound(err)) throw new NotFoundError(`Upload ${uploadId} does not exist`, 'upload_not_found');
-      throw err;
-    }
+    const session = await getJson<UploadSession>(this.s3, this.bucket, keys.session(uploadId));
+    if (!session) throw new NotFoundError(`Upload ${uploadId} does not exist`, 'upload_not_found');
+    return session;
   }
 
   /** Bytes part `partNumber` must have. @throws BadRequestError if out of range. */
@@ -107,14 +102,7 @@ export class UploadSessions {
   }
 
   async recordPart(uploadId: string, part: StoredPart): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: keys.part(uploadId, part.partNumber),
-        Body: JSON.stringify(part),
-        ContentType: 'application/json',
-      }),
-    );
+    await putJson(this.s3, this.bucket, keys.part(uploadId, part.partNumber), part);
   }
 
   /** Stored parts, by part number. */
@@ -132,10 +120,7 @@ export class UploadSessions {
     // Bounded fan-out: a 50 GiB upload has thousands of part records.
     for (let i = 0; i < recordKeys.length; i += 32) {
       const batch = await Promise.all(
-        recordKeys.slice(i, i + 32).map(async (Key) => {
-          const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
-          return JSON.parse(await out.Body!.transformToString()) as StoredPart;
-        }),
+        recordKeys.slice(i, i + 32).map(async (key) => (await getJson<StoredPart>(this.s3, this.bucket, key))!),
       );
       parts.push(...batch);
     }
@@ -211,13 +196,6 @@ export class UploadSessions {
   }
 
   private async save(session: UploadSession): Promise<void> {
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: keys.session(session.uploadId),
-        Body: JSON.stringify(session),
-        ContentType: 'application/json',
-      }),
-    );
+    await putJson(this.s3, this.bucket, keys.session(session.uploadId), session);
   }
 }
