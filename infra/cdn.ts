@@ -50,6 +50,24 @@ export function preflightFunctionCode(allowedOrigins: readonly string[]): string
   ].join('\n');
 }
 
+/**
+ * Source of the viewer-request CloudFront Function on the web app's default
+ * behaviour: a path whose last segment has no file extension (a client-side
+ * route such as `/videos-list` or `/v/abc`) is served `/index.html`, the SPA
+ * fallback of the local edge. Paths with an extension pass through.
+ */
+export function spaFallbackFunctionCode(): string {
+  return [
+    'function handler(event) {',
+    '  var request = event.request;',
+    "  var last = request.uri.substring(request.uri.lastIndexOf('/') + 1);",
+    "  if (last.indexOf('.') === -1) request.uri = '/index.html';",
+    '  return request;',
+    '}',
+    '',
+  ].join('\n');
+}
+
 /** Inputs of {@link Cdn}. */
 export interface CdnArgs {
   /** DNS name CloudFront connects to for `/api/*` and playlists: the ALB, or a name with a certificate for it. */
@@ -89,7 +107,7 @@ export interface CdnArgs {
  * | `/api/*`          | ALB               | none (key incl. Authorization, TTL ≤ 1 s) | API token (checked by the services) |
  * | `/videos/*.m3u8`  | ALB (stream)      | none (TTL ≤ 1 s)            | signed URL (key group) |
  * | `/videos/*`       | media bucket, OAC | segments, `segmentTtlSeconds` | signed URL (key group) |
- * | default `*`       | media bucket `web/`, OAC | web app, ≤ 1 day    | public static files  |
+ * | default `*`       | media bucket `web/`, OAC | web app, ≤ 1 day    | public static files (SPA fallback to /index.html) |
  *
  * - S3 through Origin Access Control (SigV4, always sign; no OAI). The media
  *   bucket policy — declared here because it needs the distribution ARN —
@@ -242,6 +260,11 @@ export class Cdn extends pulumi.ComponentResource {
       { parent: this },
     );
     const answerPreflight = [{ eventType: 'viewer-request', functionArn: preflight.arn }];
+    const spaFallback = new aws.cloudfront.Function(
+      `${name}-spa-fallback`,
+      { runtime: 'cloudfront-js-2.0', comment: 'Client-side routes get /index.html', code: spaFallbackFunctionCode(), publish: true },
+      { parent: this },
+    );
     const siteHeaders = new aws.cloudfront.ResponseHeadersPolicy(
       `${name}-site-headers`,
       { comment: 'Security headers', securityHeadersConfig: securityHeaders },
@@ -335,6 +358,7 @@ export class Cdn extends pulumi.ComponentResource {
           cachedMethods: getHead,
           cachePolicyId: web.id,
           responseHeadersPolicyId: siteHeaders.id,
+          functionAssociations: [{ eventType: 'viewer-request', functionArn: spaFallback.arn }],
           compress: true,
         },
       },

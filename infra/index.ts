@@ -176,7 +176,8 @@ const cluster = new SpotCluster('vod-ecs', {
   targetCapacityPercent: int('targetCapacityPercent', 100),
   rootVolumeGiB: int('rootVolumeGiB', 60),
   stopTimeoutSeconds: STOP_TIMEOUT_SECONDS,
-  containerInsights: config.getBoolean('containerInsights') ?? true,
+  // Always on: the transcode scaling divides by its RunningTaskCount metric.
+  containerInsights: true,
 });
 
 const commonEnv = {
@@ -221,7 +222,7 @@ const upload = new EcsService('upload', {
     .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn])
     .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn]) => uploadTaskPolicy({ uploadsBucketArn, mediaBucketArn, jobsQueueArn })),
   loadBalancing: { targetGroupArn: origin.targetGroupArns.upload, loadBalancerSecurityGroupId: origin.securityGroupId },
-  serviceDependsOn: [cluster.clusterCapacityProviders, origin],
+  serviceDependsOn: [cluster.clusterCapacityProviders, ...origin.rules],
 });
 
 const stream = new EcsService('stream', {
@@ -250,7 +251,7 @@ const stream = new EcsService('stream', {
       streamTaskPolicy({ uploadsBucketArn, mediaBucketArn, signingKeyParameterArn }),
     ),
   loadBalancing: { targetGroupArn: origin.targetGroupArns.stream, loadBalancerSecurityGroupId: origin.securityGroupId },
-  serviceDependsOn: [cluster.clusterCapacityProviders, origin],
+  serviceDependsOn: [cluster.clusterCapacityProviders, ...origin.rules],
 });
 
 const transcodeMin = int('transcodeMinTasks', 0);
@@ -289,6 +290,8 @@ new QueueBacklogScaling('transcode-scaling', {
 export const apiBaseUrl = pulumi.interpolate`https://${cdn.publicDomainName}/api`;
 /** Host viewers and the CLI use (custom domain or `*.cloudfront.net`). */
 export const cdnDomain = cdn.publicDomainName;
+/** The platform's URL: web app at `/`, the CLI's `VOD_URL`. */
+export const publicUrl = pulumi.interpolate`https://${cdn.publicDomainName}`;
 export const cloudfrontDomain = cdn.cloudfrontDomainName;
 export const cloudfrontDistributionId = cdn.distributionId;
 export const cloudfrontKeyPairId = cdn.keyPairId;

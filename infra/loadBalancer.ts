@@ -86,6 +86,8 @@ export class OriginLoadBalancer extends pulumi.ComponentResource {
   public readonly port: number;
   public readonly protocol: 'HTTP' | 'HTTPS';
   public readonly targetGroupArns: Record<OriginService, pulumi.Output<string>>;
+  /** The listener rules; ECS services behind a target group must be created after its rule. */
+  public readonly rules: aws.lb.ListenerRule[] = [];
 
   constructor(name: string, args: OriginLoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super('vod:infra:OriginLoadBalancer', name, {}, opts);
@@ -177,7 +179,7 @@ export class OriginLoadBalancer extends pulumi.ComponentResource {
 
     const verify = { httpHeader: { httpHeaderName: ORIGIN_VERIFY_HEADER, values: [args.originVerifySecret] } };
     for (const route of originRoutes()) {
-      new aws.lb.ListenerRule(
+      const rule = new aws.lb.ListenerRule(
         `${name}-rule-${route.priority}`,
         {
           listenerArn: this.listener.arn,
@@ -191,6 +193,7 @@ export class OriginLoadBalancer extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      this.rules.push(rule);
     }
     // Through CloudFront (header present) but no route: a plain 404.
     new aws.lb.ListenerRule(

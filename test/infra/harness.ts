@@ -161,11 +161,15 @@ function mockState(type: string, name: string, inputs: Record<string, any>): { i
   }
 }
 
-let mocksSet: Promise<void> | undefined;
+let mocksFor: { stack: string; ready: Promise<void> } | undefined;
 
-/** Installs the mocks once per process (mocha runs every test file in one process). */
-export function installMocks(): Promise<void> {
-  mocksSet ??= pulumi.runtime.setMocks(
+/**
+ * Installs the mocks (mocha runs every test file in one process, so they are
+ * shared). `stack` is what `pulumi.getStack()` returns; changing it re-installs.
+ */
+export function installMocks(stack = 'dev'): Promise<void> {
+  if (mocksFor?.stack === stack) return mocksFor.ready;
+  const ready = pulumi.runtime.setMocks(
     {
       newResource(args) {
         const raw = args.inputs as Record<string, unknown>;
@@ -190,10 +194,11 @@ export function installMocks(): Promise<void> {
       },
     },
     'vod-platform',
-    'dev',
+    stack,
     false,
   );
-  return mocksSet;
+  mocksFor = { stack, ready };
+  return ready;
 }
 
 /**
@@ -260,27 +265,38 @@ export interface ProgramRun {
   invoked: { token: string; inputs: Record<string, any> }[];
 }
 
-let program: Promise<ProgramRun> | undefined;
+const runs = new Map<string, Promise<ProgramRun>>();
+let queue: Promise<unknown> = Promise.resolve();
 
 /**
- * Runs infra/index.ts once under mocks with the config of Pulumi.dev.yaml,
- * waits for every output, and returns the module's exports resolved with the
- * resources and invokes the program declared (not those of other test files).
+ * Runs infra/index.ts under mocks as stack `stack`, with the config of
+ * `Pulumi.<stack>.yaml`, waits for every output, and returns the module's
+ * exports resolved with the resources and invokes that run (alone) declared.
+ * One run per stack; runs never overlap. Each run imports a fresh instance of
+ * the program module (`index.ts?stack=…`).
  */
-export function runDevProgram(): Promise<ProgramRun> {
-  program ??= (async () => {
-    await installMocks();
-    await settle();
-    const [d0, i0] = [declared.length, invoked.length];
-    pulumi.runtime.setAllConfig(readStackConfig(new URL('../../Pulumi.dev.yaml', import.meta.url).pathname));
-    const mod = (await import('../../infra/index.js')) as Record<string, unknown>;
-    const outputs: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(mod)) outputs[k] = await resolve(v as pulumi.Input<unknown>);
-    await settle();
-    return { outputs, declared: declared.slice(d0), invoked: invoked.slice(i0) };
-  })();
-  return program;
+export function runProgram(stack = 'dev'): Promise<ProgramRun> {
+  let run = runs.get(stack);
+  if (!run) {
+    run = queue.then(async () => {
+      await settle();
+      await installMocks(stack);
+      const [d0, i0] = [declared.length, invoked.length];
+      pulumi.runtime.setAllConfig(readStackConfig(new URL(`../../Pulumi.${stack}.yaml`, import.meta.url).pathname));
+      const mod = (await import(new URL(`../../infra/index.ts?stack=${stack}`, import.meta.url).href)) as Record<string, unknown>;
+      const outputs: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(mod)) outputs[k] = await resolve(v as pulumi.Input<unknown>);
+      await settle();
+      return { outputs, declared: declared.slice(d0), invoked: invoked.slice(i0) };
+    });
+    queue = run.catch(() => undefined);
+    runs.set(stack, run);
+  }
+  return run;
 }
+
+/** {@link runProgram} for the dev stack. */
+export const runDevProgram = (): Promise<ProgramRun> => runProgram('dev');
 
 /** Declared resources of one type token, e.g. `aws:s3/bucket:Bucket` (of `among`, default: all declared so far). */
 export function ofType(type: string, among: Declared[] = declared): Declared[] {

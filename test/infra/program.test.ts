@@ -285,6 +285,8 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       expect(provider.autoScalingGroupArn).to.equal(named(T.asg, 'vod-ecs-asg').state.arn);
       expect(provider.managedTerminationProtection).to.equal('ENABLED');
       expect(provider.managedScaling.status).to.equal('ENABLED');
+      // Container Insights publishes the RunningTaskCount the transcode scaling divides by.
+      expect(named(T.cluster, 'vod-ecs-cluster').inputs.settings).to.deep.equal([{ name: 'containerInsights', value: 'enabled' }]);
       const ccp = named(T.clusterCapacityProviders, 'vod-ecs-capacity').inputs;
       expect(ccp.clusterName).to.equal(named(T.cluster, 'vod-ecs-cluster').state.name);
       expect(ccp.capacityProviders).to.deep.equal([cp.state.name]);

@@ -1,6 +1,6 @@
 /** Pure sizing and config rules of the cluster (infra/sizing.ts), plus the small pure helpers of the components. */
 import { expect } from 'chai';
-import { preflightFunctionCode } from '../../infra/cdn.js';
+import { preflightFunctionCode, spaFallbackFunctionCode } from '../../infra/cdn.js';
 import { originRoutes } from '../../infra/loadBalancer.js';
 import { SHARED_SECRET_PATTERN, assertSharedSecret } from '../../infra/secrets.js';
 import { START_FROM_ZERO_EXPRESSION, backlogPerTaskMetrics } from '../../infra/scaling.js';
@@ -169,6 +169,15 @@ describe('infra component helpers', () => {
       'https://app.example',
     );
     expect(run(['https://app.example'], 'OPTIONS', 'https://evil.example').headers['access-control-allow-origin']).to.equal(undefined);
+  });
+
+  it('the SPA fallback function sends client-side routes to /index.html and leaves files alone', () => {
+    const handler = new Function(`${spaFallbackFunctionCode()}\nreturn handler;`)() as (e: unknown) => { uri: string };
+    const uri = (u: string) => handler({ request: { method: 'GET', uri: u, headers: {} } }).uri;
+    expect(uri('/')).to.equal('/index.html');
+    expect(uri('/v/0123456789abcdef0123')).to.equal('/index.html');
+    expect(uri('/assets/index-abc.js')).to.equal('/assets/index-abc.js');
+    expect(uri('/favicon.ico')).to.equal('/favicon.ico');
   });
 
   it('backlog per task counts waiting and in-flight jobs over running tasks', () => {
