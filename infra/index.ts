@@ -4,6 +4,7 @@
  * pure checks in sizing.ts, wires the components together and exports the
  * stack outputs. Every resource lives in a component; nothing is declared here.
  */
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -29,6 +30,7 @@ import {
   validateInstanceTypes,
 } from './sizing.js';
 import { Storage } from './storage.js';
+import { WebApp } from './webapp.js';
 
 // ---------------------------------------------------------------- config --
 const awsConfig = new pulumi.Config('aws');
@@ -285,6 +287,8 @@ new QueueBacklogScaling('transcode-scaling', {
   targetBacklogPerTask: config.getNumber('targetBacklogPerTask') ?? 1,
 });
 
+const webApp = new WebApp('vod-web', { bucketName: storage.mediaBucketName, distDir: path.join(repoRoot, 'web', 'dist') });
+
 // ---------------------------------------------------------------- outputs --
 /** Base URL of the HTTP API, e.g. `https://d111111abcdef8.cloudfront.net/api`. */
 export const apiBaseUrl = pulumi.interpolate`https://${cdn.publicDomainName}/api`;
@@ -299,6 +303,8 @@ export const uploadsBucketName = storage.uploadsBucketName;
 export const mediaBucketName = storage.mediaBucketName;
 /** Where the web app's static files go: served at `/`. */
 export const webAppLocation = pulumi.interpolate`s3://${storage.mediaBucketName}/web/`;
+/** Files of `web/dist` published by this update (0: run `npm run build:web` first). */
+export const webAppFileCount = webApp.fileCount;
 export const jobsQueueUrl = queue.queueUrl;
 export const jobsQueueArn = queue.queueArn;
 export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
