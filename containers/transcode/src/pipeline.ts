@@ -66,7 +66,10 @@ function throttledProgress(write: (p: number) => Promise<unknown>, log: Logger, 
 }
 
 function summarise(result: EncodeResult): RenditionSummary[] {
-  const video = result.variants.map((v) => ({ name: v.name, width: v.width, height: v.height, bandwidth: v.bandwidth }));
+  // Largest first for people; the master playlist keeps its startup order.
+  const video = result.variants
+    .map((v) => ({ name: v.name, width: v.width, height: v.height, bandwidth: v.bandwidth }))
+    .sort((a, b) => b.height - a.height || b.bandwidth - a.bandwidth);
   if (video.length || !result.audio) return video;
   return [{ name: result.audio.name, width: 0, height: 0, bandwidth: result.audio.bandwidth }];
 }
