@@ -1,13 +1,9 @@
 /** Shared helpers for the transcode tests: sample media paths and raw ffprobe/ffmpeg calls. */
 import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** A file from the shared sample media directory (see ../shared/media/README.md). */
-export const media = (name: string) => path.resolve(repoRoot, '../shared/media', name);
+export { media } from '../support/media.js';
 
 export const run = promisify(execFile);
 
@@ -20,4 +16,14 @@ export async function ffprobeJson<T = Record<string, unknown>>(file: string, arg
 /** ffmpeg with -v error; rejects on failure. */
 export async function ffmpegRun(args: string[]): Promise<void> {
   await run('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-y', ...args]);
+}
+
+/** The error a promise rejects with; fails if it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
 }

@@ -10,21 +10,13 @@ import { buildFfmpegArgs, encodeHlsLadder, type EncodeOptions } from '../../cont
 import { planLadder, type Rendition } from '../../containers/transcode/src/ladder.js';
 import { measureMediaPlaylist } from '../../containers/transcode/src/master-playlist.js';
 import { probeSource, type SourceInfo } from '../../containers/transcode/src/probe.js';
-import { ffmpegRun, ffprobeJson, media, run } from './helpers.js';
+import { ffmpegRun, ffprobeJson, media, run, rejection } from './helpers.js';
 
 interface Packet {
   pts_time: string;
   flags: string;
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function readMaster(outDir: string): Promise<MasterPlaylist> {
   const playlist = HLS.parse(await readFile(path.join(outDir, 'master.m3u8'), 'utf8'));

@@ -6,16 +6,8 @@ import { expect } from 'chai';
 import type ffmpeg from 'fluent-ffmpeg';
 import { InvalidMediaError, ProbeError } from '../../containers/transcode/src/errors.js';
 import { interpretProbe, probeH264, probeSource } from '../../containers/transcode/src/probe.js';
-import { ffmpegRun, media } from './helpers.js';
+import { ffmpegRun, media, rejection } from './helpers.js';
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const stream = (s: Partial<ffmpeg.FfprobeStream>): ffmpeg.FfprobeStream => ({ index: 0, ...s }) as ffmpeg.FfprobeStream;
 const data = (streams: ffmpeg.FfprobeStream[], format: Partial<ffmpeg.FfprobeFormat> = { duration: 10, format_name: 'mov,mp4,m4a,3gp,3g2,mj2' }) =>
