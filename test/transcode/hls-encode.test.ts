@@ -325,6 +325,24 @@ describe('transcode/hls-encode', () => {
       expect(streams[0]!.tags ?? {}).not.to.have.property('rotate');
     });
 
+    it('5.1 surround audio is downmixed to one AAC-LC stereo rendition', async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'hls-51-'));
+      dirs.push(dir);
+      const surround = path.join(dir, 'surround.mkv');
+      await ffmpegRun([
+        '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+        '-t', '2', '-filter_complex', '[1:a]pan=5.1|FL=c0|FR=c0|FC=c0|LFE=c0|BL=c0|BR=c0[a]', '-map', '0:v', '-map', '[a]',
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'ac3', surround,
+      ]);
+      const enc = await encodeFile(surround);
+      dirs.push(enc.outDir);
+      expect(enc.source.audio).to.include({ channels: 6 });
+      expect(enc.result.audio).to.include({ codecs: 'mp4a.40.2', channels: 2 });
+      const audioSegs = await segmentsOf(enc.outDir, enc.result.audio!.uri);
+      const { streams } = await ffprobeJson<{ streams: Record<string, unknown>[] }>(audioSegs[0]!, ['-show_streams']);
+      expect(streams[0]).to.include({ codec_name: 'aac', profile: 'LC', channels: 2 });
+    });
+
     it('an interlaced source is de-interlaced (progressive output)', async () => {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'hls-il-'));
       dirs.push(dir);

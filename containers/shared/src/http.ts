@@ -1,7 +1,7 @@
 /** HTTP plumbing every service shares: request ids, access logs, /healthz, graceful shutdown. */
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 
@@ -28,13 +28,16 @@ export function baseApp(logger: Logger): Express {
   return app;
 }
 
+/** Puts `videoId` (and any other fields) on the request's logger and its access log line. */
+export function logVideoId(req: Request, videoId: string, fields: Record<string, string> = {}): void {
+  (req as { videoId?: string }).videoId = videoId;
+  req.log = req.log.child({ videoId, ...fields });
+}
+
 /** Records the route's videoId on the request so access logs carry it. */
 export const tagVideoId: RequestHandler = (req, _res, next) => {
   const id = req.params.videoId;
-  if (typeof id === 'string') {
-    (req as { videoId?: string }).videoId = id;
-    req.log = req.log.child({ videoId: id });
-  }
+  if (typeof id === 'string') logVideoId(req, id);
   next();
 };
 

@@ -18,7 +18,7 @@ import multer from 'multer';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { BadRequestError, NotFoundError, PayloadTooLargeError, errorMiddleware, notFoundHandler } from '../../shared/src/errors.js';
-import { baseApp, requireOriginSecret } from '../../shared/src/http.js';
+import { baseApp, logVideoId, requireOriginSecret } from '../../shared/src/http.js';
 import { isId, newId } from '../../shared/src/ids.js';
 import type { TranscodeJob } from '../../shared/src/job.js';
 import { keys } from '../../shared/src/keys.js';
@@ -97,7 +97,7 @@ export function createApp(deps: UploadAppDeps): Express {
     const uploadId = String(req.params.uploadId);
     if (!isId(uploadId)) return next(new NotFoundError(`Upload ${uploadId} does not exist`, 'upload_not_found'));
     res.locals.session = await sessions.get(uploadId);
-    req.log = req.log.child({ uploadId, videoId: res.locals.session.videoId });
+    logVideoId(req, res.locals.session.videoId, { uploadId });
     next();
   }
 
@@ -193,7 +193,7 @@ export function createApp(deps: UploadAppDeps): Express {
     (req, res, next) => {
       rejectOversize(req, deps.maxUploadBytes);
       res.locals.videoId = newId();
-      req.log = req.log.child({ videoId: res.locals.videoId });
+      logVideoId(req, res.locals.videoId);
       next();
     },
     fileUpload,
