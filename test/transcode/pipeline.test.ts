@@ -113,6 +113,29 @@ describe('transcode pipeline (emulator + real ffmpeg)', function () {
     expect(readdirSync(workDir)).to.deep.equal([]);
   });
 
+  it('a job that keeps failing ends failed and rests in the dead-letter queue (no poison loop)', async () => {
+    const worker = createWorker({ ...deps, sqs: aws.sqs, queueUrl: aws.jobsQueueUrl, pollWaitSeconds: 1, retryDelaySeconds: 1 });
+    const job = { type: 'transcode' as const, videoId: newId(), sourceKey: 'sources/gone/source' };
+    await store.create({ videoId: job.videoId, status: 'queued' });
+    await aws.sqs.send(new SendMessageCommand({ QueueUrl: aws.jobsQueueUrl, MessageBody: JSON.stringify(job) }));
+    await aws.sqs.send(new SendMessageCommand({ QueueUrl: aws.jobsQueueUrl, MessageBody: 'not json' }));
+    worker.start();
+    const dlqDepth = async () =>
+      Number((await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: aws.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes!.ApproximateNumberOfMessages);
+    const deadline = Date.now() + 60_000;
+    while ((await dlqDepth()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    await worker.stop(0);
+    expect(await dlqDepth()).to.equal(2);
+    const rec = await store.get(job.videoId);
+    expect(rec!.status).to.equal('failed');
+    expect(rec!.error).to.match(/after 3 attempts/);
+    const left = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.jobsQueueUrl, WaitTimeSeconds: 1 }));
+    expect(left.Messages ?? []).to.deep.equal([]);
+    // Drain the DLQ so later tests start clean.
+    const { PurgeQueueCommand } = await import('@aws-sdk/client-sqs');
+    await aws.sqs.send(new PurgeQueueCommand({ QueueUrl: aws.dlqUrl }));
+  });
+
   it('the SQS worker takes a job, deletes its message when done, and releases a running job on stop', async () => {
     const worker = createWorker({ ...deps, sqs: aws.sqs, queueUrl: aws.jobsQueueUrl, visibilityTimeoutSeconds: 30, heartbeatSeconds: 5 });
     const quick = await queuedVideo(media('visualizer-180p-h264-noaudio.mp4'));

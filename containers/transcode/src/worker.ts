@@ -19,6 +19,8 @@ export interface WorkerDeps extends PipelineDeps {
   heartbeatSeconds?: number;
   /** Seconds one ReceiveMessage long poll waits (0–20). */
   pollWaitSeconds?: number;
+  /** Seconds before a failed attempt is visible again (default 10; at least 1: sqs-consumer reads 0 as "leave the full visibility timeout"). */
+  retryDelaySeconds?: number;
   /** Milliseconds one job may run before it is abandoned. */
   jobTimeoutMs?: number;
 }
@@ -44,7 +46,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     heartbeatInterval: deps.heartbeatSeconds ?? 60,
     handleMessageTimeout: deps.jobTimeoutMs ?? 4 * 3600 * 1000,
     // A failed attempt becomes visible again after a short pause, not the full timeout.
-    terminateVisibilityTimeout: 10,
+    terminateVisibilityTimeout: Math.max(1, deps.retryDelaySeconds ?? 10),
     messageSystemAttributeNames: ['ApproximateReceiveCount'],
     handleMessage: async (message) => {
       let job;
