@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { createS3Client } from '../containers/shared/src/aws.js';
-import { ConfigError, awsEnv, loadConfig, port } from '../containers/shared/src/config.js';
+import { awsEnv, loadConfigOrExit, port } from '../containers/shared/src/config.js';
 import { shutdownOnSignals } from '../containers/shared/src/http.js';
 import { createLogger } from '../containers/shared/src/logger.js';
 import { createEdge } from './edge.js';
@@ -38,29 +38,25 @@ const edgeEnv = z.object({
   UPLOAD_ORIGIN: origin('UPLOAD_ORIGIN', 'http://127.0.0.1:8081'),
   STREAM_ORIGIN: origin('STREAM_ORIGIN', 'http://127.0.0.1:8082'),
   CLOUDFRONT_KEY_PAIR_ID: z.string({ error: KEY_ID_HELP }).min(1, KEY_ID_HELP),
-  CLOUDFRONT_PUBLIC_KEY_FILE: z.string({ error: KEY_FILE_HELP }).min(1, KEY_FILE_HELP),
+  /** Read once at start: the PEM text, not the path, is what the edge keeps. */
+  CLOUDFRONT_PUBLIC_KEY_FILE: z
+    .string({ error: KEY_FILE_HELP })
+    .min(1, KEY_FILE_HELP)
+    .transform((file, ctx) => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `cannot read ${file} (${(err as Error).message})` });
+        return z.NEVER;
+      }
+    }),
   WEB_ROOT: z.string().min(1).optional(),
   ORIGIN_VERIFY_SECRET: z.string().min(1).optional(),
 });
 
 function main(): void {
-  let config: z.infer<typeof edgeEnv>;
-  let publicKeyPem: string;
-  try {
-    config = loadConfig(edgeEnv);
-    try {
-      publicKeyPem = readFileSync(config.CLOUDFRONT_PUBLIC_KEY_FILE, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`Invalid configuration:\n  - CLOUDFRONT_PUBLIC_KEY_FILE: cannot read ${config.CLOUDFRONT_PUBLIC_KEY_FILE} (${(err as Error).message})`);
-    }
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`edge: ${err.message}`);
-      process.exit(1);
-    }
-    throw err;
-  }
-
+  const config = loadConfigOrExit('edge', edgeEnv);
+  const publicKeyPem = config.CLOUDFRONT_PUBLIC_KEY_FILE;
   const logger = createLogger('edge', config.LOG_LEVEL);
   const s3 = createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE });
   let app;

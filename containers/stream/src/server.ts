@@ -15,7 +15,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 import { createS3Client } from '../../shared/src/aws.js';
-import { ConfigError, awsEnv, loadConfig, port } from '../../shared/src/config.js';
+import { awsEnv, loadConfigOrExit, port } from '../../shared/src/config.js';
 import { shutdownOnSignals } from '../../shared/src/http.js';
 import { createLogger } from '../../shared/src/logger.js';
 import { createApp } from './app.js';
@@ -60,16 +60,7 @@ export const streamEnv = z.object({
 });
 
 function main(): void {
-  let config: z.infer<typeof streamEnv>;
-  try {
-    config = loadConfig(streamEnv);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`stream: ${err.message}`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit('stream', streamEnv);
 
   const logger = createLogger('stream', config.LOG_LEVEL);
   const s3 = createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE });
