@@ -12,7 +12,7 @@ import { openAsBlob, closeSync, mkdtempSync, openSync, ftruncateSync, writeSync,
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { uploadFile } from '../client/upload-client.js';
+import { uploadFile } from '@vod/client';
 import { startStack } from '../test/support/stack.js';
 
 const MiB = 1024 * 1024;

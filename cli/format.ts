@@ -1,8 +1,8 @@
 /** Text formatting for the CLI (pure). */
-import type { VideoRecord } from '../client/api.js';
-import { formatBytes, formatDuration, formatStatus } from '../client/format.js';
+import type { VideoRecord } from '@vod/client';
+import { formatBytes, formatDuration, formatStatus } from '@vod/client';
 
-export { formatBytes, formatDuration, formatEta, formatRate, formatStatus } from '../client/format.js';
+export { formatBytes, formatDuration, formatEta, formatRate, formatStatus } from '@vod/client';
 
 export function formatRenditions(v: Pick<VideoRecord, 'renditions'>): string {
   if (!v.renditions?.length) return '–';

@@ -1,6 +1,6 @@
 /** Command-line grammar of `vod` (commander), separate from the work so it can be tested. */
 import { Command, InvalidArgumentError } from 'commander';
-import { ApiError } from '../client/api.js';
+import { ApiError } from '@vod/client';
 import { CliError, type UploadCommandOptions } from './commands.js';
 import { DEFAULT_URL, LOCAL_TOKEN_FILE, type CliConfig } from './config.js';
 

@@ -24,8 +24,11 @@
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import type { ErrorCode } from '@vod/contract';
 
-export type SignatureErrorCode =
+/** Why CloudFront refuses a signed URL (all 403 in the contract's error table). */
+export type SignatureErrorCode = Extract<
+  ErrorCode,
   | 'missing_signature'
   | 'invalid_signature'
   | 'unknown_key_pair'
@@ -33,7 +36,8 @@ export type SignatureErrorCode =
   | 'expired_signature'
   | 'signature_not_yet_valid'
   | 'ip_not_allowed'
-  | 'resource_mismatch';
+  | 'resource_mismatch'
+>;
 
 export type VerifyResult =
   | { ok: true; kind: 'canned' | 'custom'; keyPairId: string; expiresAt: Date; resource?: string }

@@ -13,31 +13,20 @@
  * S3 endpoint and credentials come from the SDK's standard chain (AWS_ENDPOINT_URL, …).
  */
 import { readFileSync } from 'node:fs';
+import { createLogger, createS3Client, env, loadConfigOrExit, runService } from '@vod/service-kit';
 import { z } from 'zod';
-import { createS3Client } from '../containers/shared/src/aws.js';
-import { awsEnv, loadConfigOrExit, port } from '../containers/shared/src/config.js';
-import { shutdownOnSignals } from '../containers/shared/src/http.js';
-import { createLogger } from '../containers/shared/src/logger.js';
 import { createEdge } from './edge.js';
 
-const origin = (name: string, example: string) =>
-  z.string({ error: `set ${name} to an http(s) origin, e.g. ${example}` }).refine((v) => {
-    try {
-      return /^https?:$/.test(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `set ${name} to an http(s) origin, e.g. ${example}`);
-
-const KEY_ID_HELP = 'set CLOUDFRONT_KEY_PAIR_ID to the key pair id the stream service signs with';
 const KEY_FILE_HELP = 'set CLOUDFRONT_PUBLIC_KEY_FILE to the path of the RSA public key (PEM)';
 
 const edgeEnv = z.object({
-  ...awsEnv,
-  PORT: port(8080),
-  UPLOAD_ORIGIN: origin('UPLOAD_ORIGIN', 'http://127.0.0.1:8081'),
-  STREAM_ORIGIN: origin('STREAM_ORIGIN', 'http://127.0.0.1:8082'),
-  CLOUDFRONT_KEY_PAIR_ID: z.string({ error: KEY_ID_HELP }).min(1, KEY_ID_HELP),
+  ...env.aws,
+  ...env.host,
+  PORT: env.port(8080),
+  ...env.keyPairId,
+  ...env.originSecret,
+  UPLOAD_ORIGIN: env.url('UPLOAD_ORIGIN', 'http://127.0.0.1:8081'),
+  STREAM_ORIGIN: env.url('STREAM_ORIGIN', 'http://127.0.0.1:8082'),
   /** Read once at start: the PEM text, not the path, is what the edge keeps. */
   CLOUDFRONT_PUBLIC_KEY_FILE: z
     .string({ error: KEY_FILE_HELP })
@@ -51,7 +40,6 @@ const edgeEnv = z.object({
       }
     }),
   WEB_ROOT: z.string().min(1).optional(),
-  ORIGIN_VERIFY_SECRET: z.string().min(1).optional(),
 });
 
 function main(): void {
@@ -76,17 +64,19 @@ function main(): void {
     process.exit(1);
   }
 
-  const server = app.listen(config.PORT, () => {
-    logger.info({ port: config.PORT }, 'edge listening');
+  runService({
+    name: 'edge',
+    app,
+    host: config.HOST,
+    port: config.PORT,
+    logger,
+    onShutdown: async () => s3.destroy(),
+    // Multi-GiB uploads stream through here: no whole-request time limit
+    // (Node's default requestTimeout is 300 s).
+    configure: (server) => {
+      server.requestTimeout = 0;
+    },
   });
-  // Multi-GiB uploads stream through here: no whole-request time limit
-  // (Node's default requestTimeout is 300 s).
-  server.requestTimeout = 0;
-  server.on('error', (err) => {
-    logger.fatal({ err }, 'cannot listen');
-    process.exit(1);
-  });
-  shutdownOnSignals(server, logger, async () => s3.destroy());
 }
 
 main();

@@ -1,32 +1,29 @@
 /**
  * The local edge: a dev-only stand-in for the CloudFront distribution, so the
  * platform runs on one machine with the same URLs and the same signed-URL rules
- * as in AWS.
+ * as in AWS. It routes with the contract's tables — the same ones infra
+ * declares CloudFront and the load balancer from:
  *
- * Routes, in the order CloudFront's cache behaviours apply them:
- *   OPTIONS *                      → CORS preflight, answered here (204)
- *   /api/uploads*, POST /api/videos → upload service (bodies streamed, never buffered)
- *   other /api/*                   → stream service
- *   /videos/*.m3u8                 → stream service, after signature check
- *   other /videos/*                → media bucket via S3 GetObject (like an OAC origin), after signature check
- *   everything else                → static files from `webRoot` (SPA fallback to index.html), if given
+ *   CDN_BEHAVIOURS (first match): `/api/*` → services, `/videos/*.m3u8` →
+ *   services (signed), `/videos/*` → media bucket (signed), default → web app;
+ *   SERVICE_ROUTES (behind `services`): which service answers.
  *
- * Every `/videos/*` request must carry a valid CloudFront signed URL
- * (see cloudfront-verify.ts); failures are 403 `{ error: { code, message } }`.
- * Every response carries `Access-Control-Allow-Origin: *` and exposes
- * `Content-Range, Accept-Ranges, Content-Length, ETag`.
+ * A signed behaviour's requests must carry a valid CloudFront signed URL
+ * (cloudfront-verify.ts); failures are 403 `{ error: { code, message } }`.
+ * Behaviours with CORS answer preflights here (204) and expose
+ * `Content-Range, Accept-Ranges, Content-Length, ETag`, as CloudFront's
+ * response headers policy and preflight function do.
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
-import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { CORS, METHOD_SETS, ORIGIN_VERIFY_HEADER, cdnBehaviourFor, serviceFor, type Service } from '@vod/contract';
+import { AppError, baseApp, errorMiddleware, notFoundHandler, sendS3Object } from '@vod/service-kit';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { createProxyMiddleware, type RequestHandler as ProxyHandler } from 'http-proxy-middleware';
 import type { Logger } from 'pino';
-import { AppError, ForbiddenError, NotFoundError, errorMiddleware, notFoundHandler } from '../containers/shared/src/errors.js';
-import { baseApp } from '../containers/shared/src/http.js';
-import { sendS3Object } from '../containers/stream/src/s3-object.js';
 import { trustedKeysFromPem, verifySignedRequest, type TrustedKeys } from './cloudfront-verify.js';
 
 export interface EdgeOptions {
@@ -46,12 +43,7 @@ export interface EdgeOptions {
   logger: Logger;
   /** Sent as `x-origin-verify` to the services, as CloudFront's custom origin header would be. */
   originVerifySecret?: string;
-  /** Request headers allowed by CORS preflight. Default `Authorization, Content-Type, Range`. */
-  corsAllowHeaders?: string[];
 }
-
-const CORS_METHODS = 'GET, HEAD, POST, PUT, DELETE, OPTIONS';
-const CORS_EXPOSE = 'Content-Range, Accept-Ranges, Content-Length, ETag';
 
 export function createEdge(opts: EdgeOptions): Express {
   const { logger } = opts;
@@ -63,48 +55,52 @@ export function createEdge(opts: EdgeOptions): Express {
   // come from the connection itself, never from X-Forwarded-* sent by a client.
   app.set('trust proxy', false);
 
-  app.use(cors(opts.corsAllowHeaders ?? ['Authorization', 'Content-Type', 'Range']));
-
-  const toUpload = proxy(opts.uploadOrigin, 'upload', opts.originVerifySecret);
-  const toStream = proxy(opts.streamOrigin, 'stream', opts.originVerifySecret);
-
-  app.use((req, res, next) => {
-    const p = req.path;
-    if (p === '/api/uploads' || p.startsWith('/api/uploads/') || (req.method === 'POST' && p === '/api/videos')) {
-      return void toUpload(req, res, next);
-    }
-    if (p === '/api' || p.startsWith('/api/')) return void toStream(req, res, next);
-    next();
-  });
+  const proxies: Record<Service, ProxyHandler<Request, Response>> = {
+    upload: proxy(opts.uploadOrigin, 'upload', opts.originVerifySecret),
+    stream: proxy(opts.streamOrigin, 'stream', opts.originVerifySecret),
+  };
 
   app.use(async (req: Request, res: Response, next: NextFunction) => {
-    const pathname = req.originalUrl.split('?')[0];
-    if (!pathname.startsWith('/videos/')) return next();
+    // Route and verify the path the request line named: an absolute-form
+    // target (`GET http://host/videos/…`) is reduced to its path first.
+    const target = requestTarget(req.originalUrl);
+    const pathname = target.split('?')[0]!;
+    const behaviour = cdnBehaviourFor(pathname);
     try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        throw new AppError(405, 'method_not_allowed', `${req.method} is not allowed on /videos/*`);
+      if (behaviour.cors) {
+        setCorsHeaders(res);
+        if (req.method === 'OPTIONS') return void answerPreflight(res);
       }
-      const result = verifySignedRequest(
-        {
-          scheme: req.protocol,
-          host: req.headers.host ?? '',
-          target: req.originalUrl,
-          clientIp: req.socket.remoteAddress ?? '',
-          now: now(),
-        },
-        keys,
-      );
-      if (!result.ok) throw new ForbiddenError(result.message, result.code);
-      // Playlists: the stream service signs them; path and query pass through as sent.
-      if (pathname.endsWith('.m3u8')) return void toStream(req, res, next);
-      // Segments: straight from the media bucket, like CloudFront's S3 origin.
-      const key = mediaKey(pathname);
-      if (!key) throw new NotFoundError(`No object at ${pathname}`);
-      await sendS3Object(req, res, opts.s3, { bucket: opts.mediaBucket, key, notFoundMessage: `No object at ${pathname}` });
+      if (!(METHOD_SETS[behaviour.methods] as readonly string[]).includes(req.method)) {
+        throw new AppError('method_not_allowed', `${req.method} is not allowed on ${behaviour.pathPattern}`);
+      }
+      if (behaviour.signed) verify(req, target);
+      switch (behaviour.origin) {
+        case 'services': {
+          const service = serviceFor(req.method, pathname);
+          if (!service) throw new AppError('not_found', 'No such route');
+          return void proxies[service](req, res, next);
+        }
+        case 'media': {
+          const key = mediaKey(pathname);
+          if (!key) throw new AppError('not_found', `No object at ${pathname}`);
+          return void (await sendS3Object(req, res, opts.s3, { bucket: opts.mediaBucket, key, notFoundMessage: `No object at ${pathname}` }));
+        }
+        case 'web':
+          return next();
+      }
     } catch (err) {
       next(err);
     }
   });
+
+  function verify(req: Request, target: string): void {
+    const result = verifySignedRequest(
+      { scheme: req.protocol, host: req.headers.host ?? '', target, clientIp: req.socket.remoteAddress ?? '', now: now() },
+      keys,
+    );
+    if (!result.ok) throw new AppError(result.code, result.message);
+  }
 
   if (opts.webRoot && existsSync(opts.webRoot) && statSync(opts.webRoot).isDirectory()) {
     const root = path.resolve(opts.webRoot);
@@ -113,7 +109,7 @@ export function createEdge(opts: EdgeOptions): Express {
     // SPA fallback: client-side routes get index.html.
     app.use((req, res, next) => {
       if ((req.method !== 'GET' && req.method !== 'HEAD') || !existsSync(index)) return next();
-      if (req.path.startsWith('/api/') || req.path.startsWith('/videos/')) return next();
+      if (cdnBehaviourFor(req.path).origin !== 'web') return next();
       res.sendFile(index);
     });
   }
@@ -140,20 +136,24 @@ export function mediaKey(rawPath: string): string | undefined {
   return segments.join('/');
 }
 
-function cors(allowHeaders: string[]): RequestHandler {
-  const allow = allowHeaders.join(', ');
-  return (req, res, next) => {
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Access-Control-Expose-Headers', CORS_EXPOSE);
-    if (req.method === 'OPTIONS') {
-      res.setHeader('Access-Control-Allow-Methods', CORS_METHODS);
-      res.setHeader('Access-Control-Allow-Headers', allow);
-      res.setHeader('Access-Control-Max-Age', '600');
-      res.status(204).end();
-      return;
-    }
-    next();
-  };
+/** The request target's path and query, also for an absolute-form request line (RFC 9112 §3.2.2). */
+export function requestTarget(originalUrl: string): string {
+  if (originalUrl.startsWith('/')) return originalUrl;
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*(.*)$/.exec(originalUrl);
+  const rest = m ? m[1]! : originalUrl;
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
+function setCorsHeaders(res: Response): void {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Expose-Headers', CORS.exposeHeaders.join(', '));
+}
+
+function answerPreflight(res: Response): void {
+  res.setHeader('Access-Control-Allow-Methods', CORS.allowMethods.join(', '));
+  res.setHeader('Access-Control-Allow-Headers', CORS.allowHeaders.join(', '));
+  res.setHeader('Access-Control-Max-Age', String(CORS.maxAgeSeconds));
+  res.status(204).end();
 }
 
 /**
@@ -173,7 +173,7 @@ function proxy(target: string, name: string, originSecret: string | undefined): 
       proxyReq: (proxyReq, req) => {
         const id = (req as unknown as { id?: unknown }).id;
         if (id !== undefined) proxyReq.setHeader('x-request-id', String(id));
-        if (originSecret) proxyReq.setHeader('x-origin-verify', originSecret);
+        if (originSecret) proxyReq.setHeader(ORIGIN_VERIFY_HEADER, originSecret);
       },
       error: (err, req, res) => {
         const log = (req as unknown as { log?: Logger }).log;

@@ -159,6 +159,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       MEDIA_BUCKET,
       JOBS_QUEUE_URL: ready.jobsQueueUrl,
       LOG_LEVEL: 'info',
+      // Only the edge is the way in, as CloudFront is in AWS: nothing listens beyond this machine.
+      HOST: '127.0.0.1',
       ...opts.env,
     };
     const web = path.join(REPO_ROOT, 'web', 'dist');

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
-import { ApiError, type VideoRecord } from '../../client/api.js';
+import { ApiError, type VideoRecord } from '@vod/client';
 import { CliError, statusCommand, uploadCommand, urlCommand, type Context } from '../../cli/commands.js';
 import { resolveConfig } from '../../cli/config.js';
 import { formatBytes, formatDuration, formatEta, formatRate, formatStatus, formatTable, formatVideoTable, guessContentType } from '../../cli/format.js';

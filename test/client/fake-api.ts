@@ -2,7 +2,7 @@
  * In-memory stand-in for the upload API, as an injectable `fetch`.
  * Records every request; `failNext` scripts failures for a matching request.
  */
-import { partRange } from '../../client/upload-client.js';
+import { partRange } from '@vod/client';
 
 export interface Recorded {
   method: string;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ApiError, VodApi } from '../../client/api.js';
+import { ApiError, VodApi } from '@vod/client';
 import {
   backoffDelay,
   cancelUpload,
@@ -9,7 +9,7 @@ import {
   uploadFile,
   withRetry,
   type UploadProgress,
-} from '../../client/upload-client.js';
+} from '@vod/client';
 import { FakeApi, fakeFile } from './fake-api.js';
 
 const FAST = { attempts: 4, baseDelayMs: 1, maxDelayMs: 5 };
@@ -60,11 +60,11 @@ describe('client/upload-client pure helpers', () => {
   it('isRetryable: network, 5xx, 429 yes; 4xx and aborts no', () => {
     expect(isRetryable(new TypeError('fetch failed'))).to.equal(true);
     expect(isRetryable(new ApiError(0, 'network_error', 'x'))).to.equal(true);
-    expect(isRetryable(new ApiError(503, 'x', 'x'))).to.equal(true);
-    expect(isRetryable(new ApiError(429, 'x', 'x'))).to.equal(true);
-    expect(isRetryable(new ApiError(400, 'x', 'x'))).to.equal(false);
-    expect(isRetryable(new ApiError(401, 'x', 'x'))).to.equal(false);
-    expect(isRetryable(new ApiError(404, 'x', 'x'))).to.equal(false);
+    expect(isRetryable(new ApiError(503, 'internal', 'x'))).to.equal(true);
+    expect(isRetryable(new ApiError(429, 'http_429', 'x'))).to.equal(true);
+    expect(isRetryable(new ApiError(400, 'bad_request', 'x'))).to.equal(false);
+    expect(isRetryable(new ApiError(401, 'unauthorized', 'x'))).to.equal(false);
+    expect(isRetryable(new ApiError(404, 'not_found', 'x'))).to.equal(false);
     expect(isRetryable(new DOMException('a', 'AbortError'))).to.equal(false);
   });
 
@@ -73,7 +73,7 @@ describe('client/upload-client pure helpers', () => {
     let n = 0;
     const out = await withRetry(
       async () => {
-        if (n++ === 0) throw new ApiError(429, 'slow_down', 'x', { retryAfterMs: 3 });
+        if (n++ === 0) throw new ApiError(429, 'http_429', 'x', { retryAfterMs: 3 });
         return 'ok';
       },
       { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 4 }, onRetry: (i) => delays.push(i.delayMs) },
@@ -166,10 +166,10 @@ describe('client/upload-client uploadFile (fake fetch)', () => {
   it('does not retry a 400 and stops the other parts', async () => {
     const api = new FakeApi();
     api.putDelayMs = 5;
-    api.failNext((r) => r.partNumber === 1, { status: 400, code: 'bad_part' });
+    api.failNext((r) => r.partNumber === 1, { status: 400, code: 'bad_part_number' });
     const err = await uploadFile(opts(api, 200, { concurrency: 2 })).catch((e) => e);
     expect(err).to.be.instanceOf(ApiError);
-    expect(err).to.include({ status: 400, code: 'bad_part' });
+    expect(err).to.include({ status: 400, code: 'bad_part_number' });
     expect(api.puts().filter((n) => n === 1)).to.have.length(1);
     expect(api.puts().length).to.be.lessThan(5);
     expect(api.requests.some((r) => r.path.endsWith('/complete'))).to.equal(false);

@@ -5,7 +5,7 @@
  */
 import { isWildcardOnlyAction } from '@cloud-copilot/iam-simulate';
 import { expect } from 'chai';
-import { keys } from '../../containers/shared/src/keys.js';
+import { keys } from '@vod/contract';
 import {
   ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS,
   PREFIX,
@@ -194,6 +194,6 @@ describe('infra/policies (evaluated with iam-simulate)', () => {
     expect(keys.master(id).startsWith(PREFIX.videos)).to.equal(true);
     expect(keys.videoPrefix(id).startsWith(PREFIX.videos)).to.equal(true);
     expect(keys.record(id).startsWith(PREFIX.records)).to.equal(true);
-    expect(keys.recordsPrefix).to.equal(PREFIX.records);
+    expect(keys.recordVideoId(keys.record(id))).to.equal(id);
   });
 });

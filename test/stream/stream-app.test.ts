@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import { keys } from '../../containers/shared/src/keys.js';
-import { StatusStore } from '../../containers/shared/src/status-store.js';
+import { keys } from '@vod/contract';
+import { StatusStore } from '@vod/service-kit';
 import { createApp } from '../../containers/stream/src/app.js';
 import { createVideoUrlSigner } from '../../containers/stream/src/url-signer.js';
 import { trustedKeysFromPem, verifySignedRequest } from '../../local/cloudfront-verify.js';

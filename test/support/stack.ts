@@ -15,7 +15,7 @@ export async function startStack(opts: { env?: Record<string, string>; keepData?
   const stack = await startLocalStack({
     dataDir,
     port: 0,
-    apiToken: 'test-token-' + path.basename(dataDir),
+    apiToken: ('test-token-' + path.basename(dataDir)).padEnd(40, '0'),
     env: { LOG_LEVEL: 'info', ...opts.env },
   });
   return {

@@ -6,7 +6,8 @@ import { expect } from 'chai';
 import * as HLS from 'hls-parser';
 import type { MasterPlaylist, MediaPlaylist } from 'hls-parser/types.js';
 import { TranscodeError } from '../../containers/transcode/src/errors.js';
-import { buildFfmpegArgs, encodeHlsLadder, type EncodeOptions } from '../../containers/transcode/src/hls-encode.js';
+import { buildFfmpegArgs, type EncodeOptions } from '../../containers/transcode/src/ffmpeg-args.js';
+import { encodeHlsLadder } from '../../containers/transcode/src/hls-encode.js';
 import { planLadder, type Rendition } from '../../containers/transcode/src/ladder.js';
 import { measureMediaPlaylist } from '../../containers/transcode/src/master-playlist.js';
 import { probeSource, type SourceInfo } from '../../containers/transcode/src/probe.js';
@@ -360,7 +361,7 @@ describe('transcode/hls-encode', () => {
       expect(streams[0]).to.include({ field_order: 'progressive' });
     });
 
-    it('abort: kills ffmpeg and rejects with code transcode_aborted', async () => {
+    it('abort: kills ffmpeg and rejects with an aborted TranscodeError', async () => {
       const outDir = await mkdtemp(path.join(os.tmpdir(), 'hls-abort-'));
       dirs.push(outDir);
       const input = media('hello-720p-h264-aac.mp4');
@@ -378,13 +379,13 @@ describe('transcode/hls-encode', () => {
         }),
       );
       expect(err).to.be.instanceOf(TranscodeError);
-      expect((err as TranscodeError).code).to.equal('transcode_aborted');
+      expect((err as TranscodeError).aborted).to.equal(true);
       expect(Date.now() - started).to.be.below(10_000);
       expect(existsSync(path.join(outDir, 'master.m3u8')) && (await readFile(path.join(outDir, 'master.m3u8'), 'utf8')).includes('AVERAGE-BANDWIDTH')).to.equal(false);
 
       const already = AbortSignal.abort();
       const early = await rejection(encodeHlsLadder({ input, outDir, source, renditions: planLadder(source.video!), signal: already }));
-      expect((early as TranscodeError).code).to.equal('transcode_aborted');
+      expect((early as TranscodeError).aborted).to.equal(true);
     });
 
     it('ffmpeg failure: TranscodeError with the last stderr lines', async () => {
@@ -395,7 +396,7 @@ describe('transcode/hls-encode', () => {
       const err = await rejection(encodeHlsLadder({ input: bogus, outDir: path.join(outDir, 'hls'), source: SOURCE_AV, renditions: planLadder(SOURCE_AV.video!).slice(-1) }));
       expect(err).to.be.instanceOf(TranscodeError);
       const te = err as TranscodeError;
-      expect(te.code).to.equal('transcode_failed');
+      expect(te.aborted).to.equal(false);
       expect(te.exitCode).to.be.a('number').and.not.equal(0);
       expect(te.stderrTail.join('\n')).to.contain('Invalid data found when processing input');
       expect(te.message).to.match(/^ffmpeg exited with code \d+: .*Invalid data found/);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { AUDIO, DEFAULT_LADDER, h264Level, outputFrameRate, planLadder, type LadderRung, type Rendition } from '../../containers/transcode/src/ladder.js';
+import { AUDIO, DEFAULT_LADDER, type LadderRung } from '@vod/contract';
+import { h264Level, outputFrameRate, planLadder, type Rendition } from '../../containers/transcode/src/ladder.js';
 
 const dims = (rs: Rendition[]) => rs.map((r) => `${r.width}x${r.height}`);
 const names = (rs: Rendition[]) => rs.map((r) => r.name);

@@ -9,11 +9,11 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } 
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { StatusStore } from '../../containers/shared/src/status-store.js';
+import { StatusStore } from '@vod/service-kit';
 import { runTranscodeJob, type PipelineDeps } from '../../containers/transcode/src/pipeline.js';
 import { publishLadder } from '../../containers/transcode/src/publish.js';
 import { createWorker } from '../../containers/transcode/src/worker.js';
-import { newId } from '../../containers/shared/src/ids.js';
+import { newId } from '@vod/contract';
 import { startTestAws, type TestAws } from '../support/emulator.js';
 import { media } from '../support/media.js';
 

@@ -3,7 +3,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-
 import { ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
 import { createApp } from '../../containers/upload/src/app.js';
-import { StatusStore } from '../../containers/shared/src/status-store.js';
+import { StatusStore } from '@vod/service-kit';
 import { startTestAws, type TestAws } from '../support/emulator.js';
 import { listen, silentLogger } from '../support/http.js';
 

@@ -1,5 +1,5 @@
 import { useMemo, useRef, useState } from 'react';
-import { VodApi } from '../../client/api.js';
+import { VodApi } from '@vod/client';
 import { Library } from './components/Library.js';
 import { PlayerPage } from './components/PlayerPage.js';
 import { TokenForm } from './components/TokenForm.js';

@@ -7,7 +7,7 @@
  */
 import type Hls from 'hls.js';
 import type { ErrorData, Level } from 'hls.js';
-import type { PlaybackInfo } from '../../client/api.js';
+import type { PlaybackInfo } from '@vod/client';
 
 export interface LevelInfo {
   index: number;

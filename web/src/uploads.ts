@@ -4,7 +4,7 @@
  * can be paused, resumed, cancelled or retried. Resumable across reloads
  * through storage.ts. React reads it with useSyncExternalStore.
  */
-import { ApiError, cancelUpload, isAbortError, uploadFile } from '../../client/upload-client.js';
+import { ApiError, cancelUpload, isAbortError, uploadFile } from '@vod/client';
 import { fileKey, loadPending, savePending } from './storage.js';
 
 export type ItemStatus = 'queued' | 'uploading' | 'paused' | 'error' | 'done' | 'canceled';

@@ -1,6 +1,6 @@
 /** Polls GET /api/videos every 2 s while the tab is visible. */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, type VideoRecord, type VodApi } from '../../client/api.js';
+import { ApiError, type VideoRecord, type VodApi } from '@vod/client';
 
 export interface VideosState {
   videos: VideoRecord[] | undefined;

@@ -12,19 +12,25 @@
  * Behind CloudFront `/videos/*.m3u8` arrives here only after CloudFront checked
  * the viewer's signature; this service never checks signatures itself.
  */
-import { requireBearerToken } from '../../shared/src/auth.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { API, MASTER_PLAYLIST, PREFIX, isId, keys, type ListVideosResponse, type PlaybackInfo, type VideoRecord } from '@vod/contract';
+import {
+  AppError,
+  StatusStore,
+  baseApp,
+  errorMiddleware,
+  isNotFound,
+  logVideoId,
+  notFoundHandler,
+  requireBearerToken,
+  requireOriginSecret,
+  sendS3Object,
+} from '@vod/service-kit';
 import type { Express, Request, RequestHandler, Response } from 'express';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { isNotFound } from '../../shared/src/aws.js';
-import { ConflictError, NotFoundError, errorMiddleware, notFoundHandler } from '../../shared/src/errors.js';
-import { baseApp, requireOriginSecret, tagVideoId } from '../../shared/src/http.js';
-import { ID_PATTERN, keys } from '../../shared/src/keys.js';
-import { StatusStore, type VideoRecord } from '../../shared/src/status-store.js';
 import { PlaylistError, signPlaylist } from './playlist-signing.js';
-import { sendS3Object } from './s3-object.js';
 import type { VideoUrlSigner } from './url-signer.js';
 
 export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
@@ -89,8 +95,9 @@ export function createApp(deps: StreamAppDeps): Express {
   /** Validates `:videoId` (20 hex chars) — anything else is 404 — and tags logs with it. */
   const videoIdParam: RequestHandler = (req, _res, next) => {
     const id = req.params.videoId;
-    if (typeof id !== 'string' || !ID_PATTERN.test(id)) return next(new NotFoundError(`No video ${JSON.stringify(id)}`));
-    tagVideoId(req, _res, next);
+    if (!isId(id)) return next(new AppError('not_found', `No video ${JSON.stringify(id)}`));
+    logVideoId(req, id);
+    next();
   };
 
   const noStore: RequestHandler = (_req, res, next) => {
@@ -100,30 +107,32 @@ export function createApp(deps: StreamAppDeps): Express {
 
   async function getRecord(videoId: string): Promise<VideoRecord> {
     const record = await store.get(videoId);
-    if (!record) throw new NotFoundError(`No video ${videoId}`);
+    if (!record) throw new AppError('not_found', `No video ${videoId}`);
     return record;
   }
 
-  app.get('/api/videos', noStore, async (_req, res) => {
-    res.json({ videos: await store.list() });
+  app.get(API.listVideos.path, noStore, async (_req, res) => {
+    const body: ListVideosResponse = { videos: await store.list() };
+    res.json(body);
   });
 
-  app.get('/api/videos/:videoId', noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
+  app.get(API.getVideo.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
     res.json(await getRecord(req.params.videoId));
   });
 
-  app.get('/api/videos/:videoId/playback', noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
+  app.get(API.getPlayback.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
     const { videoId } = req.params;
     const record = await getRecord(videoId);
     if (record.status !== 'ready') {
-      throw new ConflictError(`Video ${videoId} is ${record.status}, not ready for playback`, 'not_ready');
+      throw new AppError('not_ready', `Video ${videoId} is ${record.status}, not ready for playback`);
     }
     readyCache.set(videoId, true);
-    const { url, expiresAt } = signer.signedUrl(videoId, 'master.m3u8', now());
-    res.json({ url, expiresAt: expiresAt.toISOString() });
+    const { url, expiresAt } = signer.signedUrl(videoId, MASTER_PLAYLIST, now());
+    const body: PlaybackInfo = { url, expiresAt: expiresAt.toISOString() };
+    res.json(body);
   });
 
-  app.get('/api/videos/:videoId/source', videoIdParam, async (req: Request<{ videoId: string }>, res: Response) => {
+  app.get(API.getSource.path, videoIdParam, async (req: Request<{ videoId: string }>, res: Response) => {
     const { videoId } = req.params;
     await sendS3Object(req, res, s3, {
       bucket: uploadsBucket,
@@ -139,12 +148,12 @@ export function createApp(deps: StreamAppDeps): Express {
   // `/videos/…` maps only onto `videos/{videoId}/…` keys of the media bucket:
   // the id is validated, every path segment is [A-Za-z0-9_-] (no `.`/`..`,
   // no encoded slashes), so status records (`records/…`) are unreachable.
-  app.get('/videos/:videoId/*rest', videoIdParam, async (req: Request<{ videoId: string; rest: string[] }>, res: Response) => {
+  app.get(`/${PREFIX.videos}:videoId/*rest`, videoIdParam, async (req: Request<{ videoId: string; rest: string[] }>, res: Response) => {
     const { videoId } = req.params;
     const rest = req.params.rest;
     const file = rest[rest.length - 1];
     if (rest.length > 3 || !PLAYLIST_FILE.test(file) || !rest.slice(0, -1).every((s) => SEGMENT.test(s))) {
-      throw new NotFoundError(`No playlist at ${req.path}`);
+      throw new AppError('not_found', `No playlist at ${req.path}`);
     }
     const relative = rest.join('/');
     const key = `${keys.videoPrefix(videoId)}${relative}`;
@@ -152,7 +161,7 @@ export function createApp(deps: StreamAppDeps): Express {
     if (!readyCache.has(videoId)) {
       const record = await store.get(videoId);
       // A viewer never sees a half-written ladder: nothing is served before `ready`.
-      if (!record || record.status !== 'ready') throw new NotFoundError(`No playable video ${videoId}`);
+      if (!record || record.status !== 'ready') throw new AppError('not_found', `No playable video ${videoId}`);
       readyCache.set(videoId, true);
     }
 
@@ -162,7 +171,7 @@ export function createApp(deps: StreamAppDeps): Express {
         const out = await s3.send(new GetObjectCommand({ Bucket: mediaBucket, Key: key }));
         text = await out.Body!.transformToString('utf-8');
       } catch (err) {
-        if (isNotFound(err)) throw new NotFoundError(`No playlist at ${req.path}`);
+        if (isNotFound(err)) throw new AppError('not_found', `No playlist at ${req.path}`);
         throw err;
       }
       playlistCache.set(key, text);

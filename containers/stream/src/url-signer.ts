@@ -17,6 +17,7 @@
  * `ttlSeconds + windowSeconds`.
  */
 import { getSignedUrl, type CloudfrontSignInputWithPolicy } from '@aws-sdk/cloudfront-signer';
+import { keys } from '@vod/contract';
 import { LRUCache } from 'lru-cache';
 
 /** The signing function: `@aws-sdk/cloudfront-signer`'s `getSignedUrl` (injectable so tests can count calls). */
@@ -100,7 +101,7 @@ export function createVideoUrlSigner(opts: VideoUrlSignerOptions): VideoUrlSigne
     const hit = cache.get(cacheKey);
     if (hit) return hit;
 
-    const prefix = `${publicBaseUrl}/videos/${videoId}/`;
+    const prefix = `${publicBaseUrl}/${keys.videoPrefix(videoId)}`;
     const policy = customPolicy(`${prefix}*`, expires);
     // The signer appends Policy/Signature/Key-Pair-Id to the URL it is given;
     // we keep only that query so it can be appended to every URL of the video.

@@ -1,24 +1,19 @@
 /**
- * Typed errors raised by the transcode pipeline.
+ * What can go wrong in a transcode, as the worker decides on it:
  *
- * Each error carries a stable machine-readable `code` so the worker can decide
- * what to do without parsing messages:
- *
- * - `invalid_media`: the upload itself is bad (not audio/video, no streams, a
- *   still image, zero duration). Permanent: retrying will not help; the
- *   message is written to be shown to the uploader.
- * - `probe_failed`: ffprobe could not read the input for an infrastructure
- *   reason (network error, HTTP 403 from an expired presigned URL, missing
- *   file, ffprobe not installed). Retryable.
- * - `transcode_failed`: ffmpeg exited non-zero or produced unusable output.
- * - `transcode_aborted`: the caller's AbortSignal fired and ffmpeg was killed.
+ * - `InvalidMediaError`: the upload itself is bad (not audio/video, no
+ *   streams, a still image, zero duration). Permanent: the video ends
+ *   `failed` with this message, which is written for the uploader.
+ * - `ProbeError`: ffprobe could not read the input for a reason that is not
+ *   the file's fault (network error, expired presigned URL, ffprobe missing).
+ *   Retried.
+ * - `TranscodeError`: ffmpeg failed or its output is unusable (retried), or
+ *   it was stopped because the job was aborted (`aborted: true`: the job is
+ *   released, not failed).
  */
-
-export type TranscodeErrorCode = 'transcode_failed' | 'transcode_aborted';
 
 /** The uploaded file is not something we can turn into a video/audio stream. */
 export class InvalidMediaError extends Error {
-  readonly code = 'invalid_media' as const;
   /** Raw reason reported by ffprobe (path/URL stripped), when there was one. */
   readonly detail?: string;
 
@@ -31,7 +26,6 @@ export class InvalidMediaError extends Error {
 
 /** ffprobe could not be run or could not reach the input (retryable). */
 export class ProbeError extends Error {
-  readonly code = 'probe_failed' as const;
   readonly detail?: string;
 
   constructor(message: string, options?: { detail?: string; cause?: unknown }) {
@@ -41,21 +35,19 @@ export class ProbeError extends Error {
   }
 }
 
-/** The ffmpeg encode failed or was aborted. */
+/** The ffmpeg encode failed, or was stopped by an abort. */
 export class TranscodeError extends Error {
-  readonly code: TranscodeErrorCode;
+  /** True when the caller's AbortSignal stopped ffmpeg (not a failure of the job). */
+  readonly aborted: boolean;
   /** Last lines ffmpeg wrote to stderr (progress lines dropped, URL query strings redacted). */
   readonly stderrTail: string[];
   /** ffmpeg's exit code, when it exited on its own. */
   readonly exitCode?: number;
 
-  constructor(
-    message: string,
-    options: { code?: TranscodeErrorCode; stderrTail?: string[]; exitCode?: number; cause?: unknown } = {},
-  ) {
+  constructor(message: string, options: { aborted?: boolean; stderrTail?: string[]; exitCode?: number; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TranscodeError';
-    this.code = options.code ?? 'transcode_failed';
+    this.aborted = options.aborted ?? false;
     this.stderrTail = options.stderrTail ?? [];
     this.exitCode = options.exitCode;
   }

@@ -1,36 +1,14 @@
 /**
- * The adaptive bit-rate ladder: which H.264 renditions to produce for a source.
- *
- * Defaults follow the "Video" section of Apple's HLS Authoring Specification
- * for Apple Devices (bit-rate variant table: 416x234 @ 145 kb/s ≤ 30 fps,
- * 640x360 @ 730 kb/s ≤ 30 fps, 960x540 @ 2000 kb/s, 1280x720 @ 3000 kb/s,
- * 1920x1080 @ 6000 kb/s, the top three at the source frame rate), with its
- * rules that H.264 be High profile at level ≤ 4.2, that frame rates above
- * 60 fps not be used, and that the level be no higher than the resolution
- * and frame rate require.
+ * Ladder planning: which H.264 renditions to produce for a source, from the
+ * ladder's rungs (the default ladder is the contract's `DEFAULT_LADDER`).
+ * Rules follow Apple's HLS Authoring Specification for Apple Devices ("Video"):
+ * H.264 High profile at level ≤ 4.2, no frame rates above 60 fps, and a level
+ * no higher than the resolution and frame rate require.
  */
+import { DEFAULT_LADDER, type H264Profile, type LadderRung } from '@vod/contract';
 
-export type H264Profile = 'high' | 'main' | 'baseline';
 
-/** One row of the ladder configuration. */
-export interface LadderRung {
-  /** Rendition name, also its directory and `name:` in ffmpeg's var_stream_map. Convention: "<short side>p". */
-  name: string;
-  /** Length of the picture's shorter side in pixels (the height of a landscape picture). */
-  shortSide: number;
-  /** Target average video bit rate in kbit/s. */
-  videoBitrateKbps: number;
-  /** VBV maximum rate as a multiple of `videoBitrateKbps` (x264 `-maxrate`). */
-  maxrateFactor: number;
-  /** VBV buffer size as a multiple of `videoBitrateKbps`, i.e. in seconds at the target rate (x264 `-bufsize`). */
-  bufsizeFactor: number;
-  /** H.264 profile. */
-  profile: H264Profile;
-  /** H.264 level such as "3.1"; omitted = the lowest level that fits the rendition (see `h264Level`). */
-  level?: string;
-  /** Frame-rate ceiling in fps for this rung; defaults to 60 (Apple: no frame rates above 60 fps). */
-  maxFrameRate?: number;
-}
+export type { H264Profile, LadderRung } from '@vod/contract';
 
 /** A concrete output rendition produced by `planLadder`. */
 export interface Rendition {
@@ -53,35 +31,6 @@ export interface Rendition {
   /** H.264 level passed to x264, e.g. "3.1". */
   level?: string;
 }
-
-/**
- * Capped VBR at 150 % of the target with a 2-second (at target rate) VBV
- * buffer. Apple allows a VOD peak of up to 200 % of the average; over a
- * 6-second segment this setting bounds the peak at about
- * maxrate + bufsize / 6 s ≈ 183 % of the target.
- */
-const MAXRATE_FACTOR = 1.5;
-const BUFSIZE_FACTOR = 2;
-
-/** Default ladder, highest first. */
-export const DEFAULT_LADDER: readonly LadderRung[] = Object.freeze([
-  { name: '1080p', shortSide: 1080, videoBitrateKbps: 6000, maxrateFactor: MAXRATE_FACTOR, bufsizeFactor: BUFSIZE_FACTOR, profile: 'high' },
-  { name: '720p', shortSide: 720, videoBitrateKbps: 3000, maxrateFactor: MAXRATE_FACTOR, bufsizeFactor: BUFSIZE_FACTOR, profile: 'high' },
-  { name: '540p', shortSide: 540, videoBitrateKbps: 2000, maxrateFactor: MAXRATE_FACTOR, bufsizeFactor: BUFSIZE_FACTOR, profile: 'high' },
-  { name: '360p', shortSide: 360, videoBitrateKbps: 730, maxrateFactor: MAXRATE_FACTOR, bufsizeFactor: BUFSIZE_FACTOR, profile: 'high', maxFrameRate: 30 },
-  { name: '234p', shortSide: 234, videoBitrateKbps: 145, maxrateFactor: MAXRATE_FACTOR, bufsizeFactor: BUFSIZE_FACTOR, profile: 'high', maxFrameRate: 30 },
-] satisfies LadderRung[]);
-
-/** The single audio rendition: AAC-LC stereo 48 kHz (Apple spec, "Audio" section). */
-export const AUDIO = Object.freeze({
-  /** ffmpeg encoder name (native AAC encoder, AAC-LC profile). */
-  codec: 'aac',
-  /** RFC 6381 codec string for AAC-LC, used in CODECS. */
-  codecs: 'mp4a.40.2',
-  bitrateKbps: 128,
-  channels: 2,
-  sampleRate: 48000,
-} as const);
 
 /** Frame rates Apple lists as typical for VOD ("use a natural frame rate"). */
 const STANDARD_FRAME_RATES = [24000 / 1001, 24, 25, 30000 / 1001, 30, 48, 50, 60000 / 1001, 60];

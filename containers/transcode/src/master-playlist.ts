@@ -17,7 +17,7 @@ import path from 'node:path';
 // because hls-parser's CJS entry is flagged __esModule and has no default export.
 import * as HLS from 'hls-parser';
 import type { MasterPlaylist, MediaPlaylist, Rendition as HlsRendition } from 'hls-parser/types.js';
-import type { H264Profile } from './ladder.js';
+import { MASTER_PLAYLIST, type H264Profile } from '@vod/contract';
 
 /** Bit rates of one media playlist, measured from its segment files. */
 export interface SegmentBitrates {
@@ -261,7 +261,7 @@ export async function writeMasterPlaylist(opts: WriteMasterOptions): Promise<Mas
     throw new Error('Generated master playlist does not parse back');
   }
 
-  const file = path.join(outDir, opts.fileName ?? 'master.m3u8');
+  const file = path.join(outDir, opts.fileName ?? MASTER_PLAYLIST);
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, text.endsWith('\n') ? text : `${text}\n`);
   await rename(tmp, file);

@@ -15,8 +15,8 @@ import path from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Logger } from 'pino';
-import type { TranscodeJob } from '../../shared/src/job.js';
-import { StatusStore, type RenditionSummary } from '../../shared/src/status-store.js';
+import type { LadderRung, RenditionSummary, TranscodeJob } from '@vod/contract';
+import { StatusStore } from '@vod/service-kit';
 import { encodeHlsLadder, type EncodeResult } from './hls-encode.js';
 import { planLadder } from './ladder.js';
 import { InvalidMediaError, probeSource } from './probe.js';
@@ -31,6 +31,8 @@ export interface PipelineDeps {
   workDir: string;
   /** x264 preset (speed vs. size), e.g. "veryfast". */
   preset?: string;
+  /** Rungs to encode; default the contract's `DEFAULT_LADDER`. */
+  ladder?: readonly LadderRung[];
   /** Attempts before a job is given up (the queue's maxReceiveCount). */
   maxAttempts: number;
   now?: () => Date;
@@ -39,13 +41,6 @@ export interface PipelineDeps {
 }
 
 export type JobOutcome = 'ready' | 'failed' | 'skipped' | 'released';
-
-export class JobAbortedError extends Error {
-  constructor() {
-    super('Job aborted by shutdown');
-    this.name = 'JobAbortedError';
-  }
-}
 
 /** Writes progress at most every `intervalMs`, and only when it moved. */
 function throttledProgress(write: (p: number) => Promise<unknown>, log: Logger, intervalMs = 2000) {
@@ -106,7 +101,7 @@ export async function runTranscodeJob(
     });
     const source = await probeSource(input);
     log.info({ source }, 'probed source');
-    const renditions = source.video ? planLadder(source.video) : [];
+    const renditions = source.video ? planLadder(source.video, deps.ladder) : [];
     const outDir = path.join(dir, 'hls');
     const result = await encodeHlsLadder({
       input,

@@ -10,9 +10,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { keys } from '../../shared/src/keys.js';
-
-export const MASTER_PLAYLIST = 'master.m3u8';
+import { MASTER_PLAYLIST, keys } from '@vod/contract';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',

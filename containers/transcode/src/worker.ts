@@ -7,7 +7,7 @@
 import { ChangeMessageVisibilityCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
 import type { Logger } from 'pino';
-import { transcodeJobSchema } from '../../shared/src/job.js';
+import { transcodeJobSchema } from '@vod/contract';
 import { runTranscodeJob, type PipelineDeps } from './pipeline.js';
 
 export interface WorkerDeps extends PipelineDeps {

@@ -21,7 +21,7 @@ import { DeleteObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
-import { BadRequestError, PayloadTooLargeError } from '../../shared/src/errors.js';
+import { AppError } from '@vod/service-kit';
 
 export interface ObjectTarget {
   kind: 'object';
@@ -30,7 +30,7 @@ export interface ObjectTarget {
   contentType?: string;
   /** S3 user metadata (x-amz-meta-*), ASCII values. */
   metadata?: Record<string, string>;
-  /** Bytes; a larger file fails with PayloadTooLargeError. */
+  /** Bytes; a larger file fails with AppError `payload_too_large`. */
   maxBytes?: number;
 }
 
@@ -60,12 +60,15 @@ export interface StoredFileInfo {
   path?: string;
 }
 
-export class WrongPartSizeError extends BadRequestError {
+export class WrongPartSizeError extends AppError {
   constructor(expected: number, actual: number | 'more') {
     const got = actual === 'more' ? `more than ${expected}` : String(actual);
-    super(`Part must be exactly ${expected} bytes; received ${got}`, 'wrong_part_size');
+    super('wrong_part_size', `Part must be exactly ${expected} bytes; received ${got}`);
   }
 }
+
+/** A whole-file upload went over its limit. */
+export const tooLarge = (maxBytes: number | undefined) => new AppError('payload_too_large', `File is larger than the ${maxBytes}-byte limit`);
 
 /** Counts bytes; fails once more than `maxBytes` have passed. */
 export class ByteCounter extends Transform {
@@ -119,7 +122,7 @@ export class S3StorageEngine implements StorageEngine {
   private async storeObject(file: Express.Multer.File, t: ObjectTarget): Promise<StoredFileInfo> {
     const counter = new ByteCounter({
       maxBytes: t.maxBytes,
-      onTooLarge: () => new PayloadTooLargeError(`File is larger than the ${t.maxBytes}-byte limit`),
+      onTooLarge: () => tooLarge(t.maxBytes),
     });
     const body = new PassThrough();
     const upload = new Upload({
@@ -129,7 +132,7 @@ export class S3StorageEngine implements StorageEngine {
       queueSize: this.opts.objectQueueSize ?? 4,
       leavePartsOnError: false, // lib-storage aborts the multipart upload on failure
     });
-    const onLimit = () => counter.destroy(new PayloadTooLargeError(`File is larger than the ${t.maxBytes}-byte limit`));
+    const onLimit = () => counter.destroy(tooLarge(t.maxBytes));
     file.stream.once('limit', onLimit); // busboy's own fileSize limit, if Multer set one
     try {
       const [piped, done] = await Promise.allSettled([

@@ -1,22 +1,23 @@
 /** Upload service entry point: the only file that reads the environment. */
+import { createLogger, createS3Client, createSqsClient, env, loadConfigOrExit, runService } from '@vod/service-kit';
 import { z } from 'zod';
-import { createS3Client, createSqsClient } from '../../shared/src/aws.js';
-import { awsEnv, loadConfigOrExit, port } from '../../shared/src/config.js';
-import { shutdownOnSignals } from '../../shared/src/http.js';
-import { createLogger } from '../../shared/src/logger.js';
 import { createApp } from './app.js';
 
-const schema = z.object({
-  ...awsEnv,
-  PORT: port(8081),
-  JOBS_QUEUE_URL: z.string({ error: 'set JOBS_QUEUE_URL to the transcode jobs queue URL' }).url('set JOBS_QUEUE_URL to the transcode jobs queue URL'),
-  VOD_API_TOKEN: z.string({ error: 'set VOD_API_TOKEN to a secret of at least 16 characters' }).min(16, 'set VOD_API_TOKEN to a secret of at least 16 characters'),
-  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(50 * 1024 ** 3),
-  UPLOAD_PART_BYTES: z.coerce.number().int().min(5 * 1024 ** 2).default(8 * 1024 ** 2),
-  ORIGIN_VERIFY_SECRET: z.string().min(16).optional(),
-});
-
-const config = loadConfigOrExit('upload', schema);
+const config = loadConfigOrExit(
+  'upload',
+  z.object({
+    ...env.aws,
+    ...env.host,
+    PORT: env.port(8081),
+    ...env.jobsQueue,
+    ...env.apiToken,
+    ...env.originSecret,
+    /** Largest accepted upload, bytes (50 GiB). */
+    MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(50 * 1024 ** 3),
+    /** Preferred part size of chunked uploads, bytes (≥ 5 MiB, S3's minimum part). */
+    UPLOAD_PART_BYTES: z.coerce.number().int().min(5 * 1024 ** 2).default(8 * 1024 ** 2),
+  }),
+);
 
 const logger = createLogger('upload', config.LOG_LEVEL);
 const app = createApp({
@@ -31,7 +32,16 @@ const app = createApp({
   partSize: config.UPLOAD_PART_BYTES,
   originVerifySecret: config.ORIGIN_VERIFY_SECRET,
 });
-const server = app.listen(config.PORT, () => logger.info({ port: config.PORT }, 'upload service listening'));
-// Uploads of big parts over slow links take a while: no request timeout.
-server.requestTimeout = 0;
-shutdownOnSignals(server, logger, async () => {}, 30_000);
+
+runService({
+  name: 'upload service',
+  app,
+  host: config.HOST,
+  port: config.PORT,
+  logger,
+  graceMs: 30_000,
+  // Uploads of big parts over slow links take a while: no whole-request time limit.
+  configure: (server) => {
+    server.requestTimeout = 0;
+  },
+});

@@ -15,14 +15,9 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { isNotFound } from '../../shared/src/aws.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../../shared/src/errors.js';
-import { newId } from '../../shared/src/ids.js';
-import { keys } from '../../shared/src/keys.js';
-import { getJson, putJson } from '../../shared/src/s3-json.js';
+import { keys, newId, type StoredPart, type UploadState } from '@vod/contract';
+import { AppError, getJson, isNotFound, putJson } from '@vod/service-kit';
 import { partBytes, planParts, type PartPlan } from './part-plan.js';
-
-export type SessionState = 'uploading' | 'completed' | 'aborted';
 
 export interface UploadSession extends PartPlan {
   uploadId: string;
@@ -34,15 +29,8 @@ export interface UploadSession extends PartPlan {
   contentType: string;
   /** Bytes. */
   size: number;
-  state: SessionState;
+  state: UploadState;
   createdAt: string;
-}
-
-export interface StoredPart {
-  partNumber: number;
-  /** Bytes. */
-  size: number;
-  etag: string;
 }
 
 export class UploadSessions {
@@ -55,7 +43,7 @@ export class UploadSessions {
   /** Starts an S3 multipart upload and records the session. */
   async create(input: { filename: string; size: number; contentType: string; partSize?: number }): Promise<UploadSession> {
     const plan = planParts(input.size, input.partSize);
-    const videoId = newId();
+    const videoId = newId(this.now().getTime());
     const key = keys.source(videoId);
     const out = await this.s3.send(
       new CreateMultipartUploadCommand({
@@ -66,7 +54,7 @@ export class UploadSessions {
       }),
     );
     const session: UploadSession = {
-      uploadId: newId(),
+      uploadId: newId(this.now().getTime()),
       videoId,
       s3UploadId: out.UploadId!,
       key,
@@ -84,21 +72,22 @@ export class UploadSessions {
   /** @throws NotFoundError for an unknown upload id. */
   async get(uploadId: string): Promise<UploadSession> {
     const session = await getJson<UploadSession>(this.s3, this.bucket, keys.session(uploadId));
-    if (!session) throw new NotFoundError(`Upload ${uploadId} does not exist`, 'upload_not_found');
+    if (!session) throw new AppError('upload_not_found', `Upload ${uploadId} does not exist`);
     return session;
   }
 
-  /** Bytes part `partNumber` must have. @throws BadRequestError if out of range. */
+  /** Bytes part `partNumber` must have. @throws AppError `bad_part_number` if out of range. */
   expectedPartBytes(session: UploadSession, partNumber: number): number {
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > session.partCount) {
-      throw new BadRequestError(`partNumber must be 1..${session.partCount}`, 'bad_part_number');
+      throw new AppError('bad_part_number', `partNumber must be 1..${session.partCount}`);
     }
     return partBytes(session, session.size, partNumber);
   }
 
-  /** @throws ConflictError unless the session still accepts parts. */
+  /** @throws AppError `upload_completed` / `upload_aborted` unless the session still accepts parts. */
   assertOpen(session: UploadSession): void {
-    if (session.state !== 'uploading') throw new ConflictError(`Upload ${session.uploadId} is ${session.state}`, `upload_${session.state}`);
+    if (session.state === 'completed') throw new AppError('upload_completed', `Upload ${session.uploadId} is completed`);
+    if (session.state === 'aborted') throw new AppError('upload_aborted', `Upload ${session.uploadId} is aborted`);
   }
 
   async recordPart(uploadId: string, part: StoredPart): Promise<void> {
@@ -133,7 +122,7 @@ export class UploadSessions {
    * crash), the finished object is accepted when its size matches. The session
    * stays `uploading` until `markCompleted`, so a crash before the job is
    * queued is repaired by the client's retry.
-   * @throws BadRequestError listing missing or wrong-sized parts.
+   * @throws AppError `missing_parts` listing missing or wrong-sized parts.
    */
   async complete(session: UploadSession): Promise<void> {
     const parts = await this.parts(session.uploadId);
@@ -145,7 +134,7 @@ export class UploadSessions {
     }
     if (missing.length) {
       const shown = missing.slice(0, 20).join(', ') + (missing.length > 20 ? ', …' : '');
-      throw new BadRequestError(`Parts not yet stored: ${shown}`, 'missing_parts');
+      throw new AppError('missing_parts', `Parts not yet stored: ${shown}`);
     }
     try {
       await this.s3.send(

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration } from '../../../client/format.js';
+import { formatBytes, formatDuration } from '@vod/client';
 import { linkClick } from '../router.js';
 import type { VideosState } from '../useVideos.js';
 import { ProgressBar, StatusBadge } from './common.js';

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { ApiError, type VideoRecord, type VodApi } from '../../../client/api.js';
-import { formatDuration } from '../../../client/format.js';
+import { ApiError, type VideoRecord, type VodApi } from '@vod/client';
+import { formatDuration } from '@vod/client';
 import { PlaybackController, type Engine, type LevelInfo } from '../playback.js';
 import { linkClick } from '../router.js';
 import { ProgressBar, StatusBadge } from './common.js';

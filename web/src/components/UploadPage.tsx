@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState, useSyncExternalStore, type DragEvent } from 'react';
-import { ApiError, VodApi, type VideoRecord } from '../../../client/api.js';
-import { cancelUpload } from '../../../client/upload-client.js';
-import { formatBytes, formatEta, formatRate } from '../../../client/format.js';
+import { ApiError, VodApi, type VideoRecord } from '@vod/client';
+import { cancelUpload } from '@vod/client';
+import { formatBytes, formatEta, formatRate } from '@vod/client';
 import { linkClick } from '../router.js';
 import { loadPending, savePending, type PendingUpload } from '../storage.js';
 import type { UploadItem, UploadQueue } from '../uploads.js';

@@ -1,4 +1,4 @@
-import type { VideoRecord } from '../../../client/api.js';
+import type { VideoRecord } from '@vod/client';
 
 export function ProgressBar(props: { value: number; label: string; tone?: 'accent' | 'ok' | 'warn' | 'error' }) {
   const pct = Math.max(0, Math.min(100, props.value));

@@ -2,35 +2,13 @@
  * Video status records: one JSON object per video in the media bucket under
  * `records/` (outside the public `videos/` prefix, so never reachable through
  * signed media paths). Written by upload (uploading, queued) and transcode
- * (processing, ready, failed); read by stream.
- *
- * The pipeline's state machine:
- *   uploading → queued → processing → ready
- *                  ↑          ↓  ↘
- *                  └──────────┘    failed → processing (redelivered job)
- * `ready` is terminal: a redelivered job for a ready video is a no-op.
+ * (processing, ready, failed); read by stream. Moves follow the contract's
+ * state machine (`canTransition`).
  */
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { ConflictError } from './errors.js';
-import { keys } from './keys.js';
+import { PREFIX, canTransition, keys, type VideoRecord, type VideoStatus } from '@vod/contract';
+import { AppError } from './errors.js';
 import { getJson, putJson } from './s3-json.js';
-
-import type { VideoRecord, VideoStatus } from './video-record.js';
-
-export type { RenditionSummary, VideoRecord, VideoStatus } from './video-record.js';
-
-const ALLOWED: Record<VideoStatus, VideoStatus[]> = {
-  uploading: ['uploading', 'queued', 'failed'],
-  queued: ['queued', 'processing', 'failed'],
-  processing: ['processing', 'queued', 'ready', 'failed'],
-  failed: ['processing', 'failed'],
-  ready: [],
-};
-
-/** True if the state machine allows `from → to`. */
-export function canTransition(from: VideoStatus, to: VideoStatus): boolean {
-  return ALLOWED[from].includes(to);
-}
 
 export class StatusStore {
   constructor(
@@ -54,13 +32,13 @@ export class StatusStore {
 
   /**
    * Moves a record to a new state (or updates it in place), enforcing the state machine.
-   * @throws ConflictError if the record is missing or the transition is not allowed.
+   * @throws AppError `no_record` if the record is missing, `bad_transition` if the move is not allowed.
    */
   async transition(videoId: string, to: VideoStatus, patch: Partial<Omit<VideoRecord, 'videoId' | 'status' | 'createdAt'>> = {}): Promise<VideoRecord> {
     const current = await this.get(videoId);
-    if (!current) throw new ConflictError(`Video ${videoId} has no status record`, 'no_record');
+    if (!current) throw new AppError('no_record', `Video ${videoId} has no status record`);
     if (!canTransition(current.status, to)) {
-      throw new ConflictError(`Video ${videoId} cannot go from ${current.status} to ${to}`, 'bad_transition');
+      throw new AppError('bad_transition', `Video ${videoId} cannot go from ${current.status} to ${to}`);
     }
     const next: VideoRecord = { ...current, ...patch, status: to, updatedAt: this.now().toISOString() };
     if (to !== 'failed') delete next.error;
@@ -78,11 +56,11 @@ export class StatusStore {
     let token: string | undefined;
     do {
       const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: keys.recordsPrefix, ContinuationToken: token }),
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: PREFIX.records, ContinuationToken: token }),
       );
       for (const o of page.Contents ?? []) {
-        const m = /^records\/([^/]+)\.json$/.exec(o.Key ?? '');
-        if (m) ids.push(m[1]);
+        const id = keys.recordVideoId(o.Key ?? '');
+        if (id) ids.push(id);
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token && ids.length < limit);

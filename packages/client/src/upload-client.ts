@@ -11,17 +11,9 @@
  * Pause: abort `signal`, later call uploadFile again with resumeUploadId.
  * Cancel: abort `signal`, then `cancelUpload()` (DELETE).
  */
-import {
-  ApiError,
-  apiRequest,
-  isAbortError,
-  type ApiConfig,
-  type CreatedUpload,
-  type StoredPart,
-  type UploadSessionInfo,
-} from './api.js';
+import { API, UPLOAD_FIELDS, apiPath, type CreatedUpload, type StoredPart, type UploadSessionInfo } from '@vod/contract';
+import { ApiError, apiRequest, isAbortError, type ApiConfig } from './api.js';
 
-export { ApiError, isAbortError } from './api.js';
 
 export interface RetryOptions {
   /** Total tries per request, including the first (≥ 1). */
@@ -167,7 +159,7 @@ export async function cancelUpload(opts: {
 }): Promise<void> {
   const retry = { ...DEFAULT_RETRY, ...opts.retry };
   try {
-    await withRetry(() => apiRequest<void>(cfgOf(opts), `/api/uploads/${encodeURIComponent(opts.uploadId)}`, { method: 'DELETE' }), {
+    await withRetry(() => apiRequest<void>(cfgOf(opts), apiPath(API.abortUpload, { uploadId: opts.uploadId }), { method: API.abortUpload.method }), {
       retry,
       what: 'cancel',
     });
@@ -199,12 +191,12 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
   if (opts.resumeUploadId) {
     try {
       const found = await call('resume', (s) =>
-        apiRequest<UploadSessionInfo>(cfg, `/api/uploads/${encodeURIComponent(opts.resumeUploadId!)}`, { signal: s }),
+        apiRequest<UploadSessionInfo>(cfg, apiPath(API.getUpload, { uploadId: opts.resumeUploadId! }), { signal: s }),
       );
       if (found.state === 'completed') {
         // Parts are all in; make sure the transcode is queued (complete is repeatable).
         await call('complete', (s) =>
-          apiRequest(cfg, `/api/uploads/${encodeURIComponent(found.uploadId)}/complete`, { method: 'POST', signal: s }),
+          apiRequest(cfg, apiPath(API.completeUpload, { uploadId: found.uploadId }), { method: API.completeUpload.method, signal: s }),
         );
         opts.onSession?.({ ...found, resumed: true, storedParts: found.partCount });
         opts.onProgress?.({ uploadedBytes: size, totalBytes: size, partsDone: found.partCount, partCount: found.partCount });
@@ -218,8 +210,8 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
   const resumed = session !== undefined;
   if (!session) {
     const created = await call('create', (s) =>
-      apiRequest<CreatedUpload>(cfg, '/api/uploads', {
-        method: 'POST',
+      apiRequest<CreatedUpload>(cfg, apiPath(API.createUpload), {
+        method: API.createUpload.method,
         json: { filename, size, contentType: opts.contentType ?? (file.type || undefined) },
         signal: s,
       }),
@@ -246,12 +238,12 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
     await sendParts(todo);
     try {
       await call('complete', (s) =>
-        apiRequest(cfg, `/api/uploads/${encodeURIComponent(uploadId)}/complete`, { method: 'POST', signal: s }),
+        apiRequest(cfg, apiPath(API.completeUpload, { uploadId }), { method: API.completeUpload.method, signal: s }),
       );
       return { uploadId, videoId };
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 'missing_parts') || round >= 2) throw err;
-      const fresh = await call('resume', (s) => apiRequest<UploadSessionInfo>(cfg, `/api/uploads/${encodeURIComponent(uploadId)}`, { signal: s }));
+      const fresh = await call('resume', (s) => apiRequest<UploadSessionInfo>(cfg, apiPath(API.getUpload, { uploadId }), { signal: s }));
       todo = missingParts(fresh);
       uploadedBytes = size - todo.reduce((sum, n) => sum + bytesOf(n), 0);
       partsDone = partCount - todo.length;
@@ -276,8 +268,8 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
             `part ${n}`,
             (s) => {
               const form = new FormData();
-              form.append('chunk', file.slice(start, end), filename);
-              return apiRequest(cfg, `/api/uploads/${encodeURIComponent(uploadId)}/parts/${n}`, { method: 'PUT', body: form, signal: s });
+              form.append(UPLOAD_FIELDS.part, file.slice(start, end), filename);
+              return apiRequest(cfg, apiPath(API.putPart, { uploadId, partNumber: n }), { method: API.putPart.method, body: form, signal: s });
             },
             inner.signal,
           );

@@ -8,43 +8,21 @@
  * `network_error`. Aborts are re-thrown untouched (an `AbortError`).
  */
 
-import type { RenditionSummary, VideoRecord } from '../containers/shared/src/video-record.js';
+import { API, apiPath, isErrorCode, type ErrorCode, type ListVideosResponse, type PlaybackInfo, type UploadSessionInfo, type VideoRecord } from '@vod/contract';
 
-export type { VideoRecord, VideoStatus } from '../containers/shared/src/video-record.js';
-export type Rendition = RenditionSummary;
+export type {
+  CreatedUpload,
+  PlaybackInfo,
+  RenditionSummary as Rendition,
+  StoredPart,
+  UploadSessionInfo,
+  UploadState,
+  VideoRecord,
+  VideoStatus,
+} from '@vod/contract';
 
-export interface PlaybackInfo {
-  /** Signed master playlist URL. */
-  url: string;
-  /** ISO timestamp after which the signature no longer works. */
-  expiresAt: string;
-}
-
-export interface StoredPart {
-  partNumber: number;
-  size: number;
-  etag: string;
-}
-
-export type UploadState = 'uploading' | 'completed' | 'aborted';
-
-export interface UploadSessionInfo {
-  uploadId: string;
-  videoId: string;
-  partSize: number;
-  partCount: number;
-  size: number;
-  filename: string;
-  parts: StoredPart[];
-  state: UploadState;
-}
-
-export interface CreatedUpload {
-  uploadId: string;
-  videoId: string;
-  partSize: number;
-  partCount: number;
-}
+/** Codes the client itself gives: the server was not reached, its answer was not JSON, or an error body without a known code. */
+export type ClientErrorCode = 'network_error' | 'invalid_response' | `http_${number}`;
 
 export interface ApiConfig {
   /** e.g. http://127.0.0.1:8080 or '' for same-origin in the browser. */
@@ -57,11 +35,11 @@ export interface ApiConfig {
 /** An error answer from the API (or status 0 when the server was not reached). */
 export class ApiError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode | ClientErrorCode;
   /** From a Retry-After header, when the server sent one. */
   readonly retryAfterMs?: number;
 
-  constructor(status: number, code: string, message: string, opts?: { retryAfterMs?: number; cause?: unknown }) {
+  constructor(status: number, code: ErrorCode | ClientErrorCode, message: string, opts?: { retryAfterMs?: number; cause?: unknown }) {
     super(message, opts?.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'ApiError';
     this.status = status;
@@ -92,13 +70,13 @@ function parseRetryAfter(value: string | null): number | undefined {
 
 /** Builds an ApiError from a non-2xx response (reads its body). */
 export async function errorFromResponse(res: Response): Promise<ApiError> {
-  let code = `http_${res.status}`;
+  let code: ErrorCode | ClientErrorCode = `http_${res.status}`;
   let message = `${res.status} ${res.statusText || 'HTTP error'}`.trim();
   try {
     const text = await res.text();
     try {
       const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-      if (body?.error && typeof body.error.code === 'string') code = body.error.code;
+      if (isErrorCode(body?.error?.code)) code = body.error.code;
       if (body?.error && typeof body.error.message === 'string') message = body.error.message;
     } catch {
       if (text && text.length < 300) message = `${message}: ${text.trim()}`;
@@ -159,25 +137,25 @@ export class VodApi {
   constructor(readonly cfg: ApiConfig) {}
 
   async listVideos(signal?: AbortSignal): Promise<VideoRecord[]> {
-    const body = await apiRequest<{ videos: VideoRecord[] }>(this.cfg, '/api/videos', { signal });
+    const body = await apiRequest<ListVideosResponse>(this.cfg, apiPath(API.listVideos), { signal });
     return body.videos;
   }
 
   getVideo(videoId: string, signal?: AbortSignal): Promise<VideoRecord> {
-    return apiRequest<VideoRecord>(this.cfg, `/api/videos/${encodeURIComponent(videoId)}`, { signal });
+    return apiRequest<VideoRecord>(this.cfg, apiPath(API.getVideo, { videoId }), { signal });
   }
 
   /** Signed master playlist URL (ApiError 409 unless the video is ready). */
   getPlayback(videoId: string, signal?: AbortSignal): Promise<PlaybackInfo> {
-    return apiRequest<PlaybackInfo>(this.cfg, `/api/videos/${encodeURIComponent(videoId)}/playback`, { signal });
+    return apiRequest<PlaybackInfo>(this.cfg, apiPath(API.getPlayback, { videoId }), { signal });
   }
 
   getUpload(uploadId: string, signal?: AbortSignal): Promise<UploadSessionInfo> {
-    return apiRequest<UploadSessionInfo>(this.cfg, `/api/uploads/${encodeURIComponent(uploadId)}`, { signal });
+    return apiRequest<UploadSessionInfo>(this.cfg, apiPath(API.getUpload, { uploadId }), { signal });
   }
 
   /** Aborts a chunked upload (204). */
   deleteUpload(uploadId: string, signal?: AbortSignal): Promise<void> {
-    return apiRequest<void>(this.cfg, `/api/uploads/${encodeURIComponent(uploadId)}`, { method: 'DELETE', signal });
+    return apiRequest<void>(this.cfg, apiPath(API.abortUpload, { uploadId }), { method: API.abortUpload.method, signal });
   }
 }

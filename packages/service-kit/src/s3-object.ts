@@ -14,8 +14,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { Request, Response } from 'express';
-import { AppError, NotFoundError } from '../../shared/src/errors.js';
-import { isNotFound } from '../../shared/src/aws.js';
+import { isNotFound } from './aws.js';
+import { AppError } from './errors.js';
 
 /**
  * The `Range` header to forward to S3, or undefined to serve the whole object.
@@ -61,12 +61,12 @@ export async function sendS3Object(req: Request, res: Response, s3: S3Client, op
       return await s3.send(new GetObjectCommand({ Bucket: opts.bucket, Key: opts.key, Range: r, IfNoneMatch: ifNoneMatch }));
     } catch (err) {
       if (isStatus(err, 304)) return 'not-modified' as const;
-      if (isNotFound(err)) throw new NotFoundError(opts.notFoundMessage ?? 'No such object');
+      if (isNotFound(err)) throw new AppError('not_found', opts.notFoundMessage ?? 'No such object');
       if ((err as { name?: string }).name === 'InvalidRange' || isStatus(err, 416)) {
         const head = await s3.send(new HeadObjectCommand({ Bucket: opts.bucket, Key: opts.key }));
         res.setHeader('Content-Range', `bytes */${head.ContentLength ?? 0}`);
         res.setHeader('Accept-Ranges', 'bytes');
-        throw new AppError(416, 'range_not_satisfiable', `Range ${r} is outside the object (${head.ContentLength ?? 0} bytes)`);
+        throw new AppError('range_not_satisfiable', `Range ${r} is outside the object (${head.ContentLength ?? 0} bytes)`);
       }
       throw err;
     }

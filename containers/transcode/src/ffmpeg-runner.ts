@@ -1,0 +1,122 @@
+/**
+ * Runs one ffmpeg process (through fluent-ffmpeg) and watches it: progress
+ * from its stderr, the last lines of stderr for error reports (URL query
+ * strings redacted), and an AbortSignal that stops it — SIGTERM, then SIGKILL
+ * after a grace period.
+ */
+import ffmpeg from 'fluent-ffmpeg';
+import { TranscodeError, redactUrls } from './errors.js';
+import type { FfmpegArgs } from './ffmpeg-args.js';
+
+export interface RunFfmpegOptions {
+  /** Local path or http(s) URL of the input. */
+  input: string;
+  /** Called with the output time reached, seconds. */
+  onTime?: (seconds: number) => void;
+  /** Aborting sends ffmpeg SIGTERM, then SIGKILL after `killGraceMs`, and rejects with `aborted: true`. */
+  signal?: AbortSignal;
+  /** Milliseconds between SIGTERM and SIGKILL on abort; default 5000. */
+  killGraceMs?: number;
+}
+
+const DEFAULT_KILL_GRACE_MS = 5000;
+const STDERR_TAIL_LINES = 40;
+
+export function timemarkSeconds(mark: string): number {
+  const m = /^(-)?(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(mark);
+  if (!m) return NaN;
+  const s = Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
+  return m[1] ? -s : s;
+}
+
+function isProgressLine(line: string): boolean {
+  return /^(frame|size)=/.test(line.trimStart());
+}
+
+/**
+ * Run ffmpeg through fluent-ffmpeg. Progress is parsed from the same stderr
+ * lines fluent-ffmpeg's 'progress' event uses (`time=` ÷ duration); that
+ * event is not used because attaching it makes fluent-ffmpeg run an extra
+ * ffprobe on the input, i.e. another read of the presigned URL.
+ */
+export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions): Promise<void> {
+  const { signal } = opts;
+  const graceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  if (signal?.aborted) {
+    return Promise.reject(
+      new TranscodeError('Transcode aborted before ffmpeg started', { aborted: true, cause: signal.reason }),
+    );
+  }
+
+  return new Promise<void>((resolve, reject) => {
+    const tail: string[] = [];
+    let started = false;
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+
+    // Always pass several arguments: with a single array argument fluent-ffmpeg
+    // splits any option value that contains one space (e.g. -var_stream_map).
+    const command = ffmpeg()
+      .input(opts.input)
+      .inputOptions(...args.inputOptions)
+      .output(args.output)
+      .outputOptions(...args.outputOptions);
+
+    const kill = () => {
+      command.kill('SIGTERM');
+      killTimer = setTimeout(() => command.kill('SIGKILL'), graceMs);
+      killTimer.unref();
+    };
+    const onAbort = () => {
+      aborted = true;
+      // Before 'start' fluent-ffmpeg is still checking capabilities; kill on start instead.
+      if (started) kill();
+    };
+    const cleanup = () => {
+      signal?.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const abortedError = () =>
+      new TranscodeError('Transcode aborted; ffmpeg was stopped', { aborted: true, stderrTail: tail, cause: signal?.reason });
+
+    command
+      .on('start', () => {
+        started = true;
+        if (aborted) kill();
+      })
+      .on('stderr', (line: string) => {
+        if (isProgressLine(line)) {
+          const mark = /time=\s*(\S+)/.exec(line)?.[1];
+          const seconds = mark ? timemarkSeconds(mark) : NaN;
+          if (Number.isFinite(seconds)) opts.onTime?.(seconds);
+          return;
+        }
+        if (line.trim() === '') return;
+        tail.push(redactUrls(line));
+        if (tail.length > STDERR_TAIL_LINES) tail.shift();
+      })
+      .on('end', () => {
+        cleanup();
+        // ffmpeg finishes cleanly on SIGTERM when it was about to end anyway; the output is still not wanted.
+        if (aborted) reject(abortedError());
+        else resolve();
+      })
+      .on('error', (err: Error) => {
+        cleanup();
+        if (aborted) {
+          reject(abortedError());
+          return;
+        }
+        const exit = /exited with code (\d+)/.exec(err.message);
+        const exitCode = exit ? Number(exit[1]) : undefined;
+        // e.g. "ffmpeg exited with code 1", "ffmpeg was killed with signal SIGKILL" (OOM), "Cannot find ffmpeg".
+        const head = exitCode === undefined ? redactUrls(err.message.split('\n')[0] || 'ffmpeg failed') : `ffmpeg exited with code ${exitCode}`;
+        const summary = tail.slice(-3).join(' | ');
+        // No `cause`: fluent-ffmpeg's message embeds raw stderr, which may hold the presigned URL.
+        reject(new TranscodeError(summary ? `${head}: ${summary}` : head, { stderrTail: tail, exitCode }));
+      })
+      .run();
+  });
+}

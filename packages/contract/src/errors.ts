@@ -1,0 +1,75 @@
+/**
+ * The API's error codes, each with the HTTP status it is answered with. Every
+ * error response is `{ "error": { "code", "message" } }`; services raise a
+ * code from this table, the error middleware turns it into that body, and
+ * clients switch on the code — never on message text.
+ */
+import { z } from 'zod';
+
+export const ERROR_STATUS = {
+  // 400: the request itself is wrong.
+  bad_request: 400,
+  invalid_body: 400,
+  invalid_json: 400,
+  invalid_query: 400,
+  bad_part_number: 400,
+  wrong_part_size: 400,
+  missing_parts: 400,
+  missing_chunk: 400,
+  missing_file: 400,
+  bad_upload: 400,
+  too_many_parts: 400,
+  too_many_files: 400,
+  too_many_fields: 400,
+  field_name_too_long: 400,
+  field_value_too_long: 400,
+  unexpected_file_field: 400,
+  missing_field_name: 400,
+  // 401/403: who is asking.
+  unauthorized: 401,
+  /** The request did not come through the CDN (missing or wrong origin secret). */
+  forbidden: 403,
+  // 403 from the CDN (signed URLs; CloudFront developer guide, "Use signed URLs").
+  missing_signature: 403,
+  invalid_signature: 403,
+  unknown_key_pair: 403,
+  malformed_policy: 403,
+  expired_signature: 403,
+  signature_not_yet_valid: 403,
+  ip_not_allowed: 403,
+  resource_mismatch: 403,
+  // 404/405.
+  not_found: 404,
+  route_not_found: 404,
+  upload_not_found: 404,
+  method_not_allowed: 405,
+  // 409: the thing exists but is in the wrong state.
+  not_ready: 409,
+  upload_completed: 409,
+  upload_aborted: 409,
+  no_record: 409,
+  bad_transition: 409,
+  // Sizes and ranges.
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  range_not_satisfiable: 416,
+  // Ours to fix.
+  internal: 500,
+  bad_gateway: 502,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
+}
+
+/** The body of every error response. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.enum(ERROR_CODES as [ErrorCode, ...ErrorCode[]]),
+    message: z.string(),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;

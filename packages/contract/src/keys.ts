@@ -1,0 +1,74 @@
+/**
+ * The S3 key layout and the HLS file names, in one place. Services build keys
+ * here, infra scopes IAM policies to these prefixes, the stream service and
+ * the local edge map viewer paths onto them.
+ *
+ * Uploads bucket (private):
+ *   sources/{videoId}/source              the original upload, as received
+ *   sessions/{uploadId}.json              a chunked upload's session
+ *   sessions/{uploadId}/parts/{n}.json    one stored part's record (size, ETag)
+ * Media bucket:
+ *   videos/{videoId}/master.m3u8          multivariant playlist (viewers: signed URLs only)
+ *   videos/{videoId}/{rendition}/index.m3u8, …/seg_00000.ts
+ *   records/{videoId}.json                the video's status record (never public)
+ *   web/…                                 the web app's static files (public)
+ *
+ * Viewers reach `videos/…` at the same path: CloudFront (and the local edge)
+ * forward `/videos/{videoId}/…` to the media bucket key `videos/{videoId}/…`.
+ */
+
+/** Key prefixes, each the scope of an IAM statement or a CDN origin path. */
+export const PREFIX = {
+  /** Uploads bucket: originals. */
+  sources: 'sources/',
+  /** Uploads bucket: upload sessions and their part records. */
+  sessions: 'sessions/',
+  /** Media bucket: published HLS; public only through signed CDN URLs. */
+  videos: 'videos/',
+  /** Media bucket: status records; never public. */
+  records: 'records/',
+  /** Media bucket: the web app, served at `/`. */
+  web: 'web/',
+} as const;
+
+/** File name of the multivariant playlist (RFC 8216 §4.3.4) at the top of a video's prefix. */
+export const MASTER_PLAYLIST = 'master.m3u8';
+/** File name of each rendition's media playlist, in the rendition's directory. */
+export const MEDIA_PLAYLIST = 'index.m3u8';
+/** Name (and directory) of the audio rendition shared by every video variant. */
+export const AUDIO_RENDITION = 'audio';
+
+/** Segment files: `seg_` + zero-padded number + `.ts` (MPEG-TS, RFC 8216 §3.2). */
+export const SEGMENT = { prefix: 'seg_', digits: 5, extension: '.ts' } as const;
+
+/** `seg_00042.ts` for segment 42 (numbers start at 0). */
+export function segmentFile(n: number): string {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`Segment number must be a whole number ≥ 0 (got ${n})`);
+  return `${SEGMENT.prefix}${String(n).padStart(SEGMENT.digits, '0')}${SEGMENT.extension}`;
+}
+
+/** The same name as a printf template, for ffmpeg's muxers (`seg_%05d.ts`). */
+export const SEGMENT_TEMPLATE = `${SEGMENT.prefix}%0${SEGMENT.digits}d${SEGMENT.extension}`;
+
+export const keys = {
+  source: (videoId: string) => `${PREFIX.sources}${videoId}/source`,
+  session: (uploadId: string) => `${PREFIX.sessions}${uploadId}.json`,
+  partsPrefix: (uploadId: string) => `${PREFIX.sessions}${uploadId}/parts/`,
+  part: (uploadId: string, partNumber: number) => `${PREFIX.sessions}${uploadId}/parts/${partNumber}.json`,
+  videoPrefix: (videoId: string) => `${PREFIX.videos}${videoId}/`,
+  master: (videoId: string) => `${PREFIX.videos}${videoId}/${MASTER_PLAYLIST}`,
+  mediaPlaylist: (videoId: string, rendition: string) => `${PREFIX.videos}${videoId}/${rendition}/${MEDIA_PLAYLIST}`,
+  segment: (videoId: string, rendition: string, n: number) => `${PREFIX.videos}${videoId}/${rendition}/${segmentFile(n)}`,
+  record: (videoId: string) => `${PREFIX.records}${videoId}.json`,
+  /** The videoId of a `records/{videoId}.json` key, or undefined for any other key. */
+  recordVideoId(key: string): string | undefined {
+    if (!key.startsWith(PREFIX.records) || !key.endsWith('.json')) return undefined;
+    const id = key.slice(PREFIX.records.length, -'.json'.length);
+    return /^[a-f0-9]{20}$/.test(id) ? id : undefined;
+  },
+};
+
+/** The viewer path of a media-bucket key (`videos/…` → `/videos/…`). */
+export function viewerPath(key: string): string {
+  return `/${key}`;
+}

@@ -1,0 +1,94 @@
+/**
+ * Config loading: every entry point validates its environment once, at start,
+ * with a zod schema assembled from the fragments below, and stops with one
+ * clear message listing every bad variable. A variable that several services
+ * read is declared here once, with one rule and one message.
+ */
+import { SHARED_SECRET_PATTERN, SHARED_SECRET_RULE } from '@vod/contract';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses `env` with `schema`.
+ * @throws ConfigError naming each missing or invalid variable.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** For entry points: like loadConfig, but prints the problem and exits 1 instead of throwing. */
+export function loadConfigOrExit<S extends z.ZodType>(service: string, schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  try {
+    return loadConfig(schema, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`${service}: ${err.message}`);
+    process.exit(1);
+  }
+}
+
+/** A required string with one help message for both "missing" and "invalid". */
+const required = (help: string) => z.string({ error: help }).min(1, help);
+
+const secret = (name: string, what: string) => {
+  const help = `set ${name} to ${what}: ${SHARED_SECRET_RULE}`;
+  return z.string({ error: help }).regex(SHARED_SECRET_PATTERN, help);
+};
+
+const url = (name: string, example: string) => {
+  const help = `set ${name} to an http(s) URL, e.g. ${example}`;
+  return z.string({ error: help }).refine((v) => {
+    try {
+      return /^https?:$/.test(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, help);
+};
+
+/** Environment fragments; each service spreads the ones it reads into its schema. */
+export const env = {
+  /** Where the AWS resources are (endpoint and credentials come from the SDK's standard chain). */
+  aws: {
+    AWS_REGION: required('set AWS_REGION (e.g. us-east-1)'),
+    UPLOADS_BUCKET: required('set UPLOADS_BUCKET to the uploads bucket name'),
+    MEDIA_BUCKET: required('set MEDIA_BUCKET to the media bucket name'),
+    /** Path-style S3 addressing, for S3-compatible endpoints without wildcard DNS (the local emulator); harmless against AWS. */
+    S3_FORCE_PATH_STYLE: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  },
+  /** The address to listen on (default all interfaces, as in a container; `npm start` binds to 127.0.0.1). */
+  host: {
+    HOST: z.string().min(1).default('0.0.0.0'),
+  },
+  /** A TCP port (0 = any free port). */
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  jobsQueue: {
+    JOBS_QUEUE_URL: url('JOBS_QUEUE_URL', 'https://sqs.us-east-1.amazonaws.com/123456789012/vod-jobs'),
+  },
+  /** Bearer token every `/api/*` request must carry. */
+  apiToken: {
+    VOD_API_TOKEN: secret('VOD_API_TOKEN', 'the API token'),
+  },
+  /** When set, only requests carrying it in `x-origin-verify` (added by CloudFront) are served. */
+  originSecret: {
+    ORIGIN_VERIFY_SECRET: secret('ORIGIN_VERIFY_SECRET', 'the secret CloudFront sends in x-origin-verify').optional(),
+  },
+  /** The CloudFront public key id signed URLs carry (`Key-Pair-Id`). */
+  keyPairId: {
+    CLOUDFRONT_KEY_PAIR_ID: required('set CLOUDFRONT_KEY_PAIR_ID to the CloudFront public key id (e.g. K2JCJMDEHXQW5F)'),
+  },
+  url,
+};

@@ -1,0 +1,63 @@
+/**
+ * One way to run a process that serves HTTP (the upload and stream services,
+ * the transcode worker's health endpoint, the local edge): listen, fail fast
+ * when the port cannot be bound, and on SIGTERM/SIGINT stop accepting
+ * connections, let in-flight requests finish (up to `graceMs`), run
+ * `onShutdown`, then exit 0.
+ */
+import type { RequestListener, Server } from 'node:http';
+import type { Logger } from 'pino';
+
+export interface RunServiceOptions {
+  /** Name in log lines. */
+  name: string;
+  /** The Express app (or any request listener). */
+  app: RequestListener & { listen: (port: number, host: string) => Server };
+  host: string;
+  port: number;
+  logger: Logger;
+  /** Extra fields for the "listening" log line. */
+  describe?: Record<string, unknown>;
+  /** Runs once the server has stopped accepting connections (stop workers, destroy clients). */
+  onShutdown?: () => Promise<void>;
+  /** Milliseconds in-flight requests get before their connections are closed. Default 10 000. */
+  graceMs?: number;
+  /** Adjusts the server before it listens (e.g. timeouts). */
+  configure?: (server: Server) => void;
+}
+
+export function runService(opts: RunServiceOptions): Server {
+  const { logger } = opts;
+  const server = opts.app.listen(opts.port, opts.host);
+  opts.configure?.(server);
+  server.on('listening', () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : opts.port;
+    logger.info({ host: opts.host, port, ...opts.describe }, `${opts.name} listening`);
+  });
+  server.on('error', (err) => {
+    logger.fatal({ err }, `${opts.name} cannot listen`);
+    process.exit(1);
+  });
+
+  let closing = false;
+  const stop = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.warn('grace period over, closing remaining connections');
+      server.closeAllConnections();
+    }, opts.graceMs ?? 10_000);
+    timer.unref();
+    server.close(() => {
+      (opts.onShutdown ?? (async () => {}))()
+        .catch((err) => logger.error({ err }, 'error during shutdown'))
+        .finally(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return server;
+}
