@@ -13,7 +13,7 @@ import path from 'node:path';
 import { encodeHlsLadder } from '../containers/transcode/src/hls-encode.js';
 import { planLadder } from '../containers/transcode/src/ladder.js';
 import { probeSource } from '../containers/transcode/src/probe.js';
-import { media } from '../test/support/media.js';
+import { sampleMedia as media } from '../local/sample-media.js';
 
 const preset = process.env.TRANSCODE_PRESET ?? 'veryfast';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vod-bench-'));

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { uploadFile } from '@vod/client';
-import { startStack } from '../test/support/stack.js';
+import { startTemporaryStack as startStack } from '../local/stack.js';
 
 const MiB = 1024 * 1024;
 const sizeMiB = Number(process.env.BENCH_UPLOAD_MIB ?? 1024);

@@ -13,7 +13,7 @@
  * S3 endpoint and credentials come from the SDK's standard chain (AWS_ENDPOINT_URL, …).
  */
 import { readFileSync } from 'node:fs';
-import { createLogger, createS3Client, env, loadConfigOrExit, runService } from '@vod/service-kit';
+import { awsFromEnv, createLogger, env, loadConfigOrExit, runService } from '@vod/service-kit';
 import { z } from 'zod';
 import { createEdge } from './edge.js';
 
@@ -46,14 +46,14 @@ function main(): void {
   const config = loadConfigOrExit('edge', edgeEnv);
   const publicKeyPem = config.CLOUDFRONT_PUBLIC_KEY_FILE;
   const logger = createLogger('edge', config.LOG_LEVEL);
-  const s3 = createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE });
+  const { s3, mediaBucket } = awsFromEnv(config);
   let app;
   try {
     app = createEdge({
       uploadOrigin: config.UPLOAD_ORIGIN,
       streamOrigin: config.STREAM_ORIGIN,
       s3,
-      mediaBucket: config.MEDIA_BUCKET,
+      mediaBucket,
       trustedKeys: { [config.CLOUDFRONT_KEY_PAIR_ID]: publicKeyPem },
       webRoot: config.WEB_ROOT,
       logger,

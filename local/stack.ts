@@ -6,13 +6,15 @@
  * (AWS_ENDPOINT_URL, region, credentials, bucket and queue names).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_REGION, MEDIA_BUCKET, UPLOADS_BUCKET } from './resources.js';
+import { HEALTH_PATH } from '@vod/service-kit';
 import { ensureApiToken, ensureKeyPair } from './secrets.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -167,7 +169,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     specs.set('upload', {
       script: 'containers/upload/src/server.ts',
       env: { ...aws, PORT: String(uploadPort), VOD_API_TOKEN: token },
-      health: `http://127.0.0.1:${uploadPort}/healthz`,
+      health: `http://127.0.0.1:${uploadPort}${HEALTH_PATH}`,
     });
     specs.set('stream', {
       script: 'containers/stream/src/server.ts',
@@ -179,12 +181,12 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         CLOUDFRONT_KEY_PAIR_ID: keyPair.keyPairId,
         CLOUDFRONT_PRIVATE_KEY: keyPair.privateKeyPem,
       },
-      health: `http://127.0.0.1:${streamPort}/healthz`,
+      health: `http://127.0.0.1:${streamPort}${HEALTH_PATH}`,
     });
     specs.set('transcode', {
       script: 'containers/transcode/src/server.ts',
       env: { ...aws, HEALTH_PORT: String(transcodePort), WORK_DIR: path.join(dataDir, 'work') },
-      health: `http://127.0.0.1:${transcodePort}/healthz`,
+      health: `http://127.0.0.1:${transcodePort}${HEALTH_PATH}`,
     });
     specs.set('edge', {
       script: 'local/edge-server.ts',
@@ -197,7 +199,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         CLOUDFRONT_PUBLIC_KEY_FILE: keyPair.publicKeyFile,
         ...(existsSync(web) ? { WEB_ROOT: web } : {}),
       },
-      health: `${baseUrl}/healthz`,
+      health: `${baseUrl}${HEALTH_PATH}`,
     });
     await Promise.all(['upload', 'stream', 'transcode', 'edge'].map(startPart));
 
@@ -218,4 +220,25 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     await stop();
     throw err;
   }
+}
+
+/**
+ * A whole stack in a fresh temporary data directory, on free ports, removed on
+ * `stop()` (unless `keepData`): for tests and benchmarks.
+ */
+export async function startTemporaryStack(opts: { env?: Record<string, string>; keepData?: boolean } = {}): Promise<RunningStack> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vod-stack-'));
+  const stack = await startStack({
+    dataDir,
+    port: 0,
+    apiToken: `token-${path.basename(dataDir)}`.padEnd(40, '0').replace(/[^A-Za-z0-9_-]/g, '_'),
+    env: { LOG_LEVEL: 'info', ...opts.env },
+  });
+  return {
+    ...stack,
+    async stop() {
+      await stack.stop();
+      if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

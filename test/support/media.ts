@@ -1,11 +1,10 @@
 /** The real recordings in ../shared/media (see its README), and ffprobe helpers. */
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../../local/stack.js';
+import { SAMPLE_MEDIA_DIR, sampleMedia } from '../../local/sample-media.js';
 
-export const MEDIA_DIR = path.resolve(REPO_ROOT, '../shared/media');
-export const media = (name: string) => path.join(MEDIA_DIR, name);
+export const MEDIA_DIR = SAMPLE_MEDIA_DIR;
+export const media = sampleMedia;
 
 const run = promisify(execFile);
 

@@ -9,7 +9,7 @@
  * S3 endpoint and credentials come from the SDK's standard chain (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, …).
  */
 import { createPrivateKey } from 'node:crypto';
-import { createLogger, createS3Client, env, loadConfigOrExit, runService } from '@vod/service-kit';
+import { awsFromEnv, createLogger, env, loadConfigOrExit, runService } from '@vod/service-kit';
 import { z } from 'zod';
 import { createApp } from './app.js';
 import { createVideoUrlSigner, normalizeBaseUrl } from './url-signer.js';
@@ -51,7 +51,7 @@ const streamEnv = z.object({
 
 const config = loadConfigOrExit('stream', streamEnv);
 const logger = createLogger('stream', config.LOG_LEVEL);
-const s3 = createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE });
+const { s3, uploadsBucket, mediaBucket } = awsFromEnv(config);
 const signer = createVideoUrlSigner({
   publicBaseUrl: config.PUBLIC_BASE_URL,
   keyPairId: config.CLOUDFRONT_KEY_PAIR_ID,
@@ -60,8 +60,8 @@ const signer = createVideoUrlSigner({
 });
 const app = createApp({
   s3,
-  mediaBucket: config.MEDIA_BUCKET,
-  uploadsBucket: config.UPLOADS_BUCKET,
+  mediaBucket,
+  uploadsBucket,
   signer,
   logger,
   originVerifySecret: config.ORIGIN_VERIFY_SECRET,

@@ -12,28 +12,23 @@
  *   released, not failed).
  */
 
-/** The uploaded file is not something we can turn into a video/audio stream. */
-export class InvalidMediaError extends Error {
+/** A failure reading the source, with ffprobe's own words when there were some. */
+abstract class SourceError extends Error {
   /** Raw reason reported by ffprobe (path/URL stripped), when there was one. */
   readonly detail?: string;
 
   constructor(message: string, options?: { detail?: string; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'InvalidMediaError';
+    this.name = new.target.name;
     this.detail = options?.detail;
   }
 }
+
+/** The uploaded file is not something we can turn into a video/audio stream (permanent). */
+export class InvalidMediaError extends SourceError {}
 
 /** ffprobe could not be run or could not reach the input (retryable). */
-export class ProbeError extends Error {
-  readonly detail?: string;
-
-  constructor(message: string, options?: { detail?: string; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'ProbeError';
-    this.detail = options?.detail;
-  }
-}
+export class ProbeError extends SourceError {}
 
 /** The ffmpeg encode failed, or was stopped by an abort. */
 export class TranscodeError extends Error {

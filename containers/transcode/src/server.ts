@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { JOBS_QUEUE_DEFAULTS, assertVisibilityFitsHeartbeat, heartbeatSeconds, selectLadder } from '@vod/contract';
-import { baseApp, createLogger, createS3Client, createSqsClient, env, errorMiddleware, loadConfigOrExit, notFoundHandler, runService } from '@vod/service-kit';
+import { baseApp, awsFromEnv, createLogger, env, errorMiddleware, loadConfigOrExit, notFoundHandler, runService } from '@vod/service-kit';
 import { z } from 'zod';
 import { createWorker } from './worker.js';
 
@@ -49,12 +49,9 @@ const config = loadConfigOrExit(
 
 const logger = createLogger('transcode', config.LOG_LEVEL);
 const worker = createWorker({
-  s3: createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE }),
-  sqs: createSqsClient({ region: config.AWS_REGION }),
+  ...awsFromEnv(config),
   logger,
   queueUrl: config.JOBS_QUEUE_URL,
-  uploadsBucket: config.UPLOADS_BUCKET,
-  mediaBucket: config.MEDIA_BUCKET,
   workDir: config.WORK_DIR,
   preset: config.TRANSCODE_PRESET,
   ladder: config.LADDER,

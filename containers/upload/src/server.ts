@@ -1,5 +1,5 @@
 /** Upload service entry point: the only file that reads the environment. */
-import { createLogger, createS3Client, createSqsClient, env, loadConfigOrExit, runService } from '@vod/service-kit';
+import { awsFromEnv, createLogger, env, loadConfigOrExit, runService } from '@vod/service-kit';
 import { z } from 'zod';
 import { createApp } from './app.js';
 
@@ -21,11 +21,8 @@ const config = loadConfigOrExit(
 
 const logger = createLogger('upload', config.LOG_LEVEL);
 const app = createApp({
-  s3: createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE }),
-  sqs: createSqsClient({ region: config.AWS_REGION }),
+  ...awsFromEnv(config),
   logger,
-  uploadsBucket: config.UPLOADS_BUCKET,
-  mediaBucket: config.MEDIA_BUCKET,
   jobsQueueUrl: config.JOBS_QUEUE_URL,
   apiToken: config.VOD_API_TOKEN,
   maxUploadBytes: config.MAX_UPLOAD_BYTES,

@@ -24,3 +24,21 @@ export function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }
+
+/** The parsed `env.aws` fragment (config.ts). */
+export interface AwsEnv {
+  AWS_REGION: string;
+  S3_FORCE_PATH_STYLE: boolean;
+  UPLOADS_BUCKET: string;
+  MEDIA_BUCKET: string;
+}
+
+/** Clients and bucket names for a service, from its validated environment. */
+export function awsFromEnv(config: AwsEnv): { s3: S3Client; sqs: SQSClient; uploadsBucket: string; mediaBucket: string } {
+  return {
+    s3: createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE }),
+    sqs: createSqsClient({ region: config.AWS_REGION }),
+    uploadsBucket: config.UPLOADS_BUCKET,
+    mediaBucket: config.MEDIA_BUCKET,
+  };
+}
