@@ -6,7 +6,7 @@ import cliProgress from 'cli-progress';
 import { ApiError, isAbortError, VodApi, type VideoRecord } from '@vod/client';
 import { sleep, uploadFile, type UploadProgress } from '@vod/client';
 import type { CliConfig } from './config.js';
-import { formatBytes, formatDuration, formatEta, formatRate, formatRenditions, formatStatus, formatVideoDetail, formatVideoTable, guessContentType } from './format.js';
+import { formatBytes, formatCost, formatDuration, formatEta, formatRate, formatRenditions, formatStatus, formatVideoDetail, formatVideoTable, guessContentType } from './format.js';
 import { UploadStateStore, uploadKey } from './state.js';
 
 /** An error whose message is shown as is; exit code 1 unless given. */
@@ -184,7 +184,15 @@ export async function uploadCommand(file: string, opts: UploadCommandOptions, ct
   }
 
   const t0 = performance.now();
-  const video = await waitForTranscode(result.videoId, opts.timeout, ctx);
+  let playableSeconds: number | undefined;
+  const video = await waitForTranscode(result.videoId, opts.timeout, ctx, async () => {
+    // The start is encoded and plays now; the rest follows while it plays.
+    playableSeconds = (performance.now() - t0) / 1000;
+    if (ctx.json) return;
+    const early = await api(ctx).getPlayback(result.videoId, ctx.signal);
+    say(ctx, `Playable after ${playableSeconds.toFixed(1)} s (still encoding; the playlist grows as it goes):`);
+    ctx.io.out(early.url);
+  });
   const transcodeSeconds = (performance.now() - t0) / 1000;
   const playback = await api(ctx).getPlayback(result.videoId, ctx.signal);
   if (ctx.json) {
@@ -198,18 +206,29 @@ export async function uploadCommand(file: string, opts: UploadCommandOptions, ct
         playbackUrl: playback.url,
         expiresAt: playback.expiresAt,
         uploadSeconds: Number(seconds.toFixed(3)),
+        playableSeconds: playableSeconds === undefined ? undefined : Number(playableSeconds.toFixed(3)),
         transcodeSeconds: Number(transcodeSeconds.toFixed(3)),
+        cpuSeconds: video.cpuSeconds,
+        estimatedCostUsd: video.estimatedCostUsd,
       }),
     );
   } else {
-    say(ctx, `Ready in ${transcodeSeconds.toFixed(1)} s: ${formatDuration(video.durationSeconds)}, renditions ${formatRenditions(video)}`);
+    say(ctx, `Ready in ${transcodeSeconds.toFixed(1)} s: ${formatDuration(video.durationSeconds)}, renditions ${formatRenditions(video)}${video.cpuSeconds !== undefined ? `, ${formatCost(video)}` : ''}`);
     say(ctx, `Playback URL (expires ${playback.expiresAt}):`);
     ctx.io.out(playback.url);
   }
 }
 
-/** Polls the video until ready (resolves) or failed (throws). */
-export async function waitForTranscode(videoId: string, timeoutSeconds: number, ctx: Context): Promise<VideoRecord> {
+/**
+ * Polls the video until ready (resolves) or failed (throws). `onPlayable`
+ * runs once, when the video first plays while still encoding.
+ */
+export async function waitForTranscode(
+  videoId: string,
+  timeoutSeconds: number,
+  ctx: Context,
+  onPlayable?: (v: VideoRecord) => Promise<void>,
+): Promise<VideoRecord> {
   const client = api(ctx);
   const tty = !ctx.json && Boolean(ctx.io.err.isTTY);
   const bar = tty
@@ -221,6 +240,7 @@ export async function waitForTranscode(videoId: string, timeoutSeconds: number, 
   bar?.start(100, 0, { state: 'queued' });
   const deadline = timeoutSeconds > 0 ? Date.now() + timeoutSeconds * 1000 : Infinity;
   let last = '';
+  let announced = false;
   try {
     for (;;) {
       let v: VideoRecord;
@@ -236,6 +256,12 @@ export async function waitForTranscode(videoId: string, timeoutSeconds: number, 
         bar?.update(v.status === 'ready' ? 100 : Math.round(v.progress ?? 0), { state: v.status });
         if (!bar && state !== last && v.status !== 'ready') say(ctx, `  ${state}`);
         last = state;
+        if (v.status === 'processing' && v.playable && !announced) {
+          announced = true;
+          bar?.stop();
+          await onPlayable?.(v);
+          bar?.start(100, Math.round(v.progress ?? 0), { state: v.status });
+        }
         if (v.status === 'ready') return v;
         if (v.status === 'failed') throw new CliError(`Transcoding failed: ${v.error ?? 'no reason given'}`, 'transcode_failed');
       }

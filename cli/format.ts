@@ -25,6 +25,13 @@ export function formatVideoTable(videos: VideoRecord[]): string {
   return formatTable(['VIDEO ID', 'STATUS', 'DURATION', 'RENDITIONS', 'FILE', 'CREATED (UTC)'], rows);
 }
 
+/** "41.2 CPU-s, ≈ $0.00017" (the encode's CPU time and its estimated spot cost). */
+export function formatCost(v: Pick<VideoRecord, 'cpuSeconds' | 'estimatedCostUsd'>): string {
+  if (v.cpuSeconds === undefined) return '–';
+  const usd = v.estimatedCostUsd === undefined ? '' : `, ≈ $${v.estimatedCostUsd < 0.01 ? v.estimatedCostUsd.toPrecision(2) : v.estimatedCostUsd.toFixed(2)}`;
+  return `${v.cpuSeconds.toFixed(1)} CPU-s${usd}`;
+}
+
 export function formatVideoDetail(v: VideoRecord): string {
   const lines: [string, string][] = [
     ['Video', v.videoId],
@@ -32,6 +39,7 @@ export function formatVideoDetail(v: VideoRecord): string {
     ['File', v.filename ? `${v.filename}${v.sizeBytes !== undefined ? ` (${formatBytes(v.sizeBytes)})` : ''}` : '–'],
     ['Duration', formatDuration(v.durationSeconds)],
     ['Renditions', v.renditions?.length ? v.renditions.map((r) => `${r.name} ${r.width}x${r.height} ${Math.round(r.bandwidth / 1000)} kb/s`).join('; ') : '–'],
+    ['Encode', v.cpuSeconds !== undefined ? `${formatCost(v)} (${(v.encodeSeconds ?? 0).toFixed(1)} worker-s)` : '–'],
     ['Created', v.createdAt ?? '–'],
     ['Updated', v.updatedAt ?? '–'],
   ];

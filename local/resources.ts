@@ -1,9 +1,10 @@
 /**
  * The local stand-ins for what the Pulumi program creates in AWS: two buckets,
- * the jobs queue and its dead-letter queue. Names match the environment the
- * services read (UPLOADS_BUCKET, MEDIA_BUCKET, JOBS_QUEUE_URL).
+ * the jobs queue, the control queue (FIFO) and their dead-letter queues.
+ * Names match the environment the services read (UPLOADS_BUCKET,
+ * MEDIA_BUCKET, JOBS_QUEUE_URL, CONTROL_QUEUE_URL).
  */
-import { JOBS_QUEUE_DEFAULTS } from '@vod/contract';
+import { CONTROL_QUEUE_DEFAULTS, JOBS_QUEUE_DEFAULTS } from '@vod/contract';
 import type { FauxqsInitConfig } from 'fauxqs';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -11,6 +12,9 @@ export const UPLOADS_BUCKET = 'vod-uploads';
 export const MEDIA_BUCKET = 'vod-media';
 export const JOBS_QUEUE = 'vod-jobs';
 export const JOBS_DLQ = 'vod-jobs-dlq';
+/** FIFO (the `.fifo` suffix is required by SQS): the coordinator's queue, one message group per video. */
+export const CONTROL_QUEUE = 'vod-control.fifo';
+export const CONTROL_DLQ = 'vod-control-dlq.fifo';
 
 /** fauxqs init config: idempotent, so it is applied on every start. */
 export function emulatorInit(region = LOCAL_REGION): FauxqsInitConfig {
@@ -27,6 +31,19 @@ export function emulatorInit(region = LOCAL_REGION): FauxqsInitConfig {
           RedrivePolicy: JSON.stringify({
             deadLetterTargetArn: `arn:aws:sqs:${region}:000000000000:${JOBS_DLQ}`,
             maxReceiveCount: String(JOBS_QUEUE_DEFAULTS.maxReceiveCount),
+          }),
+        },
+      },
+      { name: CONTROL_DLQ, attributes: { FifoQueue: 'true', MessageRetentionPeriod: String(CONTROL_QUEUE_DEFAULTS.deadLetterRetentionSeconds) } },
+      {
+        name: CONTROL_QUEUE,
+        attributes: {
+          FifoQueue: 'true',
+          VisibilityTimeout: String(CONTROL_QUEUE_DEFAULTS.visibilityTimeoutSeconds),
+          MessageRetentionPeriod: String(CONTROL_QUEUE_DEFAULTS.messageRetentionSeconds),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: `arn:aws:sqs:${region}:000000000000:${CONTROL_DLQ}`,
+            maxReceiveCount: String(CONTROL_QUEUE_DEFAULTS.maxReceiveCount),
           }),
         },
       },

@@ -1,20 +1,25 @@
 /**
  * Runs the whole platform on one machine, each part in its own process as in
- * production: the S3+SQS emulator, the upload, stream and transcode services,
- * and the local edge (the stand-in for CloudFront). Used by `npm start` and by
- * the integration tests. Services get only standard configuration
- * (AWS_ENDPOINT_URL, region, credentials, bucket and queue names).
+ * production: the S3+SQS emulator, the upload and stream services,
+ * `transcodeWorkers` transcode workers, and the local edge (the stand-in for
+ * CloudFront). Used by `npm start`, the integration tests and the benchmarks.
+ * Services get only standard configuration (AWS_ENDPOINT_URL, region,
+ * credentials, bucket and queue names).
+ *
+ * Like ECS, the stack supervises its processes: a part that exits without
+ * being asked to is started again, after 1 s, then 2, 4 … up to 30 s while
+ * it keeps dying (the delay resets once it has stayed up for a minute).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { LOCAL_REGION, MEDIA_BUCKET, UPLOADS_BUCKET } from './resources.js';
 import { HEALTH_PATH } from '@vod/service-kit';
+import { LOCAL_REGION, MEDIA_BUCKET, UPLOADS_BUCKET } from './resources.js';
 import { ensureApiToken, ensureKeyPair } from './secrets.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,14 +29,25 @@ export interface StackOptions {
   dataDir: string;
   /** Edge port; 0 picks a free one. */
   port: number;
-  /** Fixed ports for the parts (default: free ports). */
+  /** Fixed ports for the parts (default: free ports). `transcode` is the first worker's health port; the others follow it. */
   ports?: Partial<Record<'emulator' | 'upload' | 'stream' | 'transcode', number>>;
   apiToken?: string;
+  /** Transcode worker processes (default 2). */
+  transcodeWorkers?: number;
   /** Extra environment for every service (e.g. MAX_UPLOAD_BYTES, LOG_LEVEL). */
   env?: Record<string, string>;
-  /** Called when a part exits while the stack is running. */
-  onExit?: (name: string, code: number | null, logFile: string) => void;
+  /** Extra environment for one part (`upload`, `stream`, `transcode-1`, …). */
+  partEnv?: Record<string, Record<string, string>>;
+  /** Restart parts that die (default true). */
+  supervise?: boolean;
 }
+
+/** What the stack tells its owner: `exit` (name, code, signal, logFile) for every unexpected exit, `restart` (name, delayMs) before each restart. */
+export type StackEvents = EventEmitter<{
+  exit: [name: string, code: number | null, signal: NodeJS.Signals | null, logFile: string];
+  restart: [name: string, delayMs: number];
+  started: [name: string];
+}>;
 
 export interface RunningStack {
   baseUrl: string;
@@ -40,12 +56,18 @@ export interface RunningStack {
   logDir: string;
   emulatorEndpoint: string;
   jobsQueueUrl: string;
-  /** Environment the services got (AWS endpoint, buckets, queue), for tests that call S3/SQS directly. */
+  controlQueueUrl: string;
+  /** Environment the services got (AWS endpoint, buckets, queues), for tests that call S3/SQS directly. */
   serviceEnv: Record<string, string>;
+  /** Names of the transcode worker parts: `transcode-1` … */
+  workers: string[];
+  /** The health URL of a part (`/healthz`; a worker's says which task it runs). */
+  healthUrl(name: string): string;
   processes: Map<string, ChildProcess>;
-  /** Stops one part (SIGTERM) and waits for it to exit. */
+  events: StackEvents;
+  /** Stops one part (SIGTERM) and waits for it to exit; it stays stopped. */
   stopPart(name: string): Promise<void>;
-  /** Starts a stopped part again. */
+  /** Starts a stopped part again and waits until it is healthy. */
   startPart(name: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -62,7 +84,7 @@ export async function freePort(): Promise<number> {
 async function waitForHealth(url: string, child: ChildProcess, name: string, logFile: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} during start; see ${logFile}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) during start; see ${logFile}`);
     try {
       const res = await fetch(url);
       if (res.status < 500) return; // listening (the emulator answers anonymous requests with an S3 error body)
@@ -74,53 +96,80 @@ async function waitForHealth(url: string, child: ChildProcess, name: string, log
   throw new Error(`${name} did not become healthy at ${url} within ${timeoutMs / 1000}s; see ${logFile}`);
 }
 
+interface PartSpec {
+  script: string;
+  env: Record<string, string>;
+  health?: string;
+}
+
 export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const dataDir = path.resolve(opts.dataDir);
   const logDir = path.join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const token = ensureApiToken(dataDir, opts.apiToken);
   const keyPair = ensureKeyPair(dataDir);
-  const port = async (name: keyof NonNullable<StackOptions['ports']>) => opts.ports?.[name] ?? (await freePort());
-  const [emulatorPort, uploadPort, streamPort, transcodePort] = await Promise.all([
-    port('emulator'),
-    port('upload'),
-    port('stream'),
-    port('transcode'),
-  ]);
+  const workers = Array.from({ length: Math.max(1, opts.transcodeWorkers ?? 2) }, (_, i) => `transcode-${i + 1}`);
+  const port = async (name: keyof NonNullable<StackOptions['ports']>, offset = 0) =>
+    opts.ports?.[name] !== undefined ? opts.ports[name]! + offset : await freePort();
+  const [emulatorPort, uploadPort, streamPort] = await Promise.all([port('emulator'), port('upload'), port('stream')]);
+  const workerPorts = await Promise.all(workers.map((_, i) => port('transcode', i)));
   const edgePort = opts.port || (await freePort());
   const baseUrl = `http://127.0.0.1:${edgePort}`;
   const processes = new Map<string, ChildProcess>();
-  const specs = new Map<string, { script: string; env: Record<string, string>; health?: string }>();
+  const specs = new Map<string, PartSpec>();
+  const events: StackEvents = new EventEmitter();
+  const held = new Set<string>(); // parts stopped on purpose: not restarted
+  const restarts = new Map<string, { delayMs: number; timer?: NodeJS.Timeout; startedAt: number }>();
   let stopping = false;
+
+  const logFileOf = (name: string) => path.join(logDir, `${name}.log`);
 
   const launch = (name: string): ChildProcess => {
     const spec = specs.get(name)!;
-    const logFile = path.join(logDir, `${name}.log`);
-    const log = createWriteStream(logFile, { flags: 'a' });
+    const log = createWriteStream(logFileOf(name), { flags: 'a' });
     const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', path.join(REPO_ROOT, spec.script)], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...spec.env },
+      env: { ...process.env, ...spec.env, ...opts.partEnv?.[name] },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
-    child.on('exit', (code) => {
+    const state = restarts.get(name) ?? { delayMs: 1000, startedAt: 0 };
+    state.startedAt = Date.now();
+    restarts.set(name, state);
+    child.on('exit', (code, signal) => {
       if (processes.get(name) === child) processes.delete(name);
-      if (!stopping) opts.onExit?.(name, code, logFile);
+      if (stopping || held.has(name)) return;
+      events.emit('exit', name, code, signal, logFileOf(name));
+      if (opts.supervise === false) return;
+      // Up for a minute: it was not a crash loop, start over from 1 s.
+      if (Date.now() - state.startedAt > 60_000) state.delayMs = 1000;
+      const delay = state.delayMs;
+      state.delayMs = Math.min(30_000, state.delayMs * 2);
+      events.emit('restart', name, delay);
+      state.timer = setTimeout(() => {
+        state.timer = undefined;
+        if (stopping || held.has(name)) return;
+        startPart(name).catch((err) => events.emit('exit', name, null, null, `${logFileOf(name)} (${(err as Error).message})`));
+      }, delay);
     });
     processes.set(name, child);
     return child;
   };
 
   const startPart = async (name: string) => {
+    held.delete(name);
     const child = launch(name);
     const spec = specs.get(name)!;
-    if (spec.health) await waitForHealth(spec.health, child, name, path.join(logDir, `${name}.log`));
+    if (spec.health) await waitForHealth(spec.health, child, name, logFileOf(name));
+    events.emit('started', name);
   };
 
   const stopPart = async (name: string) => {
+    held.add(name);
+    clearTimeout(restarts.get(name)?.timer);
     const child = processes.get(name);
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -130,24 +179,25 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
 
   const stop = async () => {
     stopping = true;
-    await Promise.all(['edge', 'upload', 'stream', 'transcode'].map(stopPart));
+    for (const r of restarts.values()) clearTimeout(r.timer);
+    await Promise.all(['edge', 'upload', 'stream', ...workers].map(stopPart));
     await stopPart('emulator');
   };
 
   try {
-    // 1. The emulator; its ready line gives the endpoint and queue URL.
+    // 1. The emulator; its ready line gives the endpoint and queue URLs.
     specs.set('emulator', {
       script: 'local/emulator.ts',
       env: { VOD_DATA_DIR: dataDir, EMULATOR_PORT: String(emulatorPort) },
       health: `http://127.0.0.1:${emulatorPort}/${MEDIA_BUCKET}?max-keys=1`,
     });
     const emulator = launch('emulator');
-    const ready = await new Promise<{ endpoint: string; jobsQueueUrl: string }>((resolve, reject) => {
+    const ready = await new Promise<{ endpoint: string; jobsQueueUrl: string; controlQueueUrl: string }>((resolve, reject) => {
       const lines = createInterface({ input: emulator.stdout! });
       lines.on('line', (line) => {
         if (line.startsWith('{"ready"')) resolve(JSON.parse(line));
       });
-      emulator.once('exit', (code) => reject(new Error(`emulator exited with code ${code}; see ${path.join(logDir, 'emulator.log')}`)));
+      emulator.once('exit', (code) => reject(new Error(`emulator exited with code ${code}; see ${logFileOf('emulator')}`)));
     });
 
     // 2. The services, configured exactly as in AWS but for the endpoint.
@@ -183,11 +233,13 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       },
       health: `http://127.0.0.1:${streamPort}${HEALTH_PATH}`,
     });
-    specs.set('transcode', {
-      script: 'containers/transcode/src/server.ts',
-      env: { ...aws, HEALTH_PORT: String(transcodePort), WORK_DIR: path.join(dataDir, 'work') },
-      health: `http://127.0.0.1:${transcodePort}${HEALTH_PATH}`,
-    });
+    workers.forEach((name, i) =>
+      specs.set(name, {
+        script: 'containers/transcode/src/server.ts',
+        env: { ...aws, CONTROL_QUEUE_URL: ready.controlQueueUrl, HEALTH_PORT: String(workerPorts[i]), WORK_DIR: path.join(dataDir, 'work', name) },
+        health: `http://127.0.0.1:${workerPorts[i]}${HEALTH_PATH}`,
+      }),
+    );
     specs.set('edge', {
       script: 'local/edge-server.ts',
       env: {
@@ -201,7 +253,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       },
       health: `${baseUrl}${HEALTH_PATH}`,
     });
-    await Promise.all(['upload', 'stream', 'transcode', 'edge'].map(startPart));
+    await Promise.all(['upload', 'stream', ...workers, 'edge'].map(startPart));
 
     return {
       baseUrl,
@@ -210,8 +262,12 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       logDir,
       emulatorEndpoint: ready.endpoint,
       jobsQueueUrl: ready.jobsQueueUrl,
-      serviceEnv: aws,
+      controlQueueUrl: ready.controlQueueUrl,
+      serviceEnv: { ...aws, CONTROL_QUEUE_URL: ready.controlQueueUrl },
+      workers,
+      healthUrl: (name) => specs.get(name)!.health!,
       processes,
+      events,
       stopPart,
       startPart,
       stop,
@@ -226,9 +282,12 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
  * A whole stack in a fresh temporary data directory, on free ports, removed on
  * `stop()` (unless `keepData`): for tests and benchmarks.
  */
-export async function startTemporaryStack(opts: { env?: Record<string, string>; keepData?: boolean } = {}): Promise<RunningStack> {
+export async function startTemporaryStack(
+  opts: Partial<Pick<StackOptions, 'env' | 'partEnv' | 'transcodeWorkers' | 'supervise'>> & { keepData?: boolean } = {},
+): Promise<RunningStack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vod-stack-'));
   const stack = await startStack({
+    ...opts,
     dataDir,
     port: 0,
     apiToken: `token-${path.basename(dataDir)}`.padEnd(40, '0').replace(/[^A-Za-z0-9_-]/g, '_'),

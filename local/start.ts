@@ -4,17 +4,27 @@
  *
  * Environment: PORT (edge, default 8080), VOD_DATA_DIR (default .data),
  * VOD_API_TOKEN (default: generated once, kept in the data dir),
- * MAX_UPLOAD_BYTES, LOG_LEVEL.
+ * TRANSCODE_WORKERS (worker processes, default 2), and passed through to the
+ * services: MAX_UPLOAD_BYTES, LOG_LEVEL, SIGNED_URL_TTL_SECONDS,
+ * TRANSCODE_PRESET, LADDER, CHUNK_SECONDS, FIRST_CHUNK_SECONDS,
+ * SPOT_PRICE_PER_VCPU_HOUR.
  */
 import path from 'node:path';
 import { startStack } from './stack.js';
 
 const dataDir = path.resolve(process.env.VOD_DATA_DIR ?? '.data');
 const passThrough = Object.fromEntries(
-  ['MAX_UPLOAD_BYTES', 'LOG_LEVEL', 'SIGNED_URL_TTL_SECONDS', 'TRANSCODE_PRESET'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
+  ['MAX_UPLOAD_BYTES', 'LOG_LEVEL', 'SIGNED_URL_TTL_SECONDS', 'TRANSCODE_PRESET', 'LADDER', 'CHUNK_SECONDS', 'FIRST_CHUNK_SECONDS', 'SPOT_PRICE_PER_VCPU_HOUR'].flatMap(
+    (k) => (process.env[k] ? [[k, process.env[k]!]] : []),
+  ),
 );
+const transcodeWorkers = Number(process.env.TRANSCODE_WORKERS ?? 2);
+if (!Number.isInteger(transcodeWorkers) || transcodeWorkers < 1) {
+  console.error(`TRANSCODE_WORKERS must be a whole number ≥ 1 (got ${process.env.TRANSCODE_WORKERS})`);
+  process.exit(1);
+}
 
-console.log('Starting the VOD platform (emulator, upload, stream, transcode, edge)…');
+console.log(`Starting the VOD platform (emulator, upload, stream, ${transcodeWorkers} transcode workers, edge)…`);
 try {
   const stack = await startStack({
     dataDir,
@@ -22,8 +32,11 @@ try {
     ports: { emulator: 4566, upload: 8081, stream: 8082, transcode: 8083 },
     apiToken: process.env.VOD_API_TOKEN,
     env: passThrough,
-    onExit: (name, code, logFile) => console.error(`! ${name} exited (code ${code}); see ${logFile}`),
+    transcodeWorkers,
   });
+  // Supervision, as ECS does it: a dead part is started again.
+  stack.events.on('exit', (name, code, signal, logFile) => console.error(`! ${name} exited (${signal ?? `code ${code}`}); see ${logFile}`));
+  stack.events.on('restart', (name, delayMs) => console.error(`  restarting ${name} in ${delayMs / 1000} s`));
   console.log(`
   VOD platform is running.
 
@@ -31,7 +44,7 @@ try {
     API token:  ${stack.token}
     Web app:    ${stack.baseUrl}/#token=${encodeURIComponent(stack.token)}   (opens signed in)
     Data dir:   ${stack.dataDir}
-    Logs:       ${stack.logDir}/{emulator,upload,stream,transcode,edge}.log
+    Logs:       ${stack.logDir}/{emulator,upload,stream,edge,${stack.workers.join(',')}}.log
 
   Upload a video:   npx vod upload ../shared/media/hello-720p-h264-aac.mp4
   List videos:      npx vod status

@@ -94,7 +94,7 @@ describe('packaging: each image installs only its production dependencies and bo
         CLOUDFRONT_PRIVATE_KEY: privateKey,
       },
     },
-    transcode: { portVar: 'HEALTH_PORT', env: { JOBS_QUEUE_URL: '', POLL_WAIT_SECONDS: '1' } },
+    transcode: { portVar: 'HEALTH_PORT', env: { JOBS_QUEUE_URL: '', CONTROL_QUEUE_URL: '', POLL_WAIT_SECONDS: '1' } },
   } as const;
 
   for (const [name, svc] of Object.entries(services)) {
@@ -143,6 +143,7 @@ describe('packaging: each image installs only its production dependencies and bo
           HOST: '127.0.0.1',
           ...svc.env,
           ...('JOBS_QUEUE_URL' in svc.env ? { JOBS_QUEUE_URL: aws.jobsQueueUrl } : {}),
+          ...('CONTROL_QUEUE_URL' in svc.env ? { CONTROL_QUEUE_URL: aws.controlQueueUrl } : {}),
           [svc.portVar]: String(port),
         },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
-import { JOBS_DLQ, JOBS_QUEUE, LOCAL_REGION, MEDIA_BUCKET, UPLOADS_BUCKET, emulatorInit } from '../../local/resources.js';
+import { CONTROL_QUEUE, JOBS_DLQ, JOBS_QUEUE, LOCAL_REGION, MEDIA_BUCKET, UPLOADS_BUCKET, emulatorInit } from '../../local/resources.js';
 
 export interface TestAws {
   server: FauxqsServer;
@@ -12,6 +12,7 @@ export interface TestAws {
   mediaBucket: string;
   jobsQueueUrl: string;
   dlqUrl: string;
+  controlQueueUrl: string;
   stop(): Promise<void>;
 }
 
@@ -30,6 +31,7 @@ export async function startTestAws(): Promise<TestAws> {
     mediaBucket: MEDIA_BUCKET,
     jobsQueueUrl: url(JOBS_QUEUE),
     dlqUrl: url(JOBS_DLQ),
+    controlQueueUrl: url(CONTROL_QUEUE),
     async stop() {
       s3.destroy();
       sqs.destroy();

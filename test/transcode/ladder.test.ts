@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AUDIO, DEFAULT_LADDER, type LadderRung } from '@vod/contract';
 import { h264Level, outputFrameRate, planLadder, type Rendition } from '../../containers/transcode/src/ladder.js';
+import { fps } from '../../containers/transcode/src/frame-rate.js';
 
 const dims = (rs: Rendition[]) => rs.map((r) => `${r.width}x${r.height}`);
 const names = (rs: Rendition[]) => rs.map((r) => r.name);
@@ -53,7 +54,7 @@ describe('transcode/ladder', () => {
         name: '1080p',
         width: 1920,
         height: 1080,
-        frameRate: 30,
+        frameRate: { num: 30, den: 1 },
         videoBitrateKbps: 6000,
         maxrateKbps: 9000,
         bufsizeKbits: 12000,
@@ -67,7 +68,7 @@ describe('transcode/ladder', () => {
       const rs = planLadder({ displayWidth: 1280, displayHeight: 720, frameRate: 25 });
       expect(names(rs)).to.deep.equal(['720p', '540p', '360p', '234p']);
       expect(dims(rs)).to.deep.equal(['1280x720', '960x540', '640x360', '416x234']);
-      expect(rs.every((r) => r.frameRate === 25)).to.equal(true);
+      expect(rs.every((r) => r.frameRate.num === 25 && r.frameRate.den === 1)).to.equal(true);
     });
 
     it('portrait 1080x1920 keeps its orientation: rungs apply to the short side', () => {
@@ -101,7 +102,7 @@ describe('transcode/ladder', () => {
       const rs = planLadder({ displayWidth: 160, displayHeight: 90, frameRate: 30 });
       expect(rs).to.have.length(1);
       const [r] = rs;
-      expect(r).to.include({ name: '90p', width: 160, height: 90, frameRate: 30, profile: 'high', level: '3.0' });
+      expect(r).to.deep.include({ name: '90p', width: 160, height: 90, frameRate: { num: 30, den: 1 }, profile: 'high', level: '3.0' });
       // 145 × (14400 / 97344)^0.75 ≈ 35 → the 48 kbit/s floor.
       expect(r!.videoBitrateKbps).to.equal(48);
       expect(r!.maxrateKbps).to.equal(72);
@@ -124,26 +125,26 @@ describe('transcode/ladder', () => {
       const rs = planLadder({ displayWidth: 1080, displayHeight: 1920, frameRate: 29.97 });
       expect(dims(rs)[0]).to.equal('1080x1920');
       expect(rs.every((r) => r.height > r.width)).to.equal(true);
-      expect(rs[0]!.frameRate).to.be.closeTo(30000 / 1001, 1e-9);
+      expect(fps(rs[0]!.frameRate)).to.be.closeTo(30000 / 1001, 1e-9);
     });
 
     it('60 fps: top rungs keep 60 (levels 4.2 / 3.2 / 3.2 by macroblock rate), 360p and below halve to 30', () => {
       const rs = planLadder({ displayWidth: 1920, displayHeight: 1080, frameRate: 60 });
-      expect(rs.map((r) => r.frameRate)).to.deep.equal([60, 60, 60, 30, 30]);
+      expect(rs.map((r) => fps(r.frameRate))).to.deep.equal([60, 60, 60, 30, 30]);
       // 960x540 = 2040 MBs × 60 = 122 400 MB/s > 108 000 (3.1) → 3.2.
       expect(rs.map((r) => r.level)).to.deep.equal(['4.2', '3.2', '3.2', '3.0', '3.0']);
     });
 
     it('frame rates above 60 are halved; 59.94 stays NTSC exact', () => {
-      expect(planLadder({ displayWidth: 1280, displayHeight: 720, frameRate: 120 })[0]!.frameRate).to.equal(60);
+      expect(fps(planLadder({ displayWidth: 1280, displayHeight: 720, frameRate: 120 })[0]!.frameRate)).to.equal(60);
       const ntsc = planLadder({ displayWidth: 1280, displayHeight: 720, frameRate: 60000 / 1001 });
-      expect(ntsc[0]!.frameRate).to.equal(60000 / 1001);
-      expect(ntsc.at(-1)!.frameRate).to.equal(30000 / 1001);
+      expect(fps(ntsc[0]!.frameRate)).to.equal(60000 / 1001);
+      expect(fps(ntsc.at(-1)!.frameRate)).to.equal(30000 / 1001);
     });
 
     it('unknown frame rate falls back to 30', () => {
-      expect(planLadder({ displayWidth: 640, displayHeight: 360, frameRate: 0 })[0]!.frameRate).to.equal(30);
-      expect(planLadder({ displayWidth: 640, displayHeight: 360, frameRate: NaN })[0]!.frameRate).to.equal(30);
+      expect(fps(planLadder({ displayWidth: 640, displayHeight: 360, frameRate: 0 })[0]!.frameRate)).to.equal(30);
+      expect(fps(planLadder({ displayWidth: 640, displayHeight: 360, frameRate: NaN })[0]!.frameRate)).to.equal(30);
     });
 
     it('a square source uses the same side for both', () => {

@@ -1,15 +1,15 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
 import * as HLS from 'hls-parser';
-import type { MasterPlaylist } from 'hls-parser/types.js';
+import type { MasterPlaylist, MediaPlaylist } from 'hls-parser/types.js';
+import type { SegmentInfo } from '@vod/contract';
 import {
   avc1Codec,
   computeSegmentBitrates,
-  measureMediaPlaylist,
+  masterPlaylist,
+  measureSegments,
+  mediaPlaylist as buildMediaPlaylist,
   orderVariants,
-  writeMasterPlaylist,
+  targetDuration,
 } from '../../containers/transcode/src/master-playlist.js';
 
 /** A VOD media playlist as ffmpeg 5.1 writes it. */
@@ -26,12 +26,8 @@ function mediaPlaylist(durations: number[], targetDuration = 6): string {
   ].join('\n');
 }
 
-/** Writes `<dir>/<name>/index.m3u8` and segment files of the given sizes. */
-async function writeRendition(dir: string, name: string, durations: number[], sizes: number[]): Promise<void> {
-  await mkdir(path.join(dir, name), { recursive: true });
-  await writeFile(path.join(dir, name, 'index.m3u8'), mediaPlaylist(durations));
-  await Promise.all(sizes.map((size, i) => writeFile(path.join(dir, name, `seg_${String(i).padStart(5, '0')}.ts`), Buffer.alloc(size))));
-}
+/** Segments with the given durations (s) and sizes (bytes), numbered from 0. */
+const segments = (durations: number[], sizes: number[]): SegmentInfo[] => durations.map((duration, n) => ({ n, duration, bytes: sizes[n]! }));
 
 describe('transcode/master-playlist', () => {
   describe('computeSegmentBitrates', () => {
@@ -98,35 +94,45 @@ describe('transcode/master-playlist', () => {
     });
   });
 
-  describe('writeMasterPlaylist (files on disk)', () => {
-    let dir: string;
-    beforeEach(async () => {
-      dir = await mkdtemp(path.join(os.tmpdir(), 'master-test-'));
-    });
-    afterEach(async () => {
-      await rm(dir, { recursive: true, force: true });
+  describe('mediaPlaylist', () => {
+    it('EVENT while encoding (no ENDLIST), VOD with ENDLIST once complete; segments by number', () => {
+      const segs = segments([6, 6, 2.3], [1, 1, 1]);
+      const event = HLS.parse(buildMediaPlaylist(segs, { ended: false })) as MediaPlaylist;
+      expect(event).to.include({ playlistType: 'EVENT', endlist: false, targetDuration: 6, mediaSequenceBase: 0 });
+      expect(event.segments.map((x) => [x.uri, x.duration])).to.deep.equal([['seg_00000.ts', 6], ['seg_00001.ts', 6], ['seg_00002.ts', 2.3]]);
+      const vod = HLS.parse(buildMediaPlaylist(segs, { ended: true })) as MediaPlaylist;
+      expect(vod).to.include({ playlistType: 'VOD', endlist: true });
     });
 
-    it('measures each rendition, adds the audio peak/average, and writes every attribute', async () => {
-      await writeRendition(dir, '720p', [6, 2.3], [2_250_000, 600_000]);
-      await writeRendition(dir, '360p', [6, 2.3], [550_000, 150_000]);
-      await writeRendition(dir, 'audio', [6.016, 2.325333], [105_000, 41_000]);
-      // What ffmpeg leaves behind, to be replaced.
-      await writeFile(path.join(dir, 'master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n720p/index.m3u8\n');
+    it('target duration: the longest EXTINF rounded (RFC 8216 §4.3.3.1), never below the given one', () => {
+      expect(targetDuration(segments([6.006, 5.5], [1, 1]))).to.equal(6);
+      expect(targetDuration(segments([6.6], [1]))).to.equal(7);
+      expect((HLS.parse(buildMediaPlaylist(segments([2], [1]), { ended: false, targetDuration: 6 })) as MediaPlaylist).targetDuration).to.equal(6);
+    });
 
-      const result = await writeMasterPlaylist({
-        outDir: dir,
+    it('refuses an empty list or a gap in the numbers', () => {
+      expect(() => buildMediaPlaylist([], { ended: true })).to.throw(RangeError);
+      expect(() => buildMediaPlaylist([{ n: 0, duration: 6, bytes: 1 }, { n: 2, duration: 6, bytes: 1 }], { ended: true })).to.throw(RangeError, /segment 1/);
+    });
+  });
+
+  describe('masterPlaylist (from segment lists)', () => {
+    it('measures each rendition, adds the audio peak/average, and writes every attribute', () => {
+      const v720 = segments([6, 2.3], [2_250_000, 600_000]);
+      const v360 = segments([6, 2.3], [550_000, 150_000]);
+      const audio = segments([6.016, 2.325333], [105_000, 41_000]);
+      const result = masterPlaylist({
         variants: [
-          { name: '360p', uri: '360p/index.m3u8', codecs: 'avc1.64001e', width: 640, height: 360, frameRate: 30 },
-          { name: '720p', uri: '720p/index.m3u8', codecs: 'avc1.64001f', width: 1280, height: 720, frameRate: 30000 / 1001 },
+          { name: '360p', uri: '360p/index.m3u8', codecs: 'avc1.64001e', width: 640, height: 360, frameRate: 30, segments: v360 },
+          { name: '720p', uri: '720p/index.m3u8', codecs: 'avc1.64001f', width: 1280, height: 720, frameRate: 30000 / 1001, segments: v720 },
         ],
-        audio: { uri: 'audio/index.m3u8', codecs: 'mp4a.40.2', channels: 2, language: 'en' },
+        audio: { uri: 'audio/index.m3u8', codecs: 'mp4a.40.2', channels: 2, language: 'en', segments: audio },
         startupMaxAverageBandwidth: null,
       });
 
       const audioPeak = (146_000 * 8) / (6.016 + 2.325333);
-      const m720 = await measureMediaPlaylist(path.join(dir, '720p', 'index.m3u8'));
-      const a = await measureMediaPlaylist(path.join(dir, 'audio', 'index.m3u8'));
+      const m720 = measureSegments(v720);
+      const a = measureSegments(audio);
       expect(a.peakBitrate).to.be.closeTo(audioPeak, 1e-6);
       expect(result.variants.map((x) => x.name)).to.deep.equal(['720p', '360p']);
       expect(result.variants[0]).to.include({
@@ -135,9 +141,8 @@ describe('transcode/master-playlist', () => {
         codecs: 'avc1.64001f,mp4a.40.2',
       });
 
-      const text = await readFile(path.join(dir, 'master.m3u8'), 'utf8');
-      expect(text).to.equal(`${result.text}\n`);
-      expect(text).to.match(/^#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n/);
+      const text = result.text;
+      expect(text).to.match(/^#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n/);
       expect(text).to.contain(
         '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="Audio",DEFAULT=YES,AUTOSELECT=YES,LANGUAGE="en",CHANNELS="2",URI="audio/index.m3u8"',
       );
@@ -146,23 +151,19 @@ describe('transcode/master-playlist', () => {
 
       const master = HLS.parse(text) as MasterPlaylist;
       expect(master.isMasterPlaylist).to.equal(true);
-      expect(master.independentSegments).to.equal(true);
       const [top, low] = master.variants;
       expect(top).to.deep.include({ uri: '720p/index.m3u8', codecs: 'avc1.64001f,mp4a.40.2', resolution: { width: 1280, height: 720 } });
       expect(top!.bandwidth).to.equal(result.variants[0]!.bandwidth);
       expect(top!.averageBandwidth).to.equal(result.variants[0]!.averageBandwidth);
-      expect(top!.frameRate).to.equal(29.97);
       expect(low!.resolution).to.deep.equal({ width: 640, height: 360 });
       for (const variant of master.variants) {
-        expect(variant.audio).to.have.length(1);
         expect(variant.audio[0]).to.include({ groupId: 'aud', isDefault: true, autoselect: true, uri: 'audio/index.m3u8' });
         expect(variant.bandwidth).to.be.at.least(variant.averageBandwidth!);
       }
     });
 
-    it('audio-only: a single variant with CODECS="mp4a.40.2" and no group', async () => {
-      await writeRendition(dir, 'audio', [6.016, 0.1], [100_000, 2_000]);
-      const result = await writeMasterPlaylist({ outDir: dir, variants: [{ name: 'audio', uri: 'audio/index.m3u8', codecs: 'mp4a.40.2' }] });
+    it('audio-only: a single variant with CODECS="mp4a.40.2" and no group', () => {
+      const result = masterPlaylist({ variants: [{ name: 'audio', uri: 'audio/index.m3u8', codecs: 'mp4a.40.2', segments: segments([6.016, 0.1], [100_000, 2_000]) }] });
       const master = HLS.parse(result.text) as MasterPlaylist;
       expect(master.variants).to.have.length(1);
       expect(master.variants[0]).to.deep.include({ uri: 'audio/index.m3u8', codecs: 'mp4a.40.2', audio: [] });
@@ -171,26 +172,9 @@ describe('transcode/master-playlist', () => {
       expect(result.audio).to.equal(undefined);
     });
 
-    it('fails when a listed segment is missing, and leaves no master behind', async () => {
-      await writeRendition(dir, '360p', [6, 2], [1000, 1000]);
-      await rm(path.join(dir, '360p', 'seg_00001.ts'));
-      let error: unknown;
-      try {
-        await writeMasterPlaylist({ outDir: dir, variants: [{ name: '360p', uri: '360p/index.m3u8', codecs: 'avc1.64001e' }] });
-      } catch (err) {
-        error = err;
-      }
-      expect(error).to.be.instanceOf(Error);
-      expect((error as NodeJS.ErrnoException).code).to.equal('ENOENT');
-      let exists = true;
-      await readFile(path.join(dir, 'master.m3u8')).catch(() => (exists = false));
-      expect(exists).to.equal(false);
-    });
-
-    it('needs at least one variant', async () => {
-      let error: unknown;
-      await writeMasterPlaylist({ outDir: dir, variants: [] }).catch((err) => (error = err));
-      expect(error).to.be.instanceOf(RangeError);
+    it('needs at least one variant, each with segments', () => {
+      expect(() => masterPlaylist({ variants: [] })).to.throw(RangeError);
+      expect(() => masterPlaylist({ variants: [{ name: 'x', uri: 'x/index.m3u8', codecs: 'avc1.64001e', segments: [] }] })).to.throw(RangeError);
     });
   });
 });

@@ -1,11 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type ffmpeg from 'fluent-ffmpeg';
 import { InvalidMediaError, ProbeError } from '../../containers/transcode/src/errors.js';
-import { interpretProbe, probeH264, probeSource } from '../../containers/transcode/src/probe.js';
+import { interpretProbe, probeSource } from '../../containers/transcode/src/probe.js';
 import { ffmpegRun, media, rejection } from './helpers.js';
 
 
@@ -159,12 +162,17 @@ describe('transcode/probe', () => {
       expect(await rejection(probeSource(empty))).to.be.instanceOf(InvalidMediaError);
     });
 
-    it('a PNG image → InvalidMediaError "still image"', async () => {
+    it('a PNG image is refused as a format; one picture in a video container is "a still image"', async () => {
       const png = path.join(dir, 'picture.png');
       await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=size=64x64', '-frames:v', '1', png]);
       const err = await rejection(probeSource(png));
       expect(err).to.be.instanceOf(InvalidMediaError);
-      expect(err.message).to.equal('The file is a still image, not a video');
+      expect(err.message).to.match(/not (an audio or video|a video or audio) file/);
+      const still = path.join(dir, 'picture.mkv');
+      await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=size=64x64', '-frames:v', '1', '-c:v', 'png', still]);
+      const stillErr = await rejection(probeSource(still));
+      expect(stillErr).to.be.instanceOf(InvalidMediaError);
+      expect(stillErr.message).to.equal('The file is a still image, not a video');
     });
 
     it('a missing file or unreachable URL → ProbeError (retryable), URL query redacted', async () => {
@@ -178,9 +186,32 @@ describe('transcode/probe', () => {
       expect(unreachable.message).not.to.contain('deadbeef');
     });
 
-    it('probeH264 reads profile and level of an H.264 file', async () => {
-      expect(await probeH264(media('hello-720p-h264-aac.mp4'))).to.deep.equal({ profile: 'High', level: 31 });
-      expect(await rejection(probeH264(media('audio-only-opus.mkv')))).to.be.instanceOf(ProbeError);
+    it('a playlist or manifest upload is refused without fetching anything it names (format allowlist)', async () => {
+      const requests: string[] = [];
+      const server = http.createServer((req, res) => {
+        requests.push(req.url ?? '');
+        res.end('#EXTM3U\n');
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        const hls = path.join(dir, 'video.mp4');
+        await writeFile(hls, `#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6,\n${base}/segment.ts\n#EXT-X-ENDLIST\n`);
+        const dash = path.join(dir, 'video.mpd');
+        await writeFile(dash, `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static"><Period><AdaptationSet><Representation id="1" bandwidth="1"><BaseURL>${base}/x.mp4</BaseURL></Representation></AdaptationSet></Period></MPD>`);
+        const concat = path.join(dir, 'list.txt');
+        await writeFile(concat, `ffconcat version 1.0\nfile '${base}/a.mp4'\n`);
+        for (const file of [hls, dash, concat]) {
+          const err = await rejection(probeSource(file));
+          expect(err, file).to.be.instanceOf(InvalidMediaError);
+          expect(err.message).to.match(/not (an audio or video|a video or audio) file/);
+          expect(err.message).not.to.contain(base);
+        }
+        expect(requests, 'nothing the files name was fetched').to.deep.equal([]);
+      } finally {
+        server.close();
+      }
     });
   });
 });

@@ -102,7 +102,8 @@ export class PlaybackController {
 
   private attachHls(url: string, startPosition: number, resumePlaying = false): void {
     const HlsClass = this.HlsClass!;
-    const hls = new HlsClass({ startPosition: startPosition > 0 ? startPosition : -1, enableWorker: true });
+    // From the start, also for a playlist that still grows (EVENT): hls.js would otherwise start near its live edge.
+    const hls = new HlsClass({ startPosition: Math.max(0, startPosition), enableWorker: true });
     this.hls = hls;
     const E = HlsClass.Events;
     hls.on(E.MANIFEST_PARSED, (_e, data) => {

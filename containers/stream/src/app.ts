@@ -5,16 +5,16 @@
  * Routes (all JSON errors are `{ error: { code, message } }`):
  *   GET /api/videos                    → { videos: VideoRecord[] } newest first
  *   GET /api/videos/:videoId           → VideoRecord (404 `not_found`)
- *   GET /api/videos/:videoId/playback  → { url, expiresAt } signed master playlist URL (409 `not_ready`)
+ *   GET /api/videos/:videoId/playback  → { url, expiresAt } signed master playlist URL, once playable (409 `not_ready`)
  *   GET /api/videos/:videoId/source    → the original upload; Range → 206, 416
- *   GET /videos/:videoId/…/*.m3u8      → the playlist with every URI CloudFront-signed (404 unless ready)
+ *   GET /videos/:videoId/…/*.m3u8      → the playlist with every URI CloudFront-signed (404 until playable)
  *
  * Behind CloudFront `/videos/*.m3u8` arrives here only after CloudFront checked
  * the viewer's signature; this service never checks signatures itself.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { API, MASTER_PLAYLIST, PREFIX, isId, keys, type ListVideosResponse, type PlaybackInfo, type VideoRecord } from '@vod/contract';
+import { API, MASTER_PLAYLIST, PREFIX, isId, isPlayable, keys, publicRecord, type ListVideosResponse, type PlaybackInfo, type StoredVideoRecord } from '@vod/contract';
 import {
   AppError,
   StatusStore,
@@ -105,28 +105,28 @@ export function createApp(deps: StreamAppDeps): Express {
     next();
   };
 
-  async function getRecord(videoId: string): Promise<VideoRecord> {
+  async function getRecord(videoId: string): Promise<StoredVideoRecord> {
     const record = await store.get(videoId);
     if (!record) throw new AppError('not_found', `No video ${videoId}`);
     return record;
   }
 
   app.get(API.listVideos.path, noStore, async (_req, res) => {
-    const body: ListVideosResponse = { videos: await store.list() };
+    const body: ListVideosResponse = { videos: (await store.list()).map(publicRecord) };
     res.json(body);
   });
 
   app.get(API.getVideo.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
-    res.json(await getRecord(req.params.videoId));
+    res.json(publicRecord(await getRecord(req.params.videoId)));
   });
 
   app.get(API.getPlayback.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
     const { videoId } = req.params;
     const record = await getRecord(videoId);
-    if (record.status !== 'ready') {
-      throw new AppError('not_ready', `Video ${videoId} is ${record.status}, not ready for playback`);
+    if (!isPlayable(record)) {
+      throw new AppError('not_ready', `Video ${videoId} is ${record.status}, not playable yet`);
     }
-    readyCache.set(videoId, true);
+    if (record.status === 'ready') readyCache.set(videoId, true);
     const { url, expiresAt } = signer.signedUrl(videoId, MASTER_PLAYLIST, now());
     const body: PlaybackInfo = { url, expiresAt: expiresAt.toISOString() };
     res.json(body);
@@ -158,14 +158,18 @@ export function createApp(deps: StreamAppDeps): Express {
     const relative = rest.join('/');
     const key = `${keys.videoPrefix(videoId)}${relative}`;
 
-    if (!readyCache.has(videoId)) {
+    // A viewer never sees a half-written ladder: nothing is served before the
+    // coordinator says the video is playable (its first part and audio are
+    // complete and listed). Until `ready` the playlists grow: never cached.
+    let ready = readyCache.has(videoId);
+    if (!ready) {
       const record = await store.get(videoId);
-      // A viewer never sees a half-written ladder: nothing is served before `ready`.
-      if (!record || record.status !== 'ready') throw new AppError('not_found', `No playable video ${videoId}`);
-      readyCache.set(videoId, true);
+      if (!record || !isPlayable(record)) throw new AppError('not_found', `No playable video ${videoId}`);
+      ready = record.status === 'ready';
+      if (ready) readyCache.set(videoId, true);
     }
 
-    let text = playlistCache.get(key);
+    let text = ready ? playlistCache.get(key) : undefined;
     if (text === undefined) {
       try {
         const out = await s3.send(new GetObjectCommand({ Bucket: mediaBucket, Key: key }));
@@ -174,7 +178,7 @@ export function createApp(deps: StreamAppDeps): Express {
         if (isNotFound(err)) throw new AppError('not_found', `No playlist at ${req.path}`);
         throw err;
       }
-      playlistCache.set(key, text);
+      if (ready) playlistCache.set(key, text);
     }
 
     const at = now();
@@ -191,7 +195,7 @@ export function createApp(deps: StreamAppDeps): Express {
     }
     const remaining = Math.floor((grant.expiresAt.getTime() - at.getTime()) / 1000);
     res.setHeader('Content-Type', PLAYLIST_CONTENT_TYPE);
-    res.setHeader('Cache-Control', `private, max-age=${Math.max(0, remaining - MAX_AGE_MARGIN_SECONDS)}`);
+    res.setHeader('Cache-Control', ready ? `private, max-age=${Math.max(0, remaining - MAX_AGE_MARGIN_SECONDS)}` : 'no-cache');
     res.send(body);
   });
 

@@ -1,178 +1,223 @@
 /**
- * The ffmpeg command line of a one-pass HLS ladder (pure; no I/O): a single
- * ffmpeg process decodes the source once, splits the picture into every
- * rendition with `-filter_complex`, encodes each with libx264, encodes the
- * audio once as its own rendition group, and lets ffmpeg's hls muxer write
- * MPEG-TS segments and media playlists:
+ * ffmpeg command lines of the transcode tasks. Pure: no I/O.
  *
- *   outDir/<name>/index.m3u8      (one per rendition, e.g. 720p/, 360p/, audio/)
- *   outDir/<name>/seg_00000.ts
+ * One timeline for everything: every output's timestamps are the source's
+ * time (measured from the file's start, as ffmpeg normalises it) plus
+ * `TIMELINE_OFFSET_SECONDS`, written as is (`-avoid_negative_ts disabled`,
+ * `mpegts_copyts`). So chunks encoded by different processes, and the audio
+ * encoded by yet another, line up to the tick when their segments are listed
+ * in one playlist — no EXT-X-DISCONTINUITY, no timestamp reset. The offset
+ * keeps every timestamp positive (B-frame reordering, AAC priming), as
+ * MPEG-TS needs (ISO/IEC 13818-1: PTS/DTS are unsigned).
  *
- * Alignment: every rendition gets a keyframe at each multiple of
- * `keyframeSeconds` (`-force_key_frames expr:gte(t,n_forced*2)`, scene-cut
- * keyframes disabled, GOP limit above the interval), so segment boundaries
- * fall on the same timestamps in every rendition and players can switch
- * between them at any segment (Apple HLS Authoring Spec, "Video": key frames
- * every two seconds; "Media segmentation": 6-second target duration).
+ * A chunk task (`buildChunkArgs`) decodes its time range once (seeking with
+ * HTTP range reads), splits the picture into every rendition and writes each
+ * with the segment muxer:
+ *   outDir/<rendition>/seg_<n>.ts   numbered on the grid (segment n starts at n·segmentSeconds)
+ *   outDir/<rendition>.csv          the segment list (file, start, end in timeline seconds)
+ * Each rendition keeps exactly the frames of its own frame grid whose time is
+ * in [start, end) (frame numbers, not rounded seconds), has a keyframe on the
+ * first frame at or after every multiple of `keyframeSeconds`, and is cut at
+ * every multiple of `segmentSeconds` (Apple HLS Authoring Spec, "Video":
+ * keyframes every 2 s; "Media segmentation": 6-second segments).
+ *
+ * The audio task (`buildAudioArgs`) encodes the whole audio track once, AAC-LC
+ * stereo (Apple HLS Authoring Spec, "Audio"): encoding AAC in pieces would
+ * leave a priming gap and a click at every chunk boundary.
  */
 import path from 'node:path';
-import { AUDIO, AUDIO_RENDITION, MASTER_PLAYLIST, MEDIA_PLAYLIST, SEGMENT_TEMPLATE } from '@vod/contract';
-import type { Rendition } from './ladder.js';
-import type { SourceInfo } from './probe.js';
+import { AUDIO, AUDIO_RENDITION, SEGMENT_TEMPLATE, type ChunkSpan, type EncodeSettings, type Rendition } from '@vod/contract';
+import { firstFrameAtOrAfter, frameRateArg, frameTime } from './frame-rate.js';
 
-export interface EncodeOptions {
-  /** Local path or http(s) URL (S3 presigned GET); read once, sequentially. */
-  input: string;
-  /** Output directory; created if missing. Should be empty: it receives the whole ladder. */
-  outDir: string;
-  /** `probeSource(input)` result. */
-  source: SourceInfo;
-  /** Video renditions (`planLadder(source.video)`); must be empty when the source has no video. */
-  renditions: Rendition[];
-  /** Target segment duration in seconds (EXT-X-TARGETDURATION); default 6. A multiple of `keyframeSeconds`. */
-  segmentSeconds?: number;
-  /** Keyframe interval in seconds, identical in every rendition; default 2. */
-  keyframeSeconds?: number;
-  /** x264 preset; default "veryfast". */
-  preset?: string;
-  /** Called with 0..100, non-decreasing; 100 once the master playlist is written. */
-  onProgress?: (percent: number) => void;
-  /** Aborting sends ffmpeg SIGTERM, then SIGKILL after `killGraceMs`, and rejects with a TranscodeError with `aborted: true`. */
-  signal?: AbortSignal;
-  /** Milliseconds between SIGTERM and SIGKILL on abort; default 5000. */
-  killGraceMs?: number;
-}
-
-/** One video variant as listed in the master playlist. */
-/** The ffmpeg command line, split the way fluent-ffmpeg takes it. */
-export interface FfmpegArgs {
-  inputOptions: string[];
-  outputOptions: string[];
-  /** The output "file": the media playlist template `outDir/%v/index.m3u8`. */
-  output: string;
-}
-
-/** GROUP-ID of the audio rendition group in ffmpeg's var_stream_map (the master playlist is rewritten anyway). */
-const AUDIO_GROUP = 'aud';
-const DEFAULT_PRESET = 'veryfast';
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Seconds added to the source time in every output (see the module comment). */
+export const TIMELINE_OFFSET_SECONDS = 1.4;
+/** Seconds decoded before a chunk's start and after its end, so filters with memory (fps, de-interlacing) see the same neighbours as in one pass. */
+export const CHUNK_CONTEXT_SECONDS = 1;
+/** A split time past any real end: the segment muxer then keeps everything after the last real boundary in one segment. */
+const NO_MORE_SPLITS = '99999999';
 
 /**
- * Build the ffmpeg arguments for a ladder. Pure; exported for tests and logs.
- *
- * @throws RangeError for inconsistent options (no streams, renditions without
- *   video, duplicate or unsafe names, odd sizes, segment length not a multiple
- *   of the keyframe interval, "%" in outDir).
+ * Container formats ffprobe and ffmpeg may open (`-format_whitelist`): real
+ * audio/video containers only. Playlists and manifests (hls, dash), concat
+ * lists, image sequences, lavfi graphs and text are refused, so nothing an
+ * upload says can make ffmpeg open another file or URL.
  */
-export function buildFfmpegArgs(opts: EncodeOptions): FfmpegArgs {
-  const { source, renditions } = opts;
-  const segmentSeconds = opts.segmentSeconds ?? 6;
-  const keyframeSeconds = opts.keyframeSeconds ?? 2;
-  validate(opts, segmentSeconds, keyframeSeconds);
+export const INPUT_FORMATS = [
+  'mov', 'matroska', 'webm', 'avi', 'mpegts', 'mpeg', 'mxf', 'flv', 'asf', 'ogg', 'dv', 'ivf', 'nut',
+  'wav', 'w64', 'aiff', 'caf', 'mp3', 'aac', 'flac', 'ac3', 'eac3', 'amr',
+] as const;
 
-  const video = renditions.length > 0 ? source.video : undefined;
-  const audio = source.audio;
-  const outDir = path.resolve(opts.outDir);
-
-  const inputOptions = ['-hide_banner', '-nostdin'];
-  if (/^https?:\/\//i.test(opts.input)) {
-    // Survive S3 connection resets during a long encode (ranged GETs resume where they stopped).
-    inputOptions.push('-reconnect', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '30', '-rw_timeout', '60000000');
-  }
-
-  const out: string[] = [];
-  const streamMap: string[] = [];
-  const group = video && audio ? `,agroup:${AUDIO_GROUP}` : '';
-
-  if (video) {
-    // ffmpeg autorotates on decode (a transpose before this graph), so the
-    // split gets display-oriented frames; outputs carry no rotation metadata.
-    const labels = renditions.map((_, i) => `[s${i}]`).join('');
-    const branches = renditions.map(
-      (r, i) =>
-        `[s${i}]fps=${frameRateArg(r.frameRate)},scale=w=${r.width}:h=${r.height},setsar=1,format=yuv420p[v${i}]`,
-    );
-    // Apple HLS Authoring Spec ("Video"): interlaced content MUST be de-interlaced. Only frames
-    // flagged interlaced are touched, so mixed progressive/interlaced streams pass through.
-    const deinterlace = video.interlaced ? 'bwdif=mode=send_frame:deint=interlaced,' : '';
-    out.push('-filter_complex', [`[0:${video.index}]${deinterlace}split=${renditions.length}${labels}`, ...branches].join(';'));
-    renditions.forEach((_, i) => out.push('-map', `[v${i}]`));
-
-    const maxFps = Math.max(...renditions.map((r) => r.frameRate));
-    out.push(
-      '-c:v', 'libx264',
-      '-preset', opts.preset ?? DEFAULT_PRESET,
-      '-force_key_frames', `expr:gte(t,n_forced*${keyframeSeconds})`,
-      '-sc_threshold', '0',
-      // x264's own GOP limit stays above the forced interval, so only the forced keyframes exist.
-      '-g', String(Math.ceil(maxFps * keyframeSeconds) * 2),
-    );
-    renditions.forEach((r, i) => {
-      out.push(
-        `-b:v:${i}`, `${r.videoBitrateKbps}k`,
-        `-maxrate:v:${i}`, `${r.maxrateKbps}k`,
-        `-bufsize:v:${i}`, `${r.bufsizeKbits}k`,
-        `-profile:v:${i}`, r.profile,
-      );
-      if (r.level) out.push(`-level:v:${i}`, r.level);
-      streamMap.push(`v:${i}${group},name:${r.name}`);
-    });
-  }
-
-  if (audio) {
-    out.push(
-      '-map', `0:${audio.index}`,
-      '-c:a', AUDIO.codec,
-      '-b:a', `${AUDIO.bitrateKbps}k`,
-      '-ac', String(AUDIO.channels), // downmixes surround to stereo
-      '-ar', String(AUDIO.sampleRate),
-    );
-    streamMap.unshift(`a:0${group},name:${AUDIO_RENDITION}`);
-  }
-
-  out.push(
-    // Sources whose audio starts well before the video would otherwise overflow the muxing queue.
-    '-max_muxing_queue_size', '4096',
-    '-f', 'hls',
-    '-hls_time', String(segmentSeconds),
-    '-hls_playlist_type', 'vod',
-    '-hls_list_size', '0',
-    '-hls_segment_type', 'mpegts',
-    '-hls_flags', 'independent_segments',
-    '-hls_segment_filename', path.join(outDir, '%v', SEGMENT_TEMPLATE),
-    '-master_pl_name', MASTER_PLAYLIST,
-    '-var_stream_map', streamMap.join(' '),
-  );
-
-  return { inputOptions, outputOptions: out, output: path.join(outDir, '%v', MEDIA_PLAYLIST) };
+/** The protocols reading `input` needs, and no others (`-protocol_whitelist`). */
+export function inputProtocols(input: string): string[] {
+  if (/^https:\/\//i.test(input)) return ['https', 'tls', 'tcp'];
+  if (/^http:\/\//i.test(input)) return ['http', 'tcp'];
+  return ['file'];
 }
 
-function validate(opts: EncodeOptions, segmentSeconds: number, keyframeSeconds: number): void {
-  const { source, renditions } = opts;
-  if (!source.video && !source.audio) throw new RangeError('The source has neither video nor audio');
-  if (renditions.length > 0 && !source.video) throw new RangeError('Video renditions given for a source without video');
-  if (renditions.length === 0 && !source.audio) throw new RangeError('No renditions to encode');
-  if (opts.outDir.includes('%')) throw new RangeError('outDir must not contain "%" (ffmpeg expands it in file templates)');
-  if (!(keyframeSeconds > 0) || !(segmentSeconds > 0)) throw new RangeError('Segment and keyframe durations must be positive');
-  const ratio = segmentSeconds / keyframeSeconds;
-  if (Math.abs(ratio - Math.round(ratio)) > 1e-9) {
-    throw new RangeError(`segmentSeconds (${segmentSeconds}) must be a multiple of keyframeSeconds (${keyframeSeconds})`);
+/**
+ * Input options every ffmpeg/ffprobe run on an upload gets: the format and
+ * protocol allowlists, TLS verification, timeouts. `reconnect` (encodes):
+ * survive S3 connection resets, resuming ranged GETs where they stopped; a
+ * probe fails fast instead and its task is retried.
+ */
+export function safeInputOptions(input: string, { reconnect = true }: { reconnect?: boolean } = {}): string[] {
+  const opts = ['-format_whitelist', INPUT_FORMATS.join(','), '-protocol_whitelist', inputProtocols(input).join(',')];
+  if (/^https?:\/\//i.test(input)) {
+    if (reconnect) opts.push('-reconnect', '1', '-reconnect_on_network_error', '1', '-reconnect_delay_max', '30');
+    // Fail instead of hanging on a dead connection.
+    opts.push('-rw_timeout', reconnect ? '60000000' : '30000000');
   }
+  // Verify the certificate of an https source (ffmpeg does not by default).
+  if (/^https:\/\//i.test(input)) opts.push('-tls_verify', '1');
+  return opts;
+}
+
+/** An ffmpeg command line: one input, any number of outputs. */
+export interface FfmpegArgs {
+  input: string;
+  inputOptions: string[];
+  outputs: { options: string[]; target: string }[];
+}
+
+export interface ChunkArgsOptions {
+  /** Local path or http(s) URL (S3 presigned GET). */
+  input: string;
+  /** Receives `<rendition>/seg_<n>.ts` and `<rendition>.csv`. */
+  outDir: string;
+  chunk: ChunkSpan;
+  /** Stream index of the picture and whether to de-interlace it. */
+  picture: { index: number; interlaced?: boolean };
+  renditions: readonly Rendition[];
+  settings: EncodeSettings;
+}
+
+/**
+ * The ffmpeg command of one chunk task.
+ * @throws RangeError for a chunk or settings off the segment grid, or unsafe names.
+ */
+export function buildChunkArgs(o: ChunkArgsOptions): FfmpegArgs {
+  const { chunk, settings, renditions } = o;
+  validateGrid(chunk, settings);
+  if (renditions.length === 0) throw new RangeError('A chunk needs at least one rendition');
+  if (o.outDir.includes('%')) throw new RangeError('outDir must not contain "%" (ffmpeg expands it in file templates)');
   const names = new Set<string>([AUDIO_RENDITION]);
   for (const r of renditions) {
-    if (!NAME_PATTERN.test(r.name)) throw new RangeError(`Rendition name "${r.name}" must match ${NAME_PATTERN}`);
     if (names.has(r.name)) throw new RangeError(`Duplicate or reserved rendition name "${r.name}"`);
     names.add(r.name);
-    if (r.width % 2 || r.height % 2 || r.width < 2 || r.height < 2) {
-      throw new RangeError(`Rendition ${r.name} must have even dimensions, got ${r.width}x${r.height}`);
-    }
+    if (r.width % 2 || r.height % 2) throw new RangeError(`Rendition ${r.name} must have even dimensions, got ${r.width}x${r.height}`);
   }
+
+  // Decode from a little before the start to a little after the end; the trims below keep exactly [start, end).
+  const readFrom = Math.max(0, chunk.startSeconds - CHUNK_CONTEXT_SECONDS);
+  const readUntil = chunk.endSeconds + CHUNK_CONTEXT_SECONDS;
+  const inputOptions = ['-hide_banner', '-nostdin', '-benchmark', ...safeInputOptions(o.input)];
+  if (readFrom > 0) inputOptions.push('-ss', String(readFrom));
+  inputOptions.push('-t', String(readUntil - readFrom));
+
+  // After an input seek ffmpeg starts the timestamps at 0; put them back on the source's clock.
+  const clock = readFrom > 0 ? `setpts=PTS+${readFrom}/TB,` : '';
+  const deinterlace = o.picture.interlaced ? 'bwdif=mode=send_frame:deint=interlaced,' : '';
+  const labels = renditions.map((_, i) => `[s${i}]`).join('');
+  const branches = renditions.map((r, i) => {
+    const from = firstFrameAtOrAfter(chunk.startSeconds, r.frameRate);
+    const until = chunk.last ? '' : `:end_pts=${firstFrameAtOrAfter(chunk.endSeconds, r.frameRate)}`;
+    // After fps the timebase is 1/rate, so start_pts/end_pts are frame numbers on the rendition's grid.
+    return `[s${i}]fps=${frameRateArg(r.frameRate)},trim=start_pts=${from}${until},scale=w=${r.width}:h=${r.height},setsar=1,format=yuv420p[v${i}]`;
+  });
+  const graph = [`[0:${o.picture.index}]${deinterlace}${clock}split=${renditions.length}${labels}`, ...branches].join(';');
+
+  const cuts = splitTimes(chunk.startSeconds, chunk.last ? Infinity : chunk.endSeconds, chunk.endSeconds, settings.segmentSeconds);
+  const outputs = renditions.map((r, i) => {
+    const keyframes: string[] = [];
+    for (let t = chunk.startSeconds; t < chunk.endSeconds; t += settings.keyframeSeconds) {
+      keyframes.push(frameTime(firstFrameAtOrAfter(t, r.frameRate), r.frameRate));
+    }
+    const options = [
+      ...(i === 0 ? ['-filter_complex', graph] : []),
+      '-map', `[v${i}]`,
+      '-c:v', 'libx264',
+      '-preset', settings.preset,
+      '-profile:v', r.profile,
+      ...(r.level ? ['-level:v', r.level] : []),
+      '-b:v', `${r.videoBitrateKbps}k`,
+      '-maxrate:v', `${r.maxrateKbps}k`,
+      '-bufsize:v', `${r.bufsizeKbits}k`,
+      // Keyframes exactly where the grid says, none elsewhere (x264's own GOP limit stays above the interval).
+      '-force_key_frames', keyframes.join(','),
+      '-sc_threshold', '0',
+      '-g', String(Math.ceil((r.frameRate.num / r.frameRate.den) * settings.keyframeSeconds) * 2),
+      // The fps filter already made constant-rate frames on the source clock: keep their timestamps.
+      '-fps_mode', 'passthrough',
+      ...segmentOutput(path.join(o.outDir, `${r.name}.csv`), cuts, chunk.firstSegment),
+    ];
+    return { options, target: path.join(o.outDir, r.name, SEGMENT_TEMPLATE) };
+  });
+  return { input: o.input, inputOptions, outputs };
 }
 
-/** fps filter argument: exact NTSC rationals (30000/1001), integers, else 3 decimals. */
-function frameRateArg(fps: number): string {
-  if (Math.abs(fps - Math.round(fps)) < 1e-6) return String(Math.round(fps));
-  const ntsc = Math.round(fps * 1.001);
-  if (Math.abs(fps - (ntsc * 1000) / 1001) < 1e-6) return `${ntsc * 1000}/1001`;
-  return fps.toFixed(3);
+export interface AudioArgsOptions {
+  input: string;
+  /** Receives `audio/seg_<n>.ts` and `audio.csv`. */
+  outDir: string;
+  /** Stream index of the audio track. */
+  index: number;
+  /** Seconds of source to encode at most. */
+  endSeconds: number;
+  settings: EncodeSettings;
+}
+
+/** The ffmpeg command of the audio task: the whole track, AAC-LC stereo 48 kHz, cut on the segment grid. */
+export function buildAudioArgs(o: AudioArgsOptions): FfmpegArgs {
+  if (!(o.endSeconds > 0)) throw new RangeError('endSeconds must be positive');
+  if (o.outDir.includes('%')) throw new RangeError('outDir must not contain "%" (ffmpeg expands it in file templates)');
+  const inputOptions = ['-hide_banner', '-nostdin', '-benchmark', ...safeInputOptions(o.input), '-t', String(o.endSeconds)];
+  const options = [
+    '-map', `0:${o.index}`,
+    '-vn', '-sn', '-dn',
+    '-c:a', AUDIO.codec,
+    '-b:a', `${AUDIO.bitrateKbps}k`,
+    '-ac', String(AUDIO.channels), // downmixes surround to stereo
+    '-ar', String(AUDIO.sampleRate),
+    ...segmentOutput(path.join(o.outDir, `${AUDIO_RENDITION}.csv`), splitTimes(0, Infinity, o.endSeconds, o.settings.segmentSeconds), 0),
+  ];
+  return { input: o.input, inputOptions, outputs: [{ options, target: path.join(o.outDir, AUDIO_RENDITION, SEGMENT_TEMPLATE) }] };
+}
+
+/** Segment-muxer output options on the shared timeline; `listFile` gets the CSV segment list. */
+function segmentOutput(listFile: string, cuts: string[], firstSegment: number): string[] {
+  return [
+    '-max_muxing_queue_size', '4096',
+    '-avoid_negative_ts', 'disabled',
+    '-output_ts_offset', String(TIMELINE_OFFSET_SECONDS),
+    '-f', 'segment',
+    '-segment_format', 'mpegts',
+    '-segment_format_options', 'mpegts_copyts=1',
+    '-segment_times', [...cuts, NO_MORE_SPLITS].join(','),
+    '-segment_start_number', String(firstSegment),
+    '-reset_timestamps', '0',
+    '-segment_list', listFile,
+    '-segment_list_type', 'csv',
+  ];
+}
+
+/** Timeline times of the segment cuts strictly inside (start, min(end, limit)). */
+function splitTimes(start: number, end: number, limit: number, segmentSeconds: number): string[] {
+  const cuts: string[] = [];
+  for (let t = start + segmentSeconds; t < Math.min(end, limit); t += segmentSeconds) cuts.push((t + TIMELINE_OFFSET_SECONDS).toFixed(3));
+  return cuts;
+}
+
+function validateGrid(chunk: ChunkSpan, settings: EncodeSettings): void {
+  const { segmentSeconds: seg, keyframeSeconds: kf } = settings;
+  if (!Number.isInteger(seg) || !Number.isInteger(kf) || seg <= 0 || kf <= 0 || seg % kf !== 0) {
+    throw new RangeError(`segmentSeconds (${seg}) must be a whole multiple of keyframeSeconds (${kf})`);
+  }
+  if (!Number.isInteger(chunk.startSeconds) || chunk.startSeconds % seg !== 0) {
+    throw new RangeError(`Chunk start ${chunk.startSeconds} s is not on the ${seg}-second segment grid`);
+  }
+  if (!chunk.last && (!Number.isInteger(chunk.endSeconds) || chunk.endSeconds % seg !== 0)) {
+    throw new RangeError(`Chunk end ${chunk.endSeconds} s is not on the ${seg}-second segment grid`);
+  }
+  if (!(chunk.endSeconds > chunk.startSeconds)) throw new RangeError('A chunk must end after it starts');
+  if (chunk.firstSegment !== chunk.startSeconds / seg) throw new RangeError(`Chunk ${chunk.index} must start with segment ${chunk.startSeconds / seg}`);
 }

@@ -1,22 +1,32 @@
 /**
  * Runs one ffmpeg process (through fluent-ffmpeg) and watches it: progress
- * from its stderr, the last lines of stderr for error reports (URL query
+ * from its stderr, the CPU time it used (its own rusage, which `-benchmark`
+ * prints as it exits), the last lines of stderr for error reports (URL query
  * strings redacted), and an AbortSignal that stops it — SIGTERM, then SIGKILL
- * after a grace period.
+ * after a grace period. The returned promise settles only once the process
+ * has exited, so a caller that stops waiting has really stopped the work.
  */
 import ffmpeg from 'fluent-ffmpeg';
 import { TranscodeError, redactUrls } from './errors.js';
 import type { FfmpegArgs } from './ffmpeg-args.js';
 
 export interface RunFfmpegOptions {
-  /** Local path or http(s) URL of the input. */
-  input: string;
   /** Called with the output time reached, seconds. */
   onTime?: (seconds: number) => void;
   /** Aborting sends ffmpeg SIGTERM, then SIGKILL after `killGraceMs`, and rejects with `aborted: true`. */
   signal?: AbortSignal;
   /** Milliseconds between SIGTERM and SIGKILL on abort; default 5000. */
   killGraceMs?: number;
+  /** Process niceness (0 normal, up to 19 lowest): bulk work yields the CPU to work someone is waiting for. */
+  niceness?: number;
+}
+
+/** What one ffmpeg run cost. */
+export interface FfmpegRun {
+  /** User + system CPU seconds of the ffmpeg process (its rusage, from `-benchmark`); NaN if it did not say. */
+  cpuSeconds: number;
+  /** Wall-clock seconds from spawn to exit. */
+  wallSeconds: number;
 }
 
 const DEFAULT_KILL_GRACE_MS = 5000;
@@ -39,7 +49,7 @@ function isProgressLine(line: string): boolean {
  * event is not used because attaching it makes fluent-ffmpeg run an extra
  * ffprobe on the input, i.e. another read of the presigned URL.
  */
-export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions): Promise<void> {
+export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions = {}): Promise<FfmpegRun> {
   const { signal } = opts;
   const graceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   if (signal?.aborted) {
@@ -48,19 +58,18 @@ export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions): Promise<voi
     );
   }
 
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<FfmpegRun>((resolve, reject) => {
     const tail: string[] = [];
+    const startedAt = performance.now();
+    let cpuSeconds = Number.NaN;
     let started = false;
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
 
     // Always pass several arguments: with a single array argument fluent-ffmpeg
-    // splits any option value that contains one space (e.g. -var_stream_map).
-    const command = ffmpeg()
-      .input(opts.input)
-      .inputOptions(...args.inputOptions)
-      .output(args.output)
-      .outputOptions(...args.outputOptions);
+    // splits any option value that contains one space.
+    const command = ffmpeg({ niceness: opts.niceness ?? 0 }).input(args.input).inputOptions(...args.inputOptions);
+    for (const out of args.outputs) command.output(out.target).outputOptions(...out.options);
 
     const kill = () => {
       command.kill('SIGTERM');
@@ -93,7 +102,12 @@ export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions): Promise<voi
           if (Number.isFinite(seconds)) opts.onTime?.(seconds);
           return;
         }
-        if (line.trim() === '') return;
+        const bench = /bench: utime=([\d.]+)s stime=([\d.]+)s/.exec(line);
+        if (bench) {
+          cpuSeconds = Number(bench[1]) + Number(bench[2]);
+          return;
+        }
+        if (line.trim() === '' || line.startsWith('bench:')) return;
         tail.push(redactUrls(line));
         if (tail.length > STDERR_TAIL_LINES) tail.shift();
       })
@@ -101,7 +115,7 @@ export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions): Promise<voi
         cleanup();
         // ffmpeg finishes cleanly on SIGTERM when it was about to end anyway; the output is still not wanted.
         if (aborted) reject(abortedError());
-        else resolve();
+        else resolve({ cpuSeconds, wallSeconds: (performance.now() - startedAt) / 1000 });
       })
       .on('error', (err: Error) => {
         cleanup();

@@ -5,32 +5,10 @@
  * H.264 High profile at level ≤ 4.2, no frame rates above 60 fps, and a level
  * no higher than the resolution and frame rate require.
  */
-import { DEFAULT_LADDER, type H264Profile, type LadderRung } from '@vod/contract';
+import { DEFAULT_LADDER, type H264Profile, type LadderRung, type Rendition } from '@vod/contract';
+import { toFrameRate } from './frame-rate.js';
 
-
-export type { H264Profile, LadderRung } from '@vod/contract';
-
-/** A concrete output rendition produced by `planLadder`. */
-export interface Rendition {
-  /** Unique name, e.g. "720p"; used as directory name and HLS rendition name. */
-  name: string;
-  /** Output width in pixels (even). */
-  width: number;
-  /** Output height in pixels (even). */
-  height: number;
-  /** Output frame rate in fps (a standard rate when the source is within 1 % of one). */
-  frameRate: number;
-  /** Target average video bit rate in kbit/s. */
-  videoBitrateKbps: number;
-  /** VBV maximum rate in kbit/s. */
-  maxrateKbps: number;
-  /** VBV buffer size in kbit. */
-  bufsizeKbits: number;
-  /** H.264 profile passed to x264. */
-  profile: H264Profile;
-  /** H.264 level passed to x264, e.g. "3.1". */
-  level?: string;
-}
+export type { H264Profile, LadderRung, Rendition } from '@vod/contract';
 
 /** Frame rates Apple lists as typical for VOD ("use a natural frame rate"). */
 const STANDARD_FRAME_RATES = [24000 / 1001, 24, 25, 30000 / 1001, 30, 48, 50, 60000 / 1001, 60];
@@ -100,7 +78,7 @@ export function planLadder(video: LadderSource, ladder: readonly LadderRung[] = 
     const outLong = evenAtMost(outShort * aspect, srcLong);
     const width = landscape ? outLong : outShort;
     const height = landscape ? outShort : outLong;
-    const frameRate = outputFrameRate(video.frameRate, rung.maxFrameRate ?? DEFAULT_MAX_FRAME_RATE);
+    const fps = outputFrameRate(video.frameRate, rung.maxFrameRate ?? DEFAULT_MAX_FRAME_RATE);
     const maxrateKbps = Math.round(bitrate * rung.maxrateFactor);
     const bufsizeKbits = Math.round(bitrate * rung.bufsizeFactor);
 
@@ -112,14 +90,14 @@ export function planLadder(video: LadderSource, ladder: readonly LadderRung[] = 
       name,
       width,
       height,
-      frameRate,
+      frameRate: toFrameRate(fps),
       videoBitrateKbps: bitrate,
       maxrateKbps,
       bufsizeKbits,
       profile: rung.profile,
     };
     rendition.level =
-      rung.level ?? h264Level({ width, height, frameRate, maxrateKbps, bufsizeKbits, profile: rung.profile });
+      rung.level ?? h264Level({ width, height, frameRate: fps, maxrateKbps, bufsizeKbits, profile: rung.profile });
     return rendition;
   });
 }

@@ -1,23 +1,20 @@
 /**
- * Measured bit rates and the HLS master playlist.
+ * The playlists of a video, stitched from its segments (pure; no I/O): each
+ * rendition's media playlist — EVENT while the video is still encoding, VOD
+ * with EXT-X-ENDLIST once it is complete (RFC 8216 §4.3.3.5) — and the
+ * multivariant playlist with measured bit rates.
  *
- * ffmpeg 5.1's own master playlist advertises nominal bit rates (encoder
- * target + 10 %), no AVERAGE-BANDWIDTH or FRAME-RATE, an extra audio-only
- * variant and a "group_"-prefixed GROUP-ID. After the encode we rebuild it
- * with hls-parser from what was actually written: BANDWIDTH is the peak
- * segment bit rate and AVERAGE-BANDWIDTH the average segment bit rate, both
- * measured on the segment files as defined in draft-pantos-hls-rfc8216bis
- * (section 4.4.6.2, EXT-X-STREAM-INF; Definitions of "peak segment bit rate"
- * and "average segment bit rate"), which Apple's HLS Authoring Specification
- * requires to be accurate for VOD.
+ * BANDWIDTH is the peak segment bit rate and AVERAGE-BANDWIDTH the average
+ * segment bit rate, measured on the segments actually written, as defined in
+ * draft-pantos-hls-rfc8216bis (section 4.4.6.2, EXT-X-STREAM-INF; Definitions
+ * of "peak segment bit rate" and "average segment bit rate"), which Apple's
+ * HLS Authoring Specification requires to be accurate for VOD.
  */
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 // Namespace import: a default import is undefined when tsx compiles this file to CommonJS (mocha's require path),
 // because hls-parser's CJS entry is flagged __esModule and has no default export.
 import * as HLS from 'hls-parser';
 import type { MasterPlaylist, MediaPlaylist, Rendition as HlsRendition } from 'hls-parser/types.js';
-import { MASTER_PLAYLIST, type H264Profile } from '@vod/contract';
+import { segmentFile, type H264Profile, type SegmentInfo } from '@vod/contract';
 
 /** Bit rates of one media playlist, measured from its segment files. */
 export interface SegmentBitrates {
@@ -74,24 +71,6 @@ export function computeSegmentBitrates(playlist: MediaPlaylist | string, segment
   return { peakBitrate, averageBitrate, totalBytes, durationSeconds, segmentCount: durations.length };
 }
 
-/** Measured bit rates plus the parsed playlist. */
-export interface MediaPlaylistMeasurement extends SegmentBitrates {
-  playlist: MediaPlaylist;
-}
-
-/**
- * Read a media playlist from disk and measure its segments (sizes via stat).
- *
- * @param playlistPath Path of the media playlist; segment URIs resolve relative to it.
- * @throws Error when the playlist or a segment file is missing, or the file is a master playlist.
- */
-export async function measureMediaPlaylist(playlistPath: string): Promise<MediaPlaylistMeasurement> {
-  const playlist = parseMediaPlaylist(await readFile(playlistPath, 'utf8'));
-  const dir = path.dirname(playlistPath);
-  const sizes = await Promise.all(playlist.segments.map(async (s) => (await stat(path.resolve(dir, s.uri))).size));
-  return { ...computeSegmentBitrates(playlist, sizes), playlist };
-}
-
 /**
  * RFC 6381 codec string for H.264 ("avc1.PPCCLL": profile_idc, constraint
  * flags, level_idc in hex), e.g. High 3.1 → "avc1.64001f", High 4.0 →
@@ -122,6 +101,44 @@ const AVC_PROFILES: Record<string, string> = {
   'high 4:2:2': '7a00',
 };
 
+/** Target duration of a playlist: the longest EXTINF rounded to the nearest integer (RFC 8216 §4.3.3.1). */
+export function targetDuration(segments: readonly SegmentInfo[]): number {
+  return Math.max(1, ...segments.map((s) => Math.round(s.duration)));
+}
+
+export interface MediaPlaylistOptions {
+  /**
+   * True once the video is complete: `EXT-X-PLAYLIST-TYPE:VOD` and
+   * `EXT-X-ENDLIST`. False while it is still encoding: `EVENT` — segments are
+   * only ever appended, and players keep reloading it (RFC 8216 §4.3.3.5).
+   */
+  ended: boolean;
+  /** EXT-X-TARGETDURATION; default from the segments. Keep it fixed while a playlist grows (RFC 8216 §6.2.1). */
+  targetDuration?: number;
+}
+
+/**
+ * A media playlist listing `segments` (consecutive numbers, from 0) by their
+ * file names, relative to the playlist.
+ * @throws RangeError when the segments are empty, do not start at 0, or skip a number.
+ */
+export function mediaPlaylist(segments: readonly SegmentInfo[], opts: MediaPlaylistOptions): string {
+  if (segments.length === 0) throw new RangeError('A media playlist needs at least one segment');
+  segments.forEach((s, i) => {
+    if (s.n !== i) throw new RangeError(`Segment ${s.n} is listed where segment ${i} belongs`);
+  });
+  const playlist = new HLS.types.MediaPlaylist({
+    version: 3,
+    targetDuration: Math.max(opts.targetDuration ?? 0, targetDuration(segments)),
+    mediaSequenceBase: 0,
+    playlistType: opts.ended ? 'VOD' : 'EVENT',
+    endlist: opts.ended,
+    independentSegments: true,
+    segments: segments.map((s) => new HLS.types.Segment({ uri: segmentFile(s.n), duration: s.duration, mediaSequenceNumber: s.n })),
+  });
+  return withNewline(HLS.stringify(playlist));
+}
+
 /** A video (or audio-only) variant to list in the master playlist. */
 export interface MasterVariantInput {
   /** Rendition name, e.g. "720p". */
@@ -135,6 +152,8 @@ export interface MasterVariantInput {
   height?: number;
   /** Frames per second; written with 3 decimals. */
   frameRate?: number;
+  /** The segments its media playlist lists. */
+  segments: readonly SegmentInfo[];
 }
 
 /** The audio rendition group shared by all video variants. */
@@ -151,16 +170,13 @@ export interface MasterAudioInput {
   channels: number;
   /** ISO 639 language, written as LANGUAGE when known. */
   language?: string;
+  segments: readonly SegmentInfo[];
 }
 
-export interface WriteMasterOptions {
-  /** Directory holding the media playlists; master.m3u8 is written here. */
-  outDir: string;
+export interface MasterOptions {
   /** At least one variant. For audio-only output, the audio playlist itself as the only variant and no `audio`. */
   variants: MasterVariantInput[];
   audio?: MasterAudioInput;
-  /** File name of the master playlist; default "master.m3u8". */
-  fileName?: string;
   /**
    * Which variant is listed first. AVPlayer and hls.js start playback with the
    * first variant in the master playlist, so the list is ordered by BANDWIDTH
@@ -172,7 +188,7 @@ export interface WriteMasterOptions {
   startupMaxAverageBandwidth?: number | null;
 }
 
-export interface MeasuredVariant extends MasterVariantInput {
+export interface MeasuredVariant extends Omit<MasterVariantInput, 'segments'> {
   /** BANDWIDTH in bit/s: peak segment bit rate of the variant plus that of the audio group. */
   bandwidth: number;
   /** AVERAGE-BANDWIDTH in bit/s: average segment bit rate of the variant plus that of the audio group. */
@@ -183,7 +199,7 @@ export interface MeasuredVariant extends MasterVariantInput {
   durationSeconds: number;
 }
 
-export interface MeasuredAudio extends MasterAudioInput {
+export interface MeasuredAudio extends Omit<MasterAudioInput, 'segments'> {
   groupId: string;
   /** Peak segment bit rate of the audio playlist, bit/s. */
   peakBitrate: number;
@@ -193,9 +209,7 @@ export interface MeasuredAudio extends MasterAudioInput {
 }
 
 export interface MasterResult {
-  /** Absolute path of the written master playlist. */
-  path: string;
-  /** The playlist text as written. */
+  /** The playlist text. */
   text: string;
   /** Variants in the order they are listed. */
   variants: MeasuredVariant[];
@@ -204,68 +218,54 @@ export interface MasterResult {
 
 export const DEFAULT_STARTUP_MAX_AVERAGE_BANDWIDTH = 2_500_000;
 
+/** Measures a segment list (see `computeSegmentBitrates`). */
+export function measureSegments(segments: readonly SegmentInfo[]): SegmentBitrates {
+  const playlist = new HLS.types.MediaPlaylist({
+    targetDuration: targetDuration(segments),
+    segments: segments.map((s) => new HLS.types.Segment({ uri: segmentFile(s.n), duration: s.duration })),
+  });
+  return computeSegmentBitrates(playlist, segments.map((s) => s.bytes));
+}
+
 /**
- * Measure every media playlist under `outDir` and (re)write the master
- * playlist with hls-parser: EXT-X-VERSION (highest of the media playlists,
- * at least 3), EXT-X-INDEPENDENT-SEGMENTS, one EXT-X-MEDIA TYPE=AUDIO
- * (DEFAULT=YES, AUTOSELECT=YES, CHANNELS) when there is an audio group, and
- * per variant BANDWIDTH, AVERAGE-BANDWIDTH, CODECS, RESOLUTION, FRAME-RATE
- * and AUDIO. The file is written to a temporary name and renamed.
+ * The multivariant playlist, with hls-parser: EXT-X-VERSION 3,
+ * EXT-X-INDEPENDENT-SEGMENTS, one EXT-X-MEDIA TYPE=AUDIO (DEFAULT=YES,
+ * AUTOSELECT=YES, CHANNELS) when there is an audio group, and per variant
+ * BANDWIDTH, AVERAGE-BANDWIDTH, CODECS, RESOLUTION, FRAME-RATE and AUDIO.
  *
- * @throws RangeError when `variants` is empty.
- * @throws Error when a media playlist or segment is missing.
+ * @throws RangeError when `variants` is empty or a variant has no segments.
+ * @throws Error when the text does not parse back.
  */
-export async function writeMasterPlaylist(opts: WriteMasterOptions): Promise<MasterResult> {
+export function masterPlaylist(opts: MasterOptions): MasterResult {
   if (opts.variants.length === 0) throw new RangeError('A master playlist needs at least one variant');
-  const outDir = path.resolve(opts.outDir);
 
   let audio: MeasuredAudio | undefined;
-  let audioVersion = 0;
   if (opts.audio) {
-    const m = await measureMediaPlaylist(path.join(outDir, opts.audio.uri));
-    audioVersion = m.playlist.version ?? 0;
-    audio = {
-      ...opts.audio,
-      groupId: opts.audio.groupId ?? 'aud',
-      peakBitrate: m.peakBitrate,
-      averageBitrate: m.averageBitrate,
+    const { segments, ...rest } = opts.audio;
+    const m = measureSegments(segments);
+    audio = { ...rest, groupId: opts.audio.groupId ?? 'aud', peakBitrate: m.peakBitrate, averageBitrate: m.averageBitrate, durationSeconds: m.durationSeconds };
+  }
+  const measured = opts.variants.map(({ segments, ...v }) => {
+    const m = measureSegments(segments);
+    const variant: MeasuredVariant = {
+      ...v,
+      bandwidth: Math.ceil(m.peakBitrate + (audio?.peakBitrate ?? 0)),
+      averageBandwidth: Math.round(m.averageBitrate + (audio?.averageBitrate ?? 0)),
+      codecs: audio ? `${v.codecs},${audio.codecs}` : v.codecs,
       durationSeconds: m.durationSeconds,
     };
-  }
-
-  const measured = await Promise.all(
-    opts.variants.map(async (v) => {
-      const m = await measureMediaPlaylist(path.join(outDir, v.uri));
-      const variant: MeasuredVariant = {
-        ...v,
-        bandwidth: Math.ceil(m.peakBitrate + (audio?.peakBitrate ?? 0)),
-        averageBandwidth: Math.round(m.averageBitrate + (audio?.averageBitrate ?? 0)),
-        codecs: audio ? `${v.codecs},${audio.codecs}` : v.codecs,
-        durationSeconds: m.durationSeconds,
-      };
-      return { variant, version: m.playlist.version ?? 0 };
-    }),
-  );
+    return variant;
+  });
 
   const variants = orderVariants(
-    measured.map((m) => m.variant),
+    measured,
     opts.startupMaxAverageBandwidth === undefined ? DEFAULT_STARTUP_MAX_AVERAGE_BANDWIDTH : opts.startupMaxAverageBandwidth,
   );
-  const version = Math.max(3, audioVersion, ...measured.map((m) => m.version));
-  const master = buildMasterPlaylist(variants, audio, version);
-  const text = HLS.stringify(master);
-
+  const text = withNewline(HLS.stringify(buildMasterPlaylist(variants, audio, 3)));
   // Round-trip through the parser so a malformed playlist never gets published.
   const check = HLS.parse(text);
-  if (!check.isMasterPlaylist || check.variants.length !== variants.length) {
-    throw new Error('Generated master playlist does not parse back');
-  }
-
-  const file = path.join(outDir, opts.fileName ?? MASTER_PLAYLIST);
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text.endsWith('\n') ? text : `${text}\n`);
-  await rename(tmp, file);
-  return { path: file, text, variants, audio };
+  if (!check.isMasterPlaylist || check.variants.length !== variants.length) throw new Error('Generated master playlist does not parse back');
+  return { text, variants, audio };
 }
 
 /**
@@ -318,6 +318,10 @@ function buildMasterPlaylist(variants: MeasuredVariant[], audio: MeasuredAudio |
         }),
     ),
   });
+}
+
+function withNewline(text: string): string {
+  return text.endsWith('\n') ? text : `${text}\n`;
 }
 
 function parseMediaPlaylist(text: string): MediaPlaylist {

@@ -8,6 +8,7 @@
  */
 import ffmpeg from 'fluent-ffmpeg';
 import { InvalidMediaError, ProbeError, redactUrls } from './errors.js';
+import { safeInputOptions } from './ffmpeg-args.js';
 
 export { InvalidMediaError, ProbeError } from './errors.js';
 
@@ -147,36 +148,12 @@ export function interpretProbe(data: FfprobeData): SourceInfo {
   return info;
 }
 
-/** Profile and level of the first H.264 stream in a (local) file, as ffprobe reports them. */
-export interface H264Description {
-  /** ffprobe profile name: "High", "Main", "Constrained Baseline", ... */
-  profile: string;
-  /** `level_idc`, e.g. 31 for level 3.1. */
-  level: number;
-}
-
-/**
- * Read the H.264 profile and level actually present in an encoded file
- * (used on the first segment of each rendition to build CODECS strings).
- *
- * @throws ProbeError when the file cannot be read or holds no H.264 stream;
- *   InvalidMediaError when ffprobe cannot parse it.
- */
-export async function probeH264(file: string): Promise<H264Description> {
-  const data = await runFfprobe(file, ['-select_streams', 'v:0']);
-  const stream = (data.streams ?? []).find((s) => s.codec_type === 'video' && s.codec_name === 'h264');
-  const level = num(stream?.level);
-  if (!stream || typeof stream.profile !== 'string' || !(level > 0)) {
-    throw new ProbeError(`No H.264 video stream found in ${file}`);
-  }
-  return { profile: stream.profile, level };
-}
-
 // ---------------------------------------------------------------------------
 
 function runFfprobe(input: string, extraOptions: string[] = []): Promise<FfprobeData> {
-  // Keep stderr to the error itself; fail fast instead of hanging on a dead connection.
-  const options = ['-v', 'error', ...(isHttpUrl(input) ? ['-rw_timeout', '30000000'] : []), ...extraOptions];
+  // Keep stderr to the error itself; open only real media containers over
+  // the one protocol the input needs; fail fast instead of hanging.
+  const options = ['-v', 'error', ...safeInputOptions(input, { reconnect: false }), ...extraOptions];
   return new Promise((resolve, reject) => {
     ffmpeg.ffprobe(input, options, (err: unknown, data: FfprobeData) => {
       if (!err) {
@@ -190,6 +167,12 @@ function runFfprobe(input: string, extraOptions: string[] = []): Promise<Ffprobe
 
 function classifyProbeFailure(input: string, err: unknown): Error {
   const raw = err instanceof Error ? err.message : String(err);
+  if (/Format not on whitelist|Protocol '[^']*' not on whitelist/.test(raw)) {
+    return new InvalidMediaError(
+      'The uploaded file is not an audio or video file in a container format we accept (playlists, manifests, pictures and text are refused)',
+      { detail: 'format not on the allowlist' },
+    );
+  }
   const reason = lastReason(raw, input);
   if (INFRA_FAILURE.test(raw)) {
     // No `cause`: fluent-ffmpeg's message embeds raw stderr, which may hold the presigned URL.
@@ -214,10 +197,6 @@ function lastReason(message: string, input: string): string {
   if (line.startsWith(`${input}: `)) line = line.slice(input.length + 2);
   line = line.replace(/^\[[^\]]+\]\s*/, ''); // "[mov,mp4,... @ 0x...] moov atom not found"
   return redactUrls(line);
-}
-
-function isHttpUrl(input: string): boolean {
-  return /^https?:\/\//i.test(input);
 }
 
 function isStillImage(formatName: string, video: FfprobeStream, durationSeconds: number): boolean {

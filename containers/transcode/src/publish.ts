@@ -1,74 +1,78 @@
 /**
- * Publishes a finished HLS ladder from a local directory to the media bucket
- * under `videos/{videoId}/`. Atomic for viewers: every segment and media
- * playlist is uploaded first and the multivariant playlist (`master.m3u8`)
- * last, and the stream service serves playlists only once the status record
- * says `ready` — so nobody sees a half-written ladder. Re-publishing (a re-run
- * after a crash) overwrites the same keys with a complete set.
+ * Uploads to the media bucket under `videos/{videoId}/`: a task's segments
+ * (immutable once written: cached for a year), and the coordinator's
+ * playlists (revalidated: they grow while a video encodes and are signed per
+ * request by the stream service anyway).
  */
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { MASTER_PLAYLIST, keys } from '@vod/contract';
+import { SEGMENT, keys } from '@vod/contract';
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.m3u8': 'application/vnd.apple.mpegurl',
-  '.ts': 'video/mp2t',
-  '.m4s': 'video/iso.segment',
-  '.mp4': 'video/mp4',
-  '.aac': 'audio/aac',
-};
-
-/** Relative paths of every file below `dir`, with `/` separators. */
-export async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(path.join(dir, prefix), { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...(await listFiles(dir, rel)));
-    else if (entry.isFile()) out.push(rel);
-  }
-  return out.sort();
-}
+export const CONTENT_TYPES = {
+  playlist: 'application/vnd.apple.mpegurl',
+  segment: 'video/mp2t',
+} as const;
 
 export interface PublishResult {
   files: number;
   /** Bytes uploaded. */
   bytes: number;
+  /** The keys written, so they can be removed again if the video was deleted meanwhile. */
+  keys: string[];
 }
 
 /**
- * Uploads `dir` to `videos/{videoId}/`, master playlist last.
- * @throws Error if `dir` has no master playlist, or an S3 error.
+ * Uploads every segment file in `dir/<rendition>/` for the given renditions
+ * to `videos/{videoId}/<rendition>/…`, `concurrency` at a time.
+ * @throws an S3 error.
  */
-export async function publishLadder(s3: S3Client, bucket: string, videoId: string, dir: string, concurrency = 8): Promise<PublishResult> {
-  const files = await listFiles(dir);
-  if (!files.includes(MASTER_PLAYLIST)) throw new Error(`No ${MASTER_PLAYLIST} in ${dir}`);
-  const rest = files.filter((f) => f !== MASTER_PLAYLIST);
+export async function publishSegments(
+  s3: S3Client,
+  bucket: string,
+  videoId: string,
+  dir: string,
+  renditions: readonly string[],
+  concurrency = 8,
+): Promise<PublishResult> {
+  const files: string[] = [];
+  for (const name of renditions) {
+    for (const f of (await readdir(path.join(dir, name))).sort()) {
+      if (f.startsWith(SEGMENT.prefix) && f.endsWith(SEGMENT.extension)) files.push(`${name}/${f}`);
+    }
+  }
   let bytes = 0;
+  const written: string[] = [];
+  let next = 0;
   const put = async (rel: string) => {
     const file = path.join(dir, rel);
     const { size } = await stat(file);
-    const isPlaylist = rel.endsWith('.m3u8');
+    const key = keys.videoPrefix(videoId) + rel;
     await s3.send(
       new PutObjectCommand({
         Bucket: bucket,
-        Key: keys.videoPrefix(videoId) + rel,
+        Key: key,
         Body: createReadStream(file),
         ContentLength: size,
-        ContentType: CONTENT_TYPES[path.extname(rel)] ?? 'application/octet-stream',
-        // Segments never change once published; playlists are signed per request by the stream service.
-        CacheControl: isPlaylist ? 'no-cache' : 'public, max-age=31536000, immutable',
+        ContentType: CONTENT_TYPES.segment,
+        CacheControl: 'public, max-age=31536000, immutable',
       }),
     );
     bytes += size;
+    written.push(key);
   };
-  let next = 0;
   await Promise.all(
-    Array.from({ length: Math.min(concurrency, rest.length) }, async () => {
-      while (next < rest.length) await put(rest[next++]);
+    Array.from({ length: Math.min(concurrency, files.length) }, async () => {
+      while (next < files.length) await put(files[next++]!);
     }),
   );
-  await put(MASTER_PLAYLIST);
-  return { files: files.length, bytes };
+  return { files: files.length, bytes, keys: written };
+}
+
+/** Writes one playlist (text) at `key`. */
+export async function putPlaylist(s3: S3Client, bucket: string, key: string, text: string): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, ContentType: CONTENT_TYPES.playlist, CacheControl: 'no-cache' }),
+  );
 }

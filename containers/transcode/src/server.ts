@@ -1,68 +1,132 @@
 /** Transcode worker entry point: the only file that reads the environment. */
 import os from 'node:os';
 import path from 'node:path';
-import { JOBS_QUEUE_DEFAULTS, assertVisibilityFitsHeartbeat, heartbeatSeconds, selectLadder } from '@vod/contract';
-import { baseApp, awsFromEnv, createLogger, env, errorMiddleware, loadConfigOrExit, notFoundHandler, runService } from '@vod/service-kit';
+import {
+  CONTROL_QUEUE_DEFAULTS,
+  JOBS_QUEUE_DEFAULTS,
+  TASK_ATTEMPTS,
+  assertVisibilityFitsHeartbeat,
+  heartbeatSeconds,
+  selectLadder,
+} from '@vod/contract';
+import {
+  StatusStore,
+  awsFromEnv,
+  baseApp,
+  createLogger,
+  env,
+  errorMiddleware,
+  loadConfigOrExit,
+  notFoundHandler,
+  runService,
+} from '@vod/service-kit';
 import { z } from 'zod';
+import { DEFAULT_CHUNK_PLAN } from './chunk-plan.js';
+import { controlSender } from './control.js';
+import { DEFAULT_SOURCE_LIMITS } from './limits.js';
+import { RunStore } from './run-store.js';
+import { ecsTaskProtection } from './task-protection.js';
 import { createWorker } from './worker.js';
+
+const positive = (fallback: number) => z.coerce.number().positive().default(fallback);
+const seconds = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const visibility = (name: string) => (v: number, ctx: z.RefinementCtx) => {
+  try {
+    assertVisibilityFitsHeartbeat(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: [name], message: (err as Error).message });
+  }
+};
 
 const config = loadConfigOrExit(
   'transcode',
-  z
-    .object({
-      ...env.aws,
-      ...env.host,
-      HEALTH_PORT: env.port(8083),
-      ...env.jobsQueue,
-      WORK_DIR: z.string().default(path.join(os.tmpdir(), 'vod-transcode')),
-      TRANSCODE_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),
-      /** Short sides of the default ladder's rungs to encode, e.g. "1080,720,360" (infra's `vod:ladder`); empty = all. */
-      LADDER: z
-        .string()
-        .default('')
-        .transform((v, ctx) => {
-          const sides = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-          try {
-            return selectLadder(sides);
-          } catch (err) {
-            ctx.addIssue({ code: 'custom', message: (err as Error).message });
-            return z.NEVER;
-          }
-        }),
-      /** The queue's redrive maxReceiveCount: the last attempt marks the video failed. */
-      MAX_ATTEMPTS: z.coerce.number().int().min(1).default(JOBS_QUEUE_DEFAULTS.maxReceiveCount),
-      /** SQS long-poll wait (0–20 s). */
-      POLL_WAIT_SECONDS: z.coerce.number().int().min(0).max(20).default(JOBS_QUEUE_DEFAULTS.receiveWaitTimeSeconds),
-      /** The queue's visibility timeout; the heartbeat extends it every visibility ÷ 5 s. */
-      VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(30).default(JOBS_QUEUE_DEFAULTS.visibilityTimeoutSeconds),
-      /** Below ECS's stopTimeout (120 s), so the message is released before SIGKILL. */
-      SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).default(90),
-    })
-    .superRefine((c, ctx) => {
-      try {
-        assertVisibilityFitsHeartbeat(c.VISIBILITY_TIMEOUT_SECONDS);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', path: ['VISIBILITY_TIMEOUT_SECONDS'], message: (err as Error).message });
-      }
-    }),
+  z.object({
+    ...env.aws,
+    ...env.host,
+    HEALTH_PORT: env.port(8083),
+    ...env.jobsQueue,
+    CONTROL_QUEUE_URL: env.url('CONTROL_QUEUE_URL', 'https://sqs.us-east-1.amazonaws.com/123456789012/vod-control.fifo'),
+    WORK_DIR: z.string().default(path.join(os.tmpdir(), 'vod-transcode')),
+    TRANSCODE_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),
+    /** Short sides of the default ladder's rungs to encode, e.g. "1080,720,360" (infra's `vod:ladder`); empty = all. */
+    LADDER: z
+      .string()
+      .default('')
+      .transform((v, ctx) => {
+        const sides = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+        try {
+          return selectLadder(sides);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+    /** Source seconds per chunk (a source shorter than two chunks is one chunk). */
+    CHUNK_SECONDS: seconds(DEFAULT_CHUNK_PLAN.chunkSeconds),
+    /** Source seconds of the first chunk, so the start is playable early. */
+    FIRST_CHUNK_SECONDS: seconds(DEFAULT_CHUNK_PLAN.firstChunkSeconds),
+    MAX_SOURCE_DURATION_SECONDS: positive(DEFAULT_SOURCE_LIMITS.maxDurationSeconds),
+    MAX_SOURCE_PIXELS: positive(DEFAULT_SOURCE_LIMITS.maxPixels),
+    MAX_SOURCE_FPS: positive(DEFAULT_SOURCE_LIMITS.maxFrameRate),
+    /** A task running longer is stopped (ffmpeg killed) and counted as failed. */
+    TASK_TIME_LIMIT_SECONDS: seconds(30 * 60),
+    /** Errors before a task fails its video. */
+    MAX_TASK_FAILURES: seconds(TASK_ATTEMPTS.maxFailures),
+    /** Workers a task may take down (kill -9, out of memory) before it fails its video. */
+    MAX_TASK_CRASHES: seconds(TASK_ATTEMPTS.maxCrashes),
+    /** SQS long-poll wait (0–20 s). */
+    POLL_WAIT_SECONDS: z.coerce.number().int().min(0).max(20).default(JOBS_QUEUE_DEFAULTS.receiveWaitTimeSeconds),
+    /** The jobs queue's visibility timeout; the heartbeat extends it every visibility ÷ 5 s. */
+    VISIBILITY_TIMEOUT_SECONDS: seconds(JOBS_QUEUE_DEFAULTS.visibilityTimeoutSeconds).superRefine(visibility('VISIBILITY_TIMEOUT_SECONDS')),
+    CONTROL_VISIBILITY_TIMEOUT_SECONDS: seconds(CONTROL_QUEUE_DEFAULTS.visibilityTimeoutSeconds).superRefine(
+      visibility('CONTROL_VISIBILITY_TIMEOUT_SECONDS'),
+    ),
+    /** The control queue's maxReceiveCount: the last receive marks the video failed. */
+    CONTROL_MAX_RECEIVE_COUNT: seconds(CONTROL_QUEUE_DEFAULTS.maxReceiveCount),
+    /** Seconds a stopping worker waits for a coordinator step; below ECS's stopTimeout (120 s). */
+    SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).default(30),
+    /** US dollars per vCPU-hour of the transcode instances, for each video's cost estimate. */
+    SPOT_PRICE_PER_VCPU_HOUR: z.coerce.number().min(0).default(0.015),
+    /** Set by the ECS agent in every task: the task-protection endpoint. */
+    ECS_AGENT_URI: z.string().url().optional(),
+  }),
 );
 
 const logger = createLogger('transcode', config.LOG_LEVEL);
+const aws = awsFromEnv(config);
+const store = new RunStore(aws.s3, aws.mediaBucket);
 const worker = createWorker({
-  ...awsFromEnv(config),
+  ...aws,
   logger,
-  queueUrl: config.JOBS_QUEUE_URL,
+  jobsQueueUrl: config.JOBS_QUEUE_URL,
+  controlQueueUrl: config.CONTROL_QUEUE_URL,
+  sendControl: controlSender(aws.sqs, config.CONTROL_QUEUE_URL),
+  store,
+  records: new StatusStore(aws.s3, aws.mediaBucket),
   workDir: config.WORK_DIR,
   preset: config.TRANSCODE_PRESET,
   ladder: config.LADDER,
-  maxAttempts: config.MAX_ATTEMPTS,
-  visibilityTimeoutSeconds: config.VISIBILITY_TIMEOUT_SECONDS,
-  pollWaitSeconds: config.POLL_WAIT_SECONDS,
-  heartbeatSeconds: heartbeatSeconds(config.VISIBILITY_TIMEOUT_SECONDS),
+  chunkPlan: { ...DEFAULT_CHUNK_PLAN, chunkSeconds: config.CHUNK_SECONDS, firstChunkSeconds: config.FIRST_CHUNK_SECONDS },
+  limits: { maxDurationSeconds: config.MAX_SOURCE_DURATION_SECONDS, maxPixels: config.MAX_SOURCE_PIXELS, maxFrameRate: config.MAX_SOURCE_FPS },
+  taskTimeLimitMs: config.TASK_TIME_LIMIT_SECONDS * 1000,
+  attempts: { maxFailures: config.MAX_TASK_FAILURES, maxCrashes: config.MAX_TASK_CRASHES },
+  jobsTiming: {
+    visibilityTimeoutSeconds: config.VISIBILITY_TIMEOUT_SECONDS,
+    heartbeatSeconds: heartbeatSeconds(config.VISIBILITY_TIMEOUT_SECONDS),
+    pollWaitSeconds: config.POLL_WAIT_SECONDS,
+  },
+  controlTiming: {
+    visibilityTimeoutSeconds: config.CONTROL_VISIBILITY_TIMEOUT_SECONDS,
+    heartbeatSeconds: heartbeatSeconds(config.CONTROL_VISIBILITY_TIMEOUT_SECONDS),
+    pollWaitSeconds: config.POLL_WAIT_SECONDS,
+    maxReceiveCount: config.CONTROL_MAX_RECEIVE_COUNT,
+  },
+  pricePerVcpuHour: config.SPOT_PRICE_PER_VCPU_HOUR,
+  protection: ecsTaskProtection(config.ECS_AGENT_URI, logger),
 });
 
 // A worker has no API: its HTTP server is only the container health check.
-const health = baseApp(logger, () => ({ videoId: worker.current() ?? null }));
+const health = baseApp(logger, () => ({ task: worker.current() ?? null }));
 health.use(notFoundHandler);
 health.use(errorMiddleware(logger));
 
@@ -72,6 +136,6 @@ runService({
   host: config.HOST,
   port: config.HEALTH_PORT,
   logger,
-  onShutdown: () => worker.stop(config.SHUTDOWN_GRACE_SECONDS * 1000),
+  beforeClose: () => worker.stop(config.SHUTDOWN_GRACE_SECONDS * 1000),
 });
 worker.start();

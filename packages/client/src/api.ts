@@ -10,6 +10,7 @@
 
 import { API, apiPath, isErrorCode, type ErrorCode, type ListVideosResponse, type PlaybackInfo, type UploadSessionInfo, type VideoRecord } from '@vod/contract';
 
+export { isPlayable } from '@vod/contract';
 export type {
   CreatedUpload,
   PlaybackInfo,

@@ -43,9 +43,9 @@ export function formatDuration(seconds: number | undefined): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
-/** "ready", "processing 42%", "failed: reason". */
-export function formatStatus(v: Pick<VideoRecord, 'status' | 'progress' | 'error'>): string {
-  if (v.status === 'processing') return `processing ${Math.round(v.progress ?? 0)}%`;
+/** "ready", "processing 42%", "processing 42%, playable", "failed: reason". */
+export function formatStatus(v: Pick<VideoRecord, 'status' | 'progress' | 'error' | 'playable'>): string {
+  if (v.status === 'processing') return `processing ${Math.round(v.progress ?? 0)}%${v.playable ? ', playable' : ''}`;
   if (v.status === 'failed') return v.error ? `failed: ${v.error}` : 'failed';
   return v.status;
 }

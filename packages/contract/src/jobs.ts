@@ -1,12 +1,188 @@
-/** Messages on the jobs queue: what the upload service sends and the transcode worker reads. */
+/**
+ * Messages between the parts of the transcode pipeline.
+ *
+ * Jobs queue (standard SQS; any worker takes any message):
+ *   `transcode`  upload service → worker: plan this video (probe, ladder, chunks).
+ *   `chunk`      planner → workers: encode one time range of the source, every rendition.
+ *   `audio`      planner → workers: encode the whole audio track once.
+ *
+ * Control queue (FIFO SQS, message group = videoId, so one video's messages
+ * are handled one at a time, in order, by the coordinator):
+ *   `planned`, `progress`, `chunk-done`, `audio-done`, `failed`.
+ *
+ * Every message carries the video's `run` (1 for the first transcode, +1 for
+ * each retry); a message from an older run is ignored.
+ */
 import { z } from 'zod';
 import { idSchema } from './ids.js';
+
+const run = z.number().int().min(1);
+const seconds = z.number().min(0);
+
+/** An exact frame rate, `num/den` frames per second (e.g. 30000/1001). */
+export const frameRateSchema = z.object({ num: z.number().int().positive(), den: z.number().int().positive() });
+export type FrameRate = z.infer<typeof frameRateSchema>;
+
+/** One H.264 rendition as planned for a source (transcode's `planLadder`). */
+export const renditionSchema = z.object({
+  /** Unique name, also its directory: "720p". */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
+  /** Pixels, even. */
+  width: z.number().int().min(2),
+  height: z.number().int().min(2),
+  frameRate: frameRateSchema,
+  /** kbit/s. */
+  videoBitrateKbps: z.number().int().positive(),
+  /** kbit/s (x264 `-maxrate`). */
+  maxrateKbps: z.number().int().positive(),
+  /** kbit (x264 `-bufsize`). */
+  bufsizeKbits: z.number().int().positive(),
+  profile: z.enum(['high', 'main', 'baseline']),
+  level: z.string().optional(),
+});
+export type Rendition = z.infer<typeof renditionSchema>;
+
+/** What the chunk tasks need to know about the source's picture. */
+export const sourcePictureSchema = z.object({
+  /** Stream index (`-map 0:<index>`). */
+  index: z.number().int().min(0),
+  /** The source flags interlaced frames: de-interlace before scaling. */
+  interlaced: z.boolean().optional(),
+});
+
+/** One chunk: source time `[startSeconds, endSeconds)`, on the segment grid. */
+export const chunkSpanSchema = z.object({
+  index: z.number().int().min(0),
+  startSeconds: seconds,
+  /** Exclusive end; for the last chunk, the source's duration plus a margin (nothing after it is encoded). */
+  endSeconds: seconds,
+  /** Number of the first segment this chunk writes (`seg_<n>.ts`). */
+  firstSegment: z.number().int().min(0),
+  last: z.boolean(),
+});
+export type ChunkSpan = z.infer<typeof chunkSpanSchema>;
+
+/** Encoding settings every task of a run shares. */
+export const encodeSettingsSchema = z.object({
+  /** Segment duration, seconds (EXT-X-TARGETDURATION; a whole multiple of the keyframe interval). */
+  segmentSeconds: z.number().int().positive(),
+  /** Keyframe interval, seconds, the same in every rendition. */
+  keyframeSeconds: z.number().int().positive(),
+  /** x264 preset. */
+  preset: z.string(),
+});
+export type EncodeSettings = z.infer<typeof encodeSettingsSchema>;
+
+// --- jobs queue ----------------------------------------------------------------
 
 export const transcodeJobSchema = z.object({
   type: z.literal('transcode'),
   videoId: idSchema,
   /** Uploads-bucket key of the original file (`keys.source(videoId)`). */
   sourceKey: z.string().min(1),
+  /** Absent in messages from before retries existed: run 1. */
+  run: run.default(1),
+});
+export type TranscodeJob = z.input<typeof transcodeJobSchema>;
+
+export const chunkTaskSchema = z.object({
+  type: z.literal('chunk'),
+  videoId: idSchema,
+  run,
+  sourceKey: z.string().min(1),
+  chunk: chunkSpanSchema,
+  /** Chunks of this run (for log lines and priorities). */
+  chunkCount: z.number().int().positive(),
+  picture: sourcePictureSchema,
+  renditions: z.array(renditionSchema).min(1),
+  settings: encodeSettingsSchema,
+});
+export type ChunkTask = z.infer<typeof chunkTaskSchema>;
+
+export const audioTaskSchema = z.object({
+  type: z.literal('audio'),
+  videoId: idSchema,
+  run,
+  sourceKey: z.string().min(1),
+  /** Stream index of the audio track. */
+  index: z.number().int().min(0),
+  /** Seconds of audio to encode at most (the source's duration plus a margin). */
+  endSeconds: seconds,
+  settings: encodeSettingsSchema,
+});
+export type AudioTask = z.infer<typeof audioTaskSchema>;
+
+export const workMessageSchema = z.discriminatedUnion('type', [transcodeJobSchema, chunkTaskSchema, audioTaskSchema]);
+export type WorkMessage = z.infer<typeof workMessageSchema>;
+
+// --- control queue ---------------------------------------------------------------
+
+/** A published segment: its number, duration (EXTINF, seconds) and size (bytes). */
+export const segmentInfoSchema = z.object({
+  n: z.number().int().min(0),
+  duration: z.number().positive(),
+  bytes: z.number().int().positive(),
+});
+export type SegmentInfo = z.infer<typeof segmentInfoSchema>;
+
+/** Cost of one task: CPU-seconds of its ffmpeg process (rusage) and wall-clock seconds. */
+export const taskCostSchema = z.object({ cpuSeconds: seconds, wallSeconds: seconds });
+export type TaskCost = z.infer<typeof taskCostSchema>;
+
+/** The plan of a run, as the coordinator keeps it. */
+export const runPlanSchema = z.object({
+  durationSeconds: z.number().positive(),
+  chunks: z.array(chunkSpanSchema),
+  renditions: z.array(renditionSchema),
+  audio: z.object({ channels: z.number().int().positive(), language: z.string().optional() }).optional(),
+  settings: encodeSettingsSchema,
+});
+export type RunPlan = z.infer<typeof runPlanSchema>;
+
+const control = { videoId: idSchema, run };
+
+export const plannedMessageSchema = z.object({ type: z.literal('planned'), ...control, plan: runPlanSchema });
+export const progressMessageSchema = z.object({
+  type: z.literal('progress'),
+  ...control,
+  /** `chunk:<index>` or `audio`. */
+  task: z.string(),
+  /** 0–1 of that task. */
+  fraction: z.number().min(0).max(1),
+});
+export const chunkDoneMessageSchema = z.object({
+  type: z.literal('chunk-done'),
+  ...control,
+  index: z.number().int().min(0),
+  /** By rendition name: CODECS of its video (RFC 6381) and its segments. */
+  renditions: z.record(z.string(), z.object({ codecs: z.string(), segments: z.array(segmentInfoSchema).min(1) })),
+  cost: taskCostSchema,
+  /** Times this chunk was started (1 = first try). */
+  attempt: z.number().int().min(1),
+  /** The source ended (or stopped decoding) inside this chunk: nothing after it can be stitched. */
+  endsEarly: z.boolean().optional(),
+});
+export const audioDoneMessageSchema = z.object({
+  type: z.literal('audio-done'),
+  ...control,
+  segments: z.array(segmentInfoSchema).min(1),
+  cost: taskCostSchema,
+  attempt: z.number().int().min(1),
+});
+export const failedMessageSchema = z.object({
+  type: z.literal('failed'),
+  ...control,
+  /** For people: why the video cannot be transcoded. */
+  reason: z.string(),
 });
 
-export type TranscodeJob = z.infer<typeof transcodeJobSchema>;
+export const controlMessageSchema = z.discriminatedUnion('type', [
+  plannedMessageSchema,
+  progressMessageSchema,
+  chunkDoneMessageSchema,
+  audioDoneMessageSchema,
+  failedMessageSchema,
+]);
+export type ControlMessage = z.infer<typeof controlMessageSchema>;
+export type ChunkDoneMessage = z.infer<typeof chunkDoneMessageSchema>;
+export type AudioDoneMessage = z.infer<typeof audioDoneMessageSchema>;

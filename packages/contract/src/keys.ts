@@ -11,6 +11,8 @@
  *   videos/{videoId}/master.m3u8          multivariant playlist (viewers: signed URLs only)
  *   videos/{videoId}/{rendition}/index.m3u8, …/seg_00000.ts
  *   records/{videoId}.json                the video's status record (never public)
+ *   pipeline/{videoId}/{run}/…            the transcode run's working state (never public)
+ *   deleted/{videoId}                     tombstone of a deleted video (workers stop writing for it)
  *   web/…                                 the web app's static files (public)
  *
  * Viewers reach `videos/…` at the same path: CloudFront (and the local edge)
@@ -27,6 +29,10 @@ export const PREFIX = {
   videos: 'videos/',
   /** Media bucket: status records; never public. */
   records: 'records/',
+  /** Media bucket: transcode runs' working state; never public. */
+  pipeline: 'pipeline/',
+  /** Media bucket: tombstones of deleted videos; never public. */
+  deleted: 'deleted/',
   /** Media bucket: the web app, served at `/`. */
   web: 'web/',
 } as const;
@@ -60,6 +66,19 @@ export const keys = {
   mediaPlaylist: (videoId: string, rendition: string) => `${PREFIX.videos}${videoId}/${rendition}/${MEDIA_PLAYLIST}`,
   segment: (videoId: string, rendition: string, n: number) => `${PREFIX.videos}${videoId}/${rendition}/${segmentFile(n)}`,
   record: (videoId: string) => `${PREFIX.records}${videoId}.json`,
+  /** Everything a video's transcode runs keep while they work. */
+  pipelinePrefix: (videoId: string) => `${PREFIX.pipeline}${videoId}/`,
+  /** The planner's note that run `run` is planned and its tasks sent. */
+  runPlan: (videoId: string, run: number) => `${PREFIX.pipeline}${videoId}/${run}/plan.json`,
+  /** The coordinator's state of run `run` (written by the coordinator only). */
+  runState: (videoId: string, run: number) => `${PREFIX.pipeline}${videoId}/${run}/state.json`,
+  /**
+   * Written before a video's objects are deleted: a worker that wrote
+   * something for the video checks it afterwards and removes what it wrote.
+   */
+  tombstone: (videoId: string) => `${PREFIX.deleted}${videoId}`,
+  /** Attempt counters of one task (`chunk-3`, `audio`, `plan`) of run `run`. */
+  taskAttempts: (videoId: string, run: number, task: string) => `${PREFIX.pipeline}${videoId}/${run}/attempts/${task}.json`,
   /** The videoId of a `records/{videoId}.json` key, or undefined for any other key. */
   recordVideoId(key: string): string | undefined {
     if (!key.startsWith(PREFIX.records) || !key.endsWith('.json')) return undefined;

@@ -53,9 +53,42 @@ export const videoRecordSchema = z.object({
   filename: z.string().optional(),
   /** Bytes of the original upload. */
   sizeBytes: z.number().int().min(0).optional(),
+  /**
+   * While `processing`: the first part is published and plays (its playlists
+   * grow as more is encoded). Always true once `ready`.
+   */
+  playable: z.boolean().optional(),
+  /** Once ready: CPU-seconds the encoders used, all tasks together. */
+  cpuSeconds: z.number().min(0).optional(),
+  /** Once ready: worker seconds spent on the video (wall time of all tasks added up). */
+  encodeSeconds: z.number().min(0).optional(),
+  /** Once ready: `cpuSeconds` at the deployment's spot price per vCPU-hour, US dollars. */
+  estimatedCostUsd: z.number().min(0).optional(),
   /** ISO 8601. */
   createdAt: z.string(),
   /** ISO 8601. */
   updatedAt: z.string(),
 });
 export type VideoRecord = z.infer<typeof videoRecordSchema>;
+
+/**
+ * The record as stored: the API's record plus what only the pipeline reads.
+ * The API answers with `videoRecordSchema`, which drops these fields.
+ */
+export const storedVideoRecordSchema = videoRecordSchema.extend({
+  /** The current transcode run (1, then +1 per retry); messages of other runs are ignored. */
+  run: z.number().int().min(1).optional(),
+  /** ISO 8601: when the current run started processing. */
+  processingStartedAt: z.string().optional(),
+});
+export type StoredVideoRecord = z.infer<typeof storedVideoRecordSchema>;
+
+/** Whether the video can be watched: ready, or still encoding with its start published. */
+export function isPlayable(record: Pick<VideoRecord, 'status' | 'playable'>): boolean {
+  return record.status === 'ready' || (record.status === 'processing' && record.playable === true);
+}
+
+/** The record as the API shows it: the pipeline's own fields dropped. */
+export function publicRecord(record: StoredVideoRecord): VideoRecord {
+  return videoRecordSchema.parse(record);
+}

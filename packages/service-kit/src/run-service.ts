@@ -18,7 +18,9 @@ export interface RunServiceOptions {
   logger: Logger;
   /** Extra fields for the "listening" log line. */
   describe?: Record<string, unknown>;
-  /** Runs once the server has stopped accepting connections (stop workers, destroy clients). */
+  /** Runs at once on the signal, before the server closes (a worker stops its work and hands it back). */
+  beforeClose?: () => Promise<void>;
+  /** Runs once the server has stopped accepting connections and its requests are done (destroy clients). */
   onShutdown?: () => Promise<void>;
   /** Milliseconds in-flight requests get before their connections are closed. Default 10 000. */
   graceMs?: number;
@@ -50,12 +52,14 @@ export function runService(opts: RunServiceOptions): Server {
       server.closeAllConnections();
     }, opts.graceMs ?? 10_000);
     timer.unref();
-    server.close(() => {
-      (opts.onShutdown ?? (async () => {}))()
-        .catch((err) => logger.error({ err }, 'error during shutdown'))
-        .finally(() => process.exit(0));
-    });
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    (opts.beforeClose ?? (async () => {}))()
+      .catch((err) => logger.error({ err }, 'error while stopping'))
+      .then(() => closed)
+      .then(() => (opts.onShutdown ?? (async () => {}))())
+      .catch((err) => logger.error({ err }, 'error during shutdown'))
+      .finally(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -6,7 +6,7 @@
  * state machine (`canTransition`).
  */
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { PREFIX, canTransition, keys, type VideoRecord, type VideoStatus } from '@vod/contract';
+import { PREFIX, canTransition, keys, type StoredVideoRecord as VideoRecord, type VideoStatus } from '@vod/contract';
 import { AppError } from './errors.js';
 import { getJson, putJson } from './s3-json.js';
 

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration } from '@vod/client';
+import { formatBytes, formatDuration, isPlayable } from '@vod/client';
 import { linkClick } from '../router.js';
 import type { VideosState } from '../useVideos.js';
 import { ProgressBar, StatusBadge } from './common.js';
@@ -24,7 +24,7 @@ export function Library({ state }: { state: VideosState }) {
       <ul className="video-grid" aria-label="Videos">
         {videos?.map((v) => {
           const title = v.filename ?? v.videoId;
-          const ready = v.status === 'ready';
+          const ready = isPlayable(v);
           return (
             <li key={v.videoId} className="card video-card" data-testid="video-card" data-video-id={v.videoId} data-status={v.status}>
               <div className="video-card-head">
@@ -50,6 +50,14 @@ export function Library({ state }: { state: VideosState }) {
                   <div>
                     <dt>Size</dt>
                     <dd>{formatBytes(v.sizeBytes)}</dd>
+                  </div>
+                )}
+                {v.cpuSeconds !== undefined && (
+                  <div>
+                    <dt>Encode</dt>
+                    <dd title={`${v.cpuSeconds} CPU-seconds, ${v.encodeSeconds ?? 0} worker-seconds`}>
+                      {Math.round(v.cpuSeconds)} CPU-s{v.estimatedCostUsd !== undefined ? ` · $${v.estimatedCostUsd.toPrecision(2)}` : ''}
+                    </dd>
                   </div>
                 )}
                 <div>

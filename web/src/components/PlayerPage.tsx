@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
-import { ApiError, type VideoRecord, type VodApi } from '@vod/client';
+import { ApiError, isPlayable, type VideoRecord, type VodApi } from '@vod/client';
 import { formatDuration } from '@vod/client';
 import { PlaybackController, type Engine, type LevelInfo } from '../playback.js';
 import { linkClick } from '../router.js';
@@ -53,7 +53,7 @@ export function PlayerPage({ videoId, api, record: listed }: { videoId: string; 
           <strong>This video could not be processed.</strong> {record.error ?? 'No reason was given.'}
         </div>
       )}
-      {record && (record.status === 'queued' || record.status === 'processing' || record.status === 'uploading') && (
+      {record && !isPlayable(record) && (record.status === 'queued' || record.status === 'processing' || record.status === 'uploading') && (
         <div className="card message" role="status">
           <p>
             {record.status === 'uploading'
@@ -61,12 +61,17 @@ export function PlayerPage({ videoId, api, record: listed }: { videoId: string; 
               : record.status === 'queued'
                 ? 'Waiting for a transcoder…'
                 : `Transcoding… ${Math.round(record.progress ?? 0)}%`}{' '}
-            It will play here as soon as it is ready.
+            It will play here as soon as its start is encoded.
           </p>
           {record.status === 'processing' && <ProgressBar value={record.progress ?? 0} label="Transcoding" />}
         </div>
       )}
-      {record?.status === 'ready' && <Player videoId={videoId} api={api} record={record} />}
+      {record?.status === 'processing' && record.playable && (
+        <div className="card message info" role="status" data-testid="still-encoding">
+          Still encoding ({Math.round(record.progress ?? 0)}%): it plays now, and the rest arrives while you watch.
+        </div>
+      )}
+      {record && isPlayable(record) && <Player videoId={videoId} api={api} record={record} />}
     </section>
   );
 }

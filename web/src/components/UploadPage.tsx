@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, useSyncExternalStore, type DragEvent } from 'react';
-import { ApiError, VodApi, type VideoRecord } from '@vod/client';
+import { ApiError, VodApi, isPlayable, type VideoRecord } from '@vod/client';
 import { cancelUpload } from '@vod/client';
 import { formatBytes, formatEta, formatRate } from '@vod/client';
 import { linkClick } from '../router.js';
@@ -143,7 +143,7 @@ function UploadRow({ item, queue, video }: { item: UploadItem; queue: UploadQueu
         <div className="upload-after">
           {video ? <StatusBadge video={video} /> : <span className="badge badge-queued">queued</span>}
           {video?.status === 'failed' && <span className="error-text small">{video.error ?? 'Transcoding failed'}</span>}
-          {video?.status === 'ready' && (
+          {video && isPlayable(video) && (
             <a href={`/watch/${encodeURIComponent(item.videoId)}`} onClick={linkClick} className="button primary">
               ▶ Watch
             </a>

@@ -1,0 +1,145 @@
+/**
+ * The coordinator: the one place that turns a run's events into the video's
+ * record and playlists. It handles the control queue, a FIFO queue whose
+ * message group is the videoId, so one video's messages are handled one at a
+ * time, in the order they were sent, by whichever worker holds the group:
+ *
+ *   planned     → record `processing`
+ *   progress    → record progress
+ *   chunk-done, audio-done
+ *               → when the first chunk and the audio are in: growing (EVENT)
+ *                 playlists, master, `playable: true`; each further contiguous
+ *                 chunk extends them
+ *               → when every chunk and the audio are in: finalize — VOD
+ *                 playlists, the master last, record `ready` with renditions,
+ *                 duration and cost
+ *   failed      → record `failed` with the reason
+ *
+ * Exactly one finalize: `ready` is terminal and every later message of the
+ * video is ignored; a coordinator that dies mid-way leaves the message in
+ * the queue, and the next one redoes the same writes (they are idempotent).
+ * The run's state is read and written only here, so concurrent workers
+ * cannot lose each other's updates. Messages of another run, or of a video
+ * that was deleted, are ignored; if the video is deleted while we write, we
+ * remove what we wrote (write, then check the tombstone).
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { keys, type ControlMessage, type StoredVideoRecord } from '@vod/contract';
+import type { StatusStore } from '@vod/service-kit';
+import type { Logger } from 'pino';
+import { putPlaylist } from './publish.js';
+import type { RunState, RunStore } from './run-store.js';
+import { runView, stitch } from './stitch.js';
+
+export interface CoordinatorDeps {
+  s3: S3Client;
+  logger: Logger;
+  mediaBucket: string;
+  store: RunStore;
+  records: StatusStore;
+  now?: () => Date;
+  /** US dollars per vCPU-hour of the transcode fleet (for `estimatedCostUsd`). */
+  pricePerVcpuHour: number;
+}
+
+export type CoordinatorOutcome = 'applied' | 'ignored' | 'ready' | 'failed';
+
+export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Promise<CoordinatorOutcome> {
+  const { videoId, run } = msg;
+  const log = deps.logger.child({ videoId, run, event: msg.type });
+  const now = deps.now ?? (() => new Date());
+  const record = await deps.store.record(videoId);
+  if (!record || (record.run ?? 1) !== run || (await deps.store.deleted(videoId))) {
+    log.debug('message of another run, or of a deleted video: ignored');
+    return 'ignored';
+  }
+  if (record.status === 'ready' || record.status === 'failed') {
+    log.debug(`video is ${record.status}: ignored`);
+    return 'ignored';
+  }
+
+  const state = await deps.store.state(videoId, run);
+  switch (msg.type) {
+    case 'planned':
+      state.plan ??= msg.plan;
+      break;
+    case 'progress':
+      state.progress[msg.task] = Math.max(state.progress[msg.task] ?? 0, msg.fraction);
+      break;
+    case 'chunk-done':
+      state.chunks[msg.index] = { renditions: msg.renditions, cost: msg.cost, endsEarly: msg.endsEarly, attempt: msg.attempt };
+      delete state.progress[`chunk:${msg.index}`];
+      break;
+    case 'audio-done':
+      state.audio = { segments: msg.segments, cost: msg.cost, attempt: msg.attempt };
+      delete state.progress.audio;
+      break;
+    case 'failed':
+      await deps.records.transition(videoId, 'failed', { error: msg.reason });
+      log.info({ reason: msg.reason }, 'video failed');
+      await undoIfDeleted(deps, videoId, log);
+      return 'failed';
+  }
+  if (!state.plan) {
+    await deps.store.saveState(videoId, run, state);
+    return 'applied';
+  }
+
+  const view = runView(state.plan, state);
+  const startedAt = record.processingStartedAt ?? now().toISOString();
+  if (view.complete) {
+    const out = stitch(state.plan, state, view.usableChunks, true);
+    await publish(deps, videoId, out.files);
+    await deps.store.saveState(videoId, run, { ...state, publishedChunks: view.usableChunks });
+    const cost = runCost(state, deps.pricePerVcpuHour);
+    await deps.records.transition(videoId, 'ready', {
+      progress: 100,
+      playable: true,
+      durationSeconds: out.durationSeconds,
+      renditions: out.renditions,
+      ...cost,
+      processingStartedAt: startedAt,
+    } satisfies Partial<StoredVideoRecord>);
+    log.info({ ...cost, chunks: view.usableChunks, elapsedMs: now().getTime() - Date.parse(startedAt) }, 'video ready');
+    await undoIfDeleted(deps, videoId, log);
+    return 'ready';
+  }
+
+  const patch: Partial<StoredVideoRecord> = { progress: Math.max(view.progress, record.status === 'processing' ? record.progress : 0), processingStartedAt: startedAt };
+  const publishable = view.playable ? view.contiguousChunks : 0;
+  if (publishable > state.publishedChunks || (view.playable && !record.playable)) {
+    const out = stitch(state.plan, state, publishable, false);
+    await publish(deps, videoId, out.files);
+    state.publishedChunks = publishable;
+    patch.playable = true;
+    patch.durationSeconds = state.plan.durationSeconds;
+    log.info({ chunks: publishable, of: view.usableChunks }, record.playable ? 'playlists extended' : 'video playable');
+  }
+  await deps.store.saveState(videoId, run, state);
+  await deps.records.transition(videoId, 'processing', patch);
+  await undoIfDeleted(deps, videoId, log);
+  return 'applied';
+}
+
+/** Media playlists first, the master last: a player never finds a master naming a playlist that is not there yet. */
+async function publish(deps: CoordinatorDeps, videoId: string, files: [string, string][]): Promise<void> {
+  const [master, ...media] = [files[files.length - 1]!, ...files.slice(0, -1)];
+  await Promise.all(media.map(([rel, text]) => putPlaylist(deps.s3, deps.mediaBucket, keys.videoPrefix(videoId) + rel, text)));
+  await putPlaylist(deps.s3, deps.mediaBucket, keys.videoPrefix(videoId) + master[0], master[1]);
+}
+
+/** The video was deleted while we wrote: remove the record and playlists we may have written after the delete. */
+async function undoIfDeleted(deps: CoordinatorDeps, videoId: string, log: Logger): Promise<void> {
+  if (!(await deps.store.deleted(videoId))) return;
+  await deps.records.delete(videoId);
+  await deps.store.deletePrefix(keys.videoPrefix(videoId));
+  log.info('video was deleted meanwhile; removed what the coordinator wrote');
+}
+
+/** CPU-seconds and worker-seconds of a run, and their price. */
+export function runCost(state: RunState, pricePerVcpuHour: number): { cpuSeconds: number; encodeSeconds: number; estimatedCostUsd: number } {
+  const costs = [...Object.values(state.chunks).map((c) => c.cost), ...(state.audio ? [state.audio.cost] : [])];
+  const cpuSeconds = Math.round(costs.reduce((s, c) => s + c.cpuSeconds, 0) * 1000) / 1000;
+  const encodeSeconds = Math.round(costs.reduce((s, c) => s + c.wallSeconds, 0) * 1000) / 1000;
+  return { cpuSeconds, encodeSeconds, estimatedCostUsd: Math.round((cpuSeconds / 3600) * pricePerVcpuHour * 1e6) / 1e6 };
+}

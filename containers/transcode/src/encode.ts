@@ -1,0 +1,167 @@
+/**
+ * The encoding work of the transcode tasks, on local files: run the ffmpeg
+ * command of a chunk or of the audio (ffmpeg-args.ts) into a scratch
+ * directory and describe what came out — per rendition its CODECS string and
+ * its segments (number, EXTINF duration, bytes) — so the coordinator can
+ * stitch playlists without reading the segments again.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { AUDIO_RENDITION, segmentFile, type ChunkSpan, type SegmentInfo, type TaskCost } from '@vod/contract';
+import { TranscodeError } from './errors.js';
+import { TIMELINE_OFFSET_SECONDS, buildAudioArgs, buildChunkArgs, type AudioArgsOptions, type ChunkArgsOptions } from './ffmpeg-args.js';
+import { runFfmpeg } from './ffmpeg-runner.js';
+import { firstFrameAtOrAfter } from './frame-rate.js';
+import { avc1Codec } from './master-playlist.js';
+
+const run = promisify(execFile);
+
+export interface EncodeRunOptions {
+  /** Aborting stops ffmpeg (SIGTERM, then SIGKILL) and rejects with an aborted TranscodeError once it has exited. */
+  signal?: AbortSignal;
+  /** Process niceness of ffmpeg. */
+  niceness?: number;
+  /** 0–1 of this task, non-decreasing. */
+  onProgress?: (fraction: number) => void;
+}
+
+/** One rendition's output of a chunk. */
+export interface RenditionOutput {
+  /** RFC 6381 codec string of the video, read back from the first segment (e.g. "avc1.64001f"). */
+  codecs: string;
+  segments: SegmentInfo[];
+}
+
+export interface ChunkOutput {
+  /** By rendition name. */
+  renditions: Record<string, RenditionOutput>;
+  cost: TaskCost;
+  /**
+   * True when a chunk that is not the last produced fewer segments than its
+   * range holds: the source ends (or stops decoding) early. Nothing after it
+   * can be stitched.
+   */
+  endsEarly: boolean;
+}
+
+export interface AudioOutput {
+  segments: SegmentInfo[];
+  cost: TaskCost;
+}
+
+/**
+ * Encodes one chunk into `opts.outDir`.
+ * @throws TranscodeError when ffmpeg fails, produces no segment, or segments off the grid.
+ */
+export async function encodeChunk(opts: ChunkArgsOptions & EncodeRunOptions): Promise<ChunkOutput> {
+  const args = buildChunkArgs(opts);
+  await Promise.all(opts.renditions.map((r) => mkdir(path.join(opts.outDir, r.name), { recursive: true })));
+  const { chunk } = opts;
+  const span = chunk.endSeconds - chunk.startSeconds;
+  const ran = await runFfmpeg(args, {
+    signal: opts.signal,
+    niceness: opts.niceness,
+    onTime: (t) => opts.onProgress?.(Math.min(1, Math.max(0, (t - chunk.startSeconds) / span))),
+  });
+
+  const renditions: Record<string, RenditionOutput> = {};
+  let endsEarly = false;
+  for (const r of opts.renditions) {
+    const firstFrame = firstFrameAtOrAfter(chunk.startSeconds, r.frameRate);
+    const start = (firstFrame * r.frameRate.den) / r.frameRate.num + TIMELINE_OFFSET_SECONDS;
+    const segments = await readSegmentList(opts.outDir, r.name, chunk.firstSegment, start);
+    if (segments.length === 0) throw new TranscodeError(`No video was decoded between ${clock(chunk.startSeconds)} and ${clock(chunk.endSeconds)}`);
+    if (!chunk.last && segments.length < Math.round(span / opts.settings.segmentSeconds)) endsEarly = true;
+    const first = await probeSegment(path.join(opts.outDir, r.name, segmentFile(chunk.firstSegment)), 'v:0');
+    if (!first.profile || !first.level) throw new TranscodeError(`Cannot read the encoded ${r.name} video back`);
+    renditions[r.name] = { codecs: avc1Codec(first.profile, first.level), segments };
+  }
+  opts.onProgress?.(1);
+  return { renditions, cost: { cpuSeconds: round3(ran.cpuSeconds), wallSeconds: round3(ran.wallSeconds) }, endsEarly };
+}
+
+/**
+ * Encodes the whole audio track into `opts.outDir/audio/`.
+ * @throws TranscodeError when ffmpeg fails or no audio comes out.
+ */
+export async function encodeAudio(opts: AudioArgsOptions & EncodeRunOptions): Promise<AudioOutput> {
+  const args = buildAudioArgs(opts);
+  await mkdir(path.join(opts.outDir, AUDIO_RENDITION), { recursive: true });
+  const ran = await runFfmpeg(args, {
+    signal: opts.signal,
+    niceness: opts.niceness,
+    onTime: (t) => opts.onProgress?.(Math.min(1, Math.max(0, t / opts.endSeconds))),
+  });
+  const firstFile = path.join(opts.outDir, AUDIO_RENDITION, segmentFile(0));
+  const first = await probeSegment(firstFile, 'a:0').catch(() => undefined);
+  if (!first || first.firstPts === undefined) throw new TranscodeError('No audio was decoded from the source');
+  const segments = await readSegmentList(opts.outDir, AUDIO_RENDITION, 0, first.firstPts);
+  if (segments.length === 0) throw new TranscodeError('No audio was decoded from the source');
+  opts.onProgress?.(1);
+  return { segments, cost: { cpuSeconds: round3(ran.cpuSeconds), wallSeconds: round3(ran.wallSeconds) } };
+}
+
+/**
+ * The segments the segment muxer listed in `<name>.csv` (`file,start,end` in
+ * timeline seconds). Each EXTINF is its end minus the previous end; the first
+ * starts at `firstStart` (the muxer does not know where the stream starts).
+ * Numbers must run on from `firstSegment` without a gap.
+ */
+export async function readSegmentList(outDir: string, name: string, firstSegment: number, firstStart: number): Promise<SegmentInfo[]> {
+  let text: string;
+  try {
+    text = await readFile(path.join(outDir, `${name}.csv`), 'utf8');
+  } catch {
+    return [];
+  }
+  const rows = text.split(/\r?\n/).filter(Boolean).map((line) => {
+    const [file, , end] = line.split(',');
+    const m = /(\d+)\.ts$/.exec(file ?? '');
+    if (!m || !Number.isFinite(Number(end))) throw new TranscodeError(`Unreadable segment list line "${line}" for ${name}`);
+    return { n: Number(m[1]), end: Number(end) };
+  });
+  const segments: SegmentInfo[] = [];
+  let previousEnd = firstStart;
+  for (const [i, row] of rows.entries()) {
+    if (row.n !== firstSegment + i) throw new TranscodeError(`Segment ${row.n} of ${name} is off the grid (expected ${firstSegment + i})`);
+    const duration = Math.round((row.end - previousEnd) * 1e6) / 1e6;
+    previousEnd = row.end;
+    const { size } = await stat(path.join(outDir, name, segmentFile(row.n)));
+    if (!(duration > 0) || size === 0) continue; // an empty tail segment after the last frame
+    segments.push({ n: row.n, duration, bytes: size });
+  }
+  return segments;
+}
+
+/** Profile, level and first timestamp of a segment we wrote (a local, trusted file). */
+export async function probeSegment(file: string, stream: 'v:0' | 'a:0'): Promise<{ profile?: string; level?: number; firstPts?: number }> {
+  const { stdout } = await run('ffprobe', [
+    '-v', 'error',
+    '-select_streams', stream,
+    '-show_entries', 'stream=profile,level,time_base:packet=pts',
+    '-read_intervals', '%+#16',
+    '-of', 'json',
+    file,
+  ]);
+  const data = JSON.parse(stdout) as { streams?: { profile?: string; level?: number; time_base?: string }[]; packets?: { pts?: number }[] };
+  const s = data.streams?.[0];
+  const [num, den] = (s?.time_base ?? '1/90000').split('/').map(Number);
+  const pts = (data.packets ?? []).map((p) => p.pts).filter((p): p is number => typeof p === 'number');
+  return {
+    profile: s?.profile,
+    level: s?.level,
+    firstPts: pts.length ? (Math.min(...pts) * num!) / den! : undefined,
+  };
+}
+
+/** 75 → "1:15". */
+function clock(seconds: number): string {
+  const s = Math.floor(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+const round3 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : 0);
+
+export type { ChunkSpan };

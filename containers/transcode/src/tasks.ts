@@ -1,0 +1,234 @@
+/**
+ * The work a transcode worker does for one message of the jobs queue:
+ *
+ * - plan (`transcode`): probe the source through a presigned URL, check its
+ *   limits, plan the ladder and the chunks, tell the coordinator the plan,
+ *   then send the chunk tasks and the audio task (the first chunk first, so
+ *   something is playable early).
+ * - chunk: encode one time range of the source into every rendition,
+ *   publish its segments, report them.
+ * - audio: encode the whole audio track once, publish, report.
+ *
+ * A task first checks that its video still wants it (not deleted, not
+ * finished, same run), and checks again after publishing: if the video was
+ * deleted meanwhile, it removes what it just wrote. Scratch files are removed
+ * in every outcome.
+ */
+import { mkdir, mkdtemp, rm, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import {
+  AUDIO,
+  AUDIO_RENDITION,
+  type AudioTask,
+  type ChunkTask,
+  type LadderRung,
+  type RunPlan,
+  type WorkMessage,
+} from '@vod/contract';
+import type { Logger } from 'pino';
+import { DEFAULT_CHUNK_PLAN, planChunks, type ChunkPlanOptions } from './chunk-plan.js';
+import type { SendControl } from './control.js';
+import { encodeAudio, encodeChunk } from './encode.js';
+import { TranscodeError } from './errors.js';
+import { planLadder } from './ladder.js';
+import { DEFAULT_SOURCE_LIMITS, checkSourceLimits, type SourceLimits } from './limits.js';
+import { probeSource } from './probe.js';
+import { publishSegments } from './publish.js';
+import type { RunStore } from './run-store.js';
+
+export interface TaskDeps {
+  s3: S3Client;
+  sqs: SQSClient;
+  logger: Logger;
+  uploadsBucket: string;
+  mediaBucket: string;
+  jobsQueueUrl: string;
+  sendControl: SendControl;
+  store: RunStore;
+  /** Local scratch space; each task gets its own directory, removed in every outcome. */
+  workDir: string;
+  /** x264 preset (speed vs. size), e.g. "veryfast". */
+  preset: string;
+  /** Rungs to encode. */
+  ladder: readonly LadderRung[];
+  chunkPlan?: ChunkPlanOptions;
+  limits?: SourceLimits;
+  /** Seconds a presigned source URL stays valid; must outlast the longest task. */
+  sourceUrlTtlSeconds?: number;
+  /** Niceness of chunks after the first: they yield the CPU to the first chunk and the audio, which make the video playable. */
+  bulkNiceness?: number;
+  /** Milliseconds between progress reports of a running task. */
+  progressIntervalMs?: number;
+}
+
+/** Keyframe interval of every rendition, seconds (Apple HLS Authoring Spec: 2 s). */
+const KEYFRAME_SECONDS = 2;
+
+async function sourceUrl(deps: TaskDeps, key: string): Promise<string> {
+  return getSignedUrl(deps.s3, new GetObjectCommand({ Bucket: deps.uploadsBucket, Key: key }), {
+    expiresIn: deps.sourceUrlTtlSeconds ?? 6 * 3600,
+  });
+}
+
+/** Plans run `job.run` of a video and sends its tasks. Repeatable: a run whose tasks were all sent is left alone. */
+export async function runPlanTask(deps: TaskDeps, job: { videoId: string; sourceKey: string; run: number }): Promise<void> {
+  const { videoId, run } = job;
+  const log = deps.logger.child({ videoId, run, task: 'plan' });
+  if (!(await deps.store.wanted(videoId, run))) return void log.info('video no longer wants this run; plan skipped');
+  if (await deps.store.planSent(videoId, run)) return void log.info('run already planned; redelivered plan is a no-op');
+
+  const source = await probeSource(await sourceUrl(deps, job.sourceKey));
+  log.info({ source }, 'probed source');
+  checkSourceLimits(source, deps.limits ?? DEFAULT_SOURCE_LIMITS);
+  const chunkPlan = deps.chunkPlan ?? DEFAULT_CHUNK_PLAN;
+  const settings = { segmentSeconds: chunkPlan.segmentSeconds, keyframeSeconds: KEYFRAME_SECONDS, preset: deps.preset };
+  const renditions = source.video ? planLadder(source.video, deps.ladder) : [];
+  const chunks = source.video ? planChunks(source.durationSeconds, chunkPlan) : [];
+  const plan: RunPlan = {
+    durationSeconds: source.durationSeconds,
+    chunks,
+    renditions,
+    audio: source.audio ? { channels: AUDIO.channels, language: source.audio.language } : undefined,
+    settings,
+  };
+  await deps.sendControl({ type: 'planned', videoId, run, plan });
+
+  const base = { videoId, run, sourceKey: job.sourceKey, settings };
+  const chunkTasks: WorkMessage[] = chunks.map((chunk) => ({
+    ...base,
+    type: 'chunk',
+    chunk,
+    chunkCount: chunks.length,
+    picture: { index: source.video!.index, interlaced: source.video!.interlaced },
+    renditions,
+  }));
+  const audioTask: WorkMessage[] = source.audio
+    ? [{ ...base, type: 'audio', index: source.audio.index, endSeconds: source.durationSeconds + chunkPlan.endMarginSeconds }]
+    : [];
+  // The first chunk and the audio make the video playable: they go first.
+  await sendWork(deps, [...chunkTasks.slice(0, 1), ...audioTask, ...chunkTasks.slice(1)]);
+  await deps.store.markPlanSent(videoId, run);
+  log.info({ chunks: chunks.length, audio: !!source.audio, renditions: renditions.map((r) => r.name) }, 'run planned, tasks sent');
+}
+
+/** Encodes, publishes and reports one chunk. */
+export async function runChunkTask(deps: TaskDeps, task: ChunkTask, attempt: number, signal: AbortSignal): Promise<void> {
+  const { videoId, run, chunk } = task;
+  const log = deps.logger.child({ videoId, run, task: `chunk-${chunk.index}`, attempt });
+  if (!(await deps.store.wanted(videoId, run))) return void log.info('video no longer wants this run; chunk skipped');
+  const span = chunk.endSeconds - chunk.startSeconds;
+  const dir = await scratchDir(deps, `${videoId}-chunk${chunk.index}-`, task.renditions.reduce((b, r) => b + r.maxrateKbps, 0) * 125 * span);
+  const progress = progressReporter(deps, log, { videoId, run, task: `chunk:${chunk.index}` });
+  try {
+    const out = await encodeChunk({
+      input: await sourceUrl(deps, task.sourceKey),
+      outDir: dir,
+      chunk,
+      picture: task.picture,
+      renditions: task.renditions,
+      settings: task.settings,
+      signal,
+      niceness: chunk.index === 0 ? 0 : (deps.bulkNiceness ?? 10),
+      onProgress: progress.report,
+    });
+    const published = await publishSegments(deps.s3, deps.mediaBucket, videoId, dir, task.renditions.map((r) => r.name));
+    if (await removeIfDeleted(deps, videoId, published.keys, log)) return;
+    await progress.flush();
+    await deps.sendControl({ type: 'chunk-done', videoId, run, index: chunk.index, renditions: out.renditions, cost: out.cost, attempt, endsEarly: out.endsEarly || undefined });
+    log.info({ ...out.cost, files: published.files, bytes: published.bytes, endsEarly: out.endsEarly }, 'chunk done');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Encodes, publishes and reports the audio of a video. */
+export async function runAudioTask(deps: TaskDeps, task: AudioTask, attempt: number, signal: AbortSignal): Promise<void> {
+  const { videoId, run } = task;
+  const log = deps.logger.child({ videoId, run, task: 'audio', attempt });
+  if (!(await deps.store.wanted(videoId, run))) return void log.info('video no longer wants this run; audio skipped');
+  const dir = await scratchDir(deps, `${videoId}-audio-`, AUDIO.bitrateKbps * 125 * task.endSeconds);
+  const progress = progressReporter(deps, log, { videoId, run, task: 'audio' });
+  try {
+    const out = await encodeAudio({
+      input: await sourceUrl(deps, task.sourceKey),
+      outDir: dir,
+      index: task.index,
+      endSeconds: task.endSeconds,
+      settings: task.settings,
+      signal,
+      onProgress: progress.report,
+    });
+    const published = await publishSegments(deps.s3, deps.mediaBucket, videoId, dir, [AUDIO_RENDITION]);
+    if (await removeIfDeleted(deps, videoId, published.keys, log)) return;
+    await progress.flush();
+    await deps.sendControl({ type: 'audio-done', videoId, run, segments: out.segments, cost: out.cost, attempt });
+    log.info({ ...out.cost, files: published.files, bytes: published.bytes }, 'audio done');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Sends work messages, ten per request (SendMessageBatch), in order. */
+async function sendWork(deps: TaskDeps, messages: WorkMessage[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    const batch = messages.slice(i, i + 10);
+    const out = await deps.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: deps.jobsQueueUrl,
+        Entries: batch.map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) })),
+      }),
+    );
+    if (out.Failed?.length) throw new TranscodeError(`Could not queue ${out.Failed.length} task(s): ${out.Failed[0]!.Message ?? out.Failed[0]!.Code}`);
+  }
+}
+
+/**
+ * A fresh scratch directory, after checking the disk can hold what the task
+ * may write (`expectedBytes`, from the renditions' maximum bit rates) with
+ * room to spare.
+ * @throws TranscodeError when the scratch disk is too full (the task is retried, possibly elsewhere).
+ */
+async function scratchDir(deps: TaskDeps, prefix: string, expectedBytes: number): Promise<string> {
+  await mkdir(deps.workDir, { recursive: true });
+  const fs = await statfs(deps.workDir);
+  const free = fs.bavail * fs.bsize;
+  const needed = Math.ceil(expectedBytes * 1.25) + 64 * 1024 * 1024;
+  if (free < needed) {
+    throw new TranscodeError(`Not enough scratch disk space: the task needs about ${mb(needed)} MB, ${mb(free)} MB are free`);
+  }
+  return mkdtemp(path.join(deps.workDir, prefix));
+}
+
+/** Write-then-check: a video deleted while we published loses what we just wrote. */
+async function removeIfDeleted(deps: TaskDeps, videoId: string, keys: string[], log: Logger): Promise<boolean> {
+  const record = await deps.store.record(videoId);
+  if (record && !(await deps.store.deleted(videoId))) return false;
+  for (let i = 0; i < keys.length; i += 1000) await deps.store.deleteKeys(keys.slice(i, i + 1000));
+  log.info({ removed: keys.length }, 'video was deleted while encoding; removed what this task wrote');
+  return true;
+}
+
+/** Reports a running task's progress to the coordinator at most every `progressIntervalMs`. */
+function progressReporter(deps: TaskDeps, log: Logger, what: { videoId: string; run: number; task: string }) {
+  const every = deps.progressIntervalMs ?? 5000;
+  let lastAt = Date.now();
+  let last = 0;
+  let pending: Promise<unknown> = Promise.resolve();
+  return {
+    report: (fraction: number) => {
+      const now = Date.now();
+      if (fraction >= 1 || fraction - last < 0.01 || now - lastAt < every) return;
+      last = fraction;
+      lastAt = now;
+      pending = pending
+        .then(() => deps.sendControl({ type: 'progress', ...what, fraction: Math.round(fraction * 1000) / 1000 }))
+        .catch((err) => log.warn({ err }, 'progress report failed'));
+    },
+    flush: () => pending,
+  };
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);

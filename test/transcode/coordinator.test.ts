@@ -1,0 +1,194 @@
+/**
+ * The coordinator on the S3 + SQS emulator: exactly one finalize however its
+ * messages arrive (twice, out of order, to competing coordinators through the
+ * FIFO control queue), no lost progress updates, stale runs and deleted
+ * videos ignored.
+ */
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { expect } from 'chai';
+import * as HLS from 'hls-parser';
+import type { MediaPlaylist } from 'hls-parser/types.js';
+import { pino } from 'pino';
+import { Consumer } from 'sqs-consumer';
+import { controlMessageSchema, keys, newId, type ControlMessage, type RunPlan, type SegmentInfo } from '@vod/contract';
+import { StatusStore } from '@vod/service-kit';
+import { planChunks } from '../../containers/transcode/src/chunk-plan.js';
+import { controlSender } from '../../containers/transcode/src/control.js';
+import { coordinate, type CoordinatorDeps } from '../../containers/transcode/src/coordinator.js';
+import { planLadder } from '../../containers/transcode/src/ladder.js';
+import { RunStore } from '../../containers/transcode/src/run-store.js';
+import { startTestAws, type TestAws } from '../support/emulator.js';
+
+const renditions = planLadder({ displayWidth: 640, displayHeight: 360, frameRate: 30 });
+const settings = { segmentSeconds: 6, keyframeSeconds: 2, preset: 'veryfast' };
+const plan: RunPlan = {
+  durationSeconds: 130,
+  chunks: planChunks(130, { segmentSeconds: 6, chunkSeconds: 60, firstChunkSeconds: 6, endMarginSeconds: 2 }),
+  renditions,
+  audio: { channels: 2 },
+  settings,
+};
+const segs = (from: number, to: number): SegmentInfo[] => Array.from({ length: to - from }, (_, i) => ({ n: from + i, duration: from + i === 21 ? 4 : 6, bytes: 150_000 }));
+
+/** Every message of one run: planned, four chunks, the audio. */
+function runMessages(videoId: string, run = 1): ControlMessage[] {
+  const chunks: ControlMessage[] = plan.chunks.map((c) => ({
+    type: 'chunk-done',
+    videoId,
+    run,
+    index: c.index,
+    renditions: Object.fromEntries(renditions.map((r) => [r.name, { codecs: 'avc1.64001e', segments: segs(c.firstSegment, c.last ? 22 : c.endSeconds / 6) }])),
+    cost: { cpuSeconds: 20, wallSeconds: 11 },
+    attempt: 1,
+  }));
+  return [
+    { type: 'planned', videoId, run, plan },
+    ...chunks,
+    { type: 'audio-done', videoId, run, segments: segs(0, 22), cost: { cpuSeconds: 2, wallSeconds: 2 }, attempt: 1 },
+  ];
+}
+
+/** Stops consumers and waits until their last poll is done (an aborted poll could swallow a later test's message). */
+const stopAll = (consumers: Consumer[]) => Promise.all(consumers.map((c) => new Promise((resolve) => {
+  c.once('stopped', resolve);
+  c.stop();
+})));
+
+describe('transcode/coordinator (emulator)', function () {
+  this.timeout(60_000);
+  let aws: TestAws;
+  let deps: CoordinatorDeps;
+  let records: StatusStore;
+
+  before(async () => {
+    aws = await startTestAws();
+    records = new StatusStore(aws.s3, aws.mediaBucket);
+    deps = { s3: aws.s3, logger: pino({ level: 'silent' }), mediaBucket: aws.mediaBucket, store: new RunStore(aws.s3, aws.mediaBucket), records, pricePerVcpuHour: 0.036 };
+  });
+  after(async () => aws?.stop());
+
+  const queuedVideo = async () => {
+    const videoId = newId();
+    await records.create({ videoId, status: 'queued' });
+    return videoId;
+  };
+  const text = async (key: string) => (await aws.s3.send(new GetObjectCommand({ Bucket: aws.mediaBucket, Key: key }))).Body!.transformToString();
+
+  it('playable after the first chunk and the audio; extended chunk by chunk; ready once, with cost', async () => {
+    const videoId = await queuedVideo();
+    const [planned, c0, c1, c2, c3, audio] = runMessages(videoId);
+    expect(await coordinate(deps, planned!)).to.equal('applied');
+    expect(await records.get(videoId)).to.include({ status: 'processing' });
+    await coordinate(deps, c0!);
+    expect((await records.get(videoId))!.playable, 'no audio yet').to.equal(undefined);
+    await coordinate(deps, audio!);
+    expect(await records.get(videoId)).to.include({ status: 'processing', playable: true });
+    const first = HLS.parse(await text(keys.mediaPlaylist(videoId, '360p'))) as MediaPlaylist;
+    expect(first).to.include({ playlistType: 'EVENT', endlist: false });
+    expect(first.segments).to.have.length(1);
+    await coordinate(deps, c2!); // out of order: no gap may be published
+    expect((HLS.parse(await text(keys.mediaPlaylist(videoId, '360p'))) as MediaPlaylist).segments).to.have.length(1);
+    await coordinate(deps, c1!);
+    expect((HLS.parse(await text(keys.mediaPlaylist(videoId, '360p'))) as MediaPlaylist).segments).to.have.length(20);
+    expect(await coordinate(deps, c3!)).to.equal('ready');
+    const done = HLS.parse(await text(keys.mediaPlaylist(videoId, '360p'))) as MediaPlaylist;
+    expect(done).to.include({ playlistType: 'VOD', endlist: true });
+    expect(done.segments).to.have.length(22);
+    const rec = await records.get(videoId);
+    expect(rec).to.include({ status: 'ready', progress: 100, playable: true, durationSeconds: 130, cpuSeconds: 82, encodeSeconds: 46 });
+    expect(rec!.estimatedCostUsd).to.be.closeTo((82 / 3600) * 0.036, 1e-6);
+    // Anything after ready changes nothing.
+    expect(await coordinate(deps, c3!)).to.equal('ignored');
+    expect(await coordinate(deps, { type: 'failed', videoId, run: 1, reason: 'late' })).to.equal('ignored');
+    expect(await records.get(videoId)).to.deep.equal(rec);
+  });
+
+  it('exactly one finalize when every message arrives twice, shuffled, at three competing coordinators (FIFO control queue)', async () => {
+    const videoId = await queuedVideo();
+    const [planned, ...rest] = runMessages(videoId);
+    const outcomes: string[] = [];
+    const consumers = [1, 2, 3].map(() =>
+      Consumer.create({
+        queueUrl: aws.controlQueueUrl,
+        sqs: aws.sqs,
+        batchSize: 1,
+        pollingCompleteWaitTimeMs: 5000,
+        suppressFifoWarning: true,
+        waitTimeSeconds: 1,
+        visibilityTimeout: 30,
+        handleMessage: async (m) => {
+          outcomes.push(await coordinate(deps, controlMessageSchema.parse(JSON.parse(m.Body!))));
+          return m;
+        },
+      }),
+    );
+    const send = controlSender(aws.sqs, aws.controlQueueUrl);
+    await send(planned!);
+    // Each message twice (a retried send after a lost answer has a new attempt number), in random order.
+    const twice = [...rest, ...rest.map((m) => ({ ...m, attempt: 2 }) as ControlMessage)].sort(() => Math.random() - 0.5);
+    await Promise.all(twice.map((m) => send(m)));
+    for (const c of consumers) c.start();
+    try {
+      const deadline = Date.now() + 30_000;
+      while (outcomes.length < 1 + twice.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await stopAll(consumers);
+    }
+    expect(outcomes).to.have.length(1 + twice.length);
+    expect(outcomes.filter((o) => o === 'ready'), 'finalized exactly once').to.have.length(1);
+    expect(await records.get(videoId)).to.include({ status: 'ready' });
+  });
+
+  it('progress reported by several workers at once: no update is lost', async () => {
+    const videoId = await queuedVideo();
+    const send = controlSender(aws.sqs, aws.controlQueueUrl);
+    await coordinate(deps, runMessages(videoId)[0]!);
+    const reports = plan.chunks.map((c) => ({ type: 'progress' as const, videoId, run: 1, task: `chunk:${c.index}`, fraction: 0.5 }));
+    await Promise.all(reports.map((r) => send(r)));
+    const consumers = [1, 2, 3].map(() =>
+      Consumer.create({
+        queueUrl: aws.controlQueueUrl,
+        sqs: aws.sqs,
+        batchSize: 1,
+        pollingCompleteWaitTimeMs: 5000,
+        suppressFifoWarning: true,
+        waitTimeSeconds: 1,
+        handleMessage: async (m) => {
+          await coordinate(deps, controlMessageSchema.parse(JSON.parse(m.Body!)));
+          return m;
+        },
+      }),
+    );
+    for (const c of consumers) c.start();
+    try {
+      const deadline = Date.now() + 20_000;
+      let state = await deps.store.state(videoId, 1);
+      while (Object.keys(state.progress).length < reports.length && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        state = await deps.store.state(videoId, 1);
+      }
+      expect(Object.keys(state.progress).sort()).to.deep.equal(reports.map((r) => r.task).sort());
+    } finally {
+      await stopAll(consumers);
+    }
+    // Half of every chunk, no audio yet: just under half the work.
+    expect((await records.get(videoId))!.progress).to.be.within(45, 49);
+  });
+
+  it('ignores messages of another run, and of a deleted video — removing what it wrote if the delete came meanwhile', async () => {
+    const videoId = await queuedVideo();
+    await records.transition(videoId, 'queued', { run: 2 });
+    expect(await coordinate(deps, runMessages(videoId, 1)[0]!)).to.equal('ignored');
+    expect(await coordinate(deps, runMessages(videoId, 2)[0]!)).to.equal('applied');
+
+    await aws.s3.send(new PutObjectCommand({ Bucket: aws.mediaBucket, Key: keys.tombstone(videoId), Body: 'deleted' }));
+    expect(await coordinate(deps, runMessages(videoId, 2)[1]!)).to.equal('ignored');
+  });
+
+  it('a failed task fails the video with its reason', async () => {
+    const videoId = await queuedVideo();
+    await coordinate(deps, runMessages(videoId)[0]!);
+    expect(await coordinate(deps, { type: 'failed', videoId, run: 1, reason: 'The video is 7680x4320; the limit is …' })).to.equal('failed');
+    expect(await records.get(videoId)).to.include({ status: 'failed', error: 'The video is 7680x4320; the limit is …' });
+  });
+});

@@ -1,0 +1,221 @@
+/**
+ * Transcode workers (in this process) on the S3 + SQS emulator with real
+ * ffmpeg: a video planned, split, encoded by two workers and stitched; bad
+ * media; a task that keeps failing; a stopping worker handing its chunk back;
+ * the time limit stopping ffmpeg; a task that keeps killing its workers.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { expect } from 'chai';
+import { pino } from 'pino';
+import { DEFAULT_LADDER, keys, newId, type StoredVideoRecord, type WorkMessage } from '@vod/contract';
+import { StatusStore } from '@vod/service-kit';
+import { DEFAULT_CHUNK_PLAN } from '../../containers/transcode/src/chunk-plan.js';
+import { controlSender } from '../../containers/transcode/src/control.js';
+import { RunStore } from '../../containers/transcode/src/run-store.js';
+import { createWorker, type Worker, type WorkerDeps } from '../../containers/transcode/src/worker.js';
+import { startTestAws, type TestAws } from '../support/emulator.js';
+import { ffmpegRun, media, run } from './helpers.js';
+
+describe('transcode worker (emulator + real ffmpeg)', function () {
+  this.timeout(180_000);
+  let aws: TestAws;
+  let workDir: string;
+  let records: StatusStore;
+  let store: RunStore;
+  let synthetic: string;
+  const workers: Worker[] = [];
+
+  before(async () => {
+    aws = await startTestAws();
+    workDir = mkdtempSync(path.join(os.tmpdir(), 'vod-work-'));
+    records = new StatusStore(aws.s3, aws.mediaBucket);
+    store = new RunStore(aws.s3, aws.mediaBucket);
+    synthetic = path.join(workDir, 'src-20s.mp4');
+    await ffmpegRun([
+      '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      '-t', '20', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '250', '-c:a', 'aac', '-shortest', synthetic,
+    ]);
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop(5000)));
+  });
+  after(async () => {
+    await aws?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  function startWorker(overrides: Partial<WorkerDeps> = {}): Worker {
+    const dir = mkdtempSync(path.join(workDir, 'w-'));
+    const timing = { visibilityTimeoutSeconds: 30, heartbeatSeconds: 6, pollWaitSeconds: 1 };
+    const worker = createWorker({
+      s3: aws.s3,
+      sqs: aws.sqs,
+      logger: pino({ level: 'silent' }),
+      uploadsBucket: aws.uploadsBucket,
+      mediaBucket: aws.mediaBucket,
+      jobsQueueUrl: aws.jobsQueueUrl,
+      controlQueueUrl: aws.controlQueueUrl,
+      sendControl: controlSender(aws.sqs, aws.controlQueueUrl),
+      store,
+      records,
+      workDir: dir,
+      preset: 'ultrafast',
+      ladder: DEFAULT_LADDER,
+      chunkPlan: { ...DEFAULT_CHUNK_PLAN, chunkSeconds: 6 },
+      taskTimeLimitMs: 120_000,
+      jobsTiming: timing,
+      controlTiming: { ...timing, maxReceiveCount: 10 },
+      retryDelaySeconds: 1,
+      pricePerVcpuHour: 0.015,
+      protection: { hold: async () => {}, release: async () => {} },
+      ...overrides,
+    });
+    worker.start();
+    workers.push(worker);
+    return worker;
+  }
+
+  async function queuedVideo(file: string | undefined, status: StoredVideoRecord['status'] = 'queued') {
+    const videoId = newId();
+    const sourceKey = keys.source(videoId);
+    if (file) await aws.s3.send(new PutObjectCommand({ Bucket: aws.uploadsBucket, Key: sourceKey, Body: readFileSync(file) }));
+    await records.create({ videoId, status });
+    return { videoId, sourceKey };
+  }
+  const send = (m: WorkMessage | Record<string, unknown>) => aws.sqs.send(new SendMessageCommand({ QueueUrl: aws.jobsQueueUrl, MessageBody: JSON.stringify(m) }));
+  const exists = (key: string) => aws.s3.send(new HeadObjectCommand({ Bucket: aws.mediaBucket, Key: key })).then(() => true, () => false);
+
+  async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await read();
+      if (done(v)) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const ended = (videoId: string) =>
+    until(`video ${videoId} to end`, () => records.get(videoId), (r) => r?.status === 'ready' || r?.status === 'failed');
+  const queueDepth = async (url: string) => {
+    const { Attributes } = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    return Number(Attributes!.ApproximateNumberOfMessages) + Number(Attributes!.ApproximateNumberOfMessagesNotVisible);
+  };
+
+  it('plans, splits, encodes on two workers and stitches: ready, each task once, scratch files gone', async () => {
+    startWorker();
+    startWorker();
+    const { videoId, sourceKey } = await queuedVideo(synthetic);
+    await send({ type: 'transcode', videoId, sourceKey });
+    const rec = await ended(videoId);
+    expect(rec).to.include({ status: 'ready', progress: 100, playable: true, durationSeconds: 20 });
+    expect(rec!.renditions!.map((r) => r.name)).to.deep.equal(['360p', '234p']);
+    expect(rec!.cpuSeconds).to.be.greaterThan(0);
+    expect(await exists(keys.master(videoId))).to.equal(true);
+    const playlist = await (await aws.s3.send(new GetObjectCommand({ Bucket: aws.mediaBucket, Key: keys.mediaPlaylist(videoId, '360p') }))).Body!.transformToString();
+    expect(playlist.match(/seg_\d+\.ts/g)).to.deep.equal(['seg_00000.ts', 'seg_00001.ts', 'seg_00002.ts', 'seg_00003.ts']);
+    for (const task of ['plan', 'audio', 'chunk-0', 'chunk-1', 'chunk-2', 'chunk-3']) {
+      expect(await store.attempts(videoId, 1, task), task).to.include({ starts: 1, failures: 0, releases: 0, completions: 1 });
+    }
+    for (const dir of readdirSync(workDir).filter((d) => d.startsWith('w-'))) expect(readdirSync(path.join(workDir, dir)), dir).to.deep.equal([]);
+    expect(await queueDepth(aws.jobsQueueUrl)).to.equal(0);
+
+    // A redelivered plan job for a ready video is a no-op: no new tasks.
+    await send({ type: 'transcode', videoId, sourceKey });
+    await until('the jobs queue to drain', () => queueDepth(aws.jobsQueueUrl), (n) => n === 0);
+    expect(await records.get(videoId)).to.deep.equal(rec);
+  });
+
+  it('a file that is not media ends failed with a readable reason, without retries', async () => {
+    startWorker();
+    const notes = path.join(workDir, 'notes.mp4');
+    rmSync(notes, { force: true });
+    await import('node:fs/promises').then((fs) => fs.writeFile(notes, 'These are my holiday notes, not a video.\n'));
+    const { videoId, sourceKey } = await queuedVideo(notes);
+    await send({ type: 'transcode', videoId, sourceKey });
+    const rec = await ended(videoId);
+    expect(rec).to.include({ status: 'failed' });
+    expect(rec!.error).to.match(/not (a video or audio|an audio or video) file/);
+    expect(await store.attempts(videoId, 1, 'plan')).to.include({ starts: 1, failures: 0 });
+  });
+
+  it('a source over a limit fails with the limit named', async () => {
+    startWorker({ limits: { maxDurationSeconds: 10, maxPixels: 4096 * 2304, maxFrameRate: 120 } });
+    const { videoId, sourceKey } = await queuedVideo(synthetic);
+    await send({ type: 'transcode', videoId, sourceKey });
+    const rec = await ended(videoId);
+    expect(rec).to.include({ status: 'failed' });
+    expect(rec!.error).to.contain('MAX_SOURCE_DURATION_SECONDS');
+  });
+
+  it('a task that keeps failing is retried alone, then fails the video with its reason (no poison loop, nothing in the DLQ)', async () => {
+    startWorker();
+    // The plan went fine; one chunk's source has gone missing (S3 answers 404 to its reads).
+    const { videoId, sourceKey } = await queuedVideo(undefined, 'processing');
+    await send({
+      type: 'chunk',
+      videoId,
+      run: 1,
+      sourceKey,
+      chunk: { index: 1, startSeconds: 6, endSeconds: 12, firstSegment: 1, last: false },
+      chunkCount: 3,
+      picture: { index: 0 },
+      renditions: [{ name: '234p', width: 416, height: 234, frameRate: { num: 30, den: 1 }, videoBitrateKbps: 145, maxrateKbps: 218, bufsizeKbits: 290, profile: 'high' }],
+      settings: { segmentSeconds: 6, keyframeSeconds: 2, preset: 'ultrafast' },
+    });
+    const rec = await ended(videoId);
+    expect(rec).to.include({ status: 'failed' });
+    expect(rec!.error).to.match(/^Transcoding failed 3 times while encoding 0:06–0:12: /);
+    expect(await store.attempts(videoId, 1, 'chunk-1')).to.include({ starts: 3, failures: 3 });
+    await until('the jobs queue to drain', () => queueDepth(aws.jobsQueueUrl), (n) => n === 0);
+    expect(await queueDepth(aws.dlqUrl)).to.equal(0);
+  });
+
+  it('a stopping worker hands its chunk back at once, not counted; another worker finishes the video', async () => {
+    const source = path.join(workDir, 'src-1080.mp4');
+    await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-t', '14', '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '2M', source]);
+    const a = startWorker({ preset: 'veryfast' });
+    const { videoId, sourceKey } = await queuedVideo(source);
+    await send({ type: 'transcode', videoId, sourceKey });
+    // Wait until worker A is encoding a chunk, then stop it (as on SIGTERM).
+    await until('worker A to be encoding', async () => a.current() ?? '', (w) => w.includes('encoding 0:'), 60_000);
+    const task = a.current()!.includes('0:00') ? 'chunk-0' : a.current()!.includes('0:06') ? 'chunk-1' : 'chunk-2';
+    const stoppedAt = Date.now();
+    await a.stop(5000);
+    expect(Date.now() - stoppedAt, 'stop does not wait for the chunk').to.be.below(15_000);
+    expect(await store.attempts(videoId, 1, task)).to.include({ starts: 1, releases: 1, failures: 0 });
+    const b = startWorker({ preset: 'veryfast' });
+    await until('worker B to take the chunk again', () => store.attempts(videoId, 1, task), (x) => x.starts === 2, 20_000);
+    expect(Date.now() - stoppedAt, 'back on the queue at once, not after the 30 s visibility timeout').to.be.below(25_000);
+    const rec = await ended(videoId);
+    expect(rec).to.include({ status: 'ready' });
+    expect(await store.attempts(videoId, 1, task)).to.include({ starts: 2, releases: 1, failures: 0, completions: 1 });
+    void b;
+  });
+
+  it('the time limit stops ffmpeg for real and counts as a failure', async () => {
+    startWorker({ taskTimeLimitMs: 1500, preset: 'veryslow' as never, attempts: { maxFailures: 1, maxCrashes: 3 } });
+    const source = path.join(workDir, 'src-1080b.mp4');
+    await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-t', '8', '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '2M', source]);
+    const { videoId, sourceKey } = await queuedVideo(source);
+    await send({ type: 'transcode', videoId, sourceKey });
+    const rec = await ended(videoId);
+    expect(rec).to.include({ status: 'failed' });
+    expect(rec!.error).to.match(/took longer than 1\.5 s/);
+    const { stdout } = await run('ps', ['-eo', 'args']);
+    expect(stdout.split('\n').filter((l) => l.includes(videoId)), 'no ffmpeg left running for the video').to.deep.equal([]);
+  });
+
+  it('a task that took its workers down too often fails the video instead of looping', async () => {
+    startWorker();
+    const { videoId, sourceKey } = await queuedVideo(synthetic, 'processing');
+    // Three earlier deliveries started and then left no word (kill -9, out of memory).
+    await store.saveAttempts(videoId, 1, 'audio', { starts: 3, failures: 0, releases: 0 });
+    await send({ type: 'audio', videoId, run: 1, sourceKey, index: 1, endSeconds: 22, settings: { segmentSeconds: 6, keyframeSeconds: 2, preset: 'ultrafast' } });
+    const rec = await ended(videoId);
+    expect(rec).to.include({ status: 'failed', error: 'Transcoding stopped: the worker was lost 3 times while encoding the audio' });
+  });
+});
