@@ -1,6 +1,6 @@
 /**
  * The vod platform on AWS. Reads typed stack config (`Pulumi.<stack>.yaml`,
- * documented in Pulumi.dev.yaml and docs/deploy.md), validates it with the
+ * documented in Pulumi.dev.yaml and the README's "Deploy to AWS"), validates it with the
  * pure checks in sizing.ts, wires the components together and exports the
  * stack outputs. Every resource lives in a component; nothing is declared here.
  */
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { CONTROL_QUEUE_DEFAULTS, JOBS_QUEUE_DEFAULTS, heartbeatSeconds } from '@vod/contract';
 import { Cdn } from './cdn.js';
 import { SpotCluster } from './cluster.js';
 import { DomainCertificates } from './domain.js';
@@ -120,13 +121,20 @@ const storage = new Storage('vod-storage', {
   forceDestroy: config.getBoolean('forceDestroyBuckets') ?? false,
 });
 
-const visibilityTimeoutSeconds = int('visibilityTimeoutSeconds', 300);
-const maxReceiveCount = int('maxReceiveCount', 3);
+const visibilityTimeoutSeconds = int('visibilityTimeoutSeconds', JOBS_QUEUE_DEFAULTS.visibilityTimeoutSeconds);
+const maxReceiveCount = int('maxReceiveCount', JOBS_QUEUE_DEFAULTS.maxReceiveCount);
 const queue = new JobQueue('vod-queue', {
   visibilityTimeoutSeconds,
-  // The worker heartbeats every visibility/5 s (containers/transcode/src/server.ts).
-  heartbeatSeconds: Math.floor(visibilityTimeoutSeconds / 5),
+  heartbeatSeconds: heartbeatSeconds(visibilityTimeoutSeconds),
   maxReceiveCount,
+  alarmEmail: config.get('alarmEmail'),
+});
+// The coordinator's queue: FIFO, one message group per video (containers/transcode/src/coordinator.ts).
+const controlQueue = new JobQueue('vod-control', {
+  fifoName: `vod-${stack}-control`,
+  visibilityTimeoutSeconds: CONTROL_QUEUE_DEFAULTS.visibilityTimeoutSeconds,
+  maxReceiveCount: CONTROL_QUEUE_DEFAULTS.maxReceiveCount,
+  alarmDescription: 'Transcode events the coordinator could not handle are waiting in the dead-letter queue.',
   alarmEmail: config.get('alarmEmail'),
 });
 
@@ -267,14 +275,25 @@ const transcode = new EcsService('transcode', {
   environment: {
     ...commonEnv,
     HEALTH_PORT: `${PORTS.transcodeHealth}`,
-    // The worker must agree with the queue: it gives up on a job after the
-    // redrive count and heartbeats against this visibility timeout.
-    MAX_ATTEMPTS: `${maxReceiveCount}`,
+    // The worker must agree with the queues: it heartbeats against their
+    // visibility timeouts and fails a video on the control queue's last receive.
     VISIBILITY_TIMEOUT_SECONDS: `${visibilityTimeoutSeconds}`,
+    CONTROL_QUEUE_URL: controlQueue.queueUrl,
+    CONTROL_VISIBILITY_TIMEOUT_SECONDS: `${CONTROL_QUEUE_DEFAULTS.visibilityTimeoutSeconds}`,
+    CONTROL_MAX_RECEIVE_COUNT: `${CONTROL_QUEUE_DEFAULTS.maxReceiveCount}`,
+    SPOT_PRICE_PER_VCPU_HOUR: `${config.getNumber('spotPricePerVcpuHour') ?? 0.015}`,
   },
   taskPolicy: pulumi
-    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn])
-    .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn]) => transcodeTaskPolicy({ uploadsBucketArn, mediaBucketArn, jobsQueueArn })),
+    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn, controlQueue.queueArn, accountId, cluster.clusterName])
+    .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn, controlQueueArn, account, clusterName]) =>
+      transcodeTaskPolicy({
+        uploadsBucketArn,
+        mediaBucketArn,
+        jobsQueueArn,
+        controlQueueArn,
+        clusterTasksArn: `arn:aws:ecs:${region}:${account}:task/${clusterName}/*`,
+      }),
+    ),
   serviceDependsOn: [cluster.clusterCapacityProviders],
 });
 
@@ -308,6 +327,7 @@ export const webAppFileCount = webApp.fileCount;
 export const jobsQueueUrl = queue.queueUrl;
 export const jobsQueueArn = queue.queueArn;
 export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
+export const controlQueueUrl = controlQueue.queueUrl;
 export const clusterName = cluster.clusterName;
 export const serviceNames = { upload: upload.serviceName, stream: stream.serviceName, transcode: transcode.serviceName };
 /** The upload API token (`pulumi stack output apiToken --show-secrets`). */

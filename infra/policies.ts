@@ -10,7 +10,7 @@
  * - No `"*"` resource except where the action has no resource-level
  *   permissions (each such statement says so).
  * - S3 object access is scoped to the key prefixes of the S3 key layout
- *   (`containers/shared/src/keys.ts`; test/infra/policies.test.ts checks the
+ *   (`PREFIX` of `packages/contract/src/keys.ts`; test/infra/policies.test.ts checks the
  *   prefixes below against it).
  */
 
@@ -30,19 +30,10 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
-/** Key prefixes of the S3 layout (see `containers/shared/src/keys.ts`). */
-export const PREFIX = {
-  /** Uploads bucket: originals, `sources/{videoId}/source`. */
-  sources: 'sources/',
-  /** Uploads bucket: upload sessions and their part records, `sessions/{uploadId}.json`, `sessions/{uploadId}/parts/{n}.json`. */
-  sessions: 'sessions/',
-  /** Media bucket: published HLS, `videos/{videoId}/…`. Public only through signed CloudFront URLs. */
-  videos: 'videos/',
-  /** Media bucket: status records, `records/{videoId}.json`. Never public. */
-  records: 'records/',
-  /** Media bucket: the web app's static files, served at `/` by CloudFront. */
-  web: 'web/',
-} as const;
+import { PREFIX } from '@vod/contract';
+
+/** Key prefixes of the S3 layout: the contract's (`packages/contract/src/keys.ts`). */
+export { PREFIX };
 
 const doc = (...statements: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements });
 
@@ -135,7 +126,7 @@ export const ECS_INSTANCE_MANAGED_POLICY = 'arn:aws:iam::aws:policy/service-role
  * prefixes: S3 returns NoSuchKey only to callers allowed to `s3:ListBucket`,
  * evaluated with `s3:prefix` = the requested key (S3 API reference,
  * GetObject/HeadObject → Permissions). The services map NoSuchKey/404 to
- * "not found" (`containers/shared/src/aws.ts` isNotFound).
+ * "not found" (`isNotFound` of `packages/service-kit/src/aws.ts`).
  */
 function listUnder(bucketArn: string, sid: string, prefixes: readonly string[]): PolicyStatement {
   return {
@@ -202,21 +193,31 @@ export interface TranscodePolicyArgs {
   uploadsBucketArn: string;
   mediaBucketArn: string;
   jobsQueueArn: string;
+  /** The FIFO control queue the workers' coordinator reads and the tasks report to. */
+  controlQueueArn: string;
+  /** The cluster's tasks, `arn:aws:ecs:{region}:{account}:task/{cluster}/*` (scale-in protection of its own task). */
+  clusterTasksArn: string;
 }
 
 /**
  * Task role of the transcode worker (containers/transcode):
  * - reads originals (`sources/*`) from the uploads bucket (ffmpeg fetches
  *   them through a presigned GetObject URL signed with this role);
- * - writes the HLS ladder (`videos/*`) to the media bucket (AbortMultipartUpload
- *   lets a failed multipart upload of a large segment clean up);
- * - reads and writes status records (`records/*`);
- * - lists `sources/` and `records/` only so missing keys are 404s, not 403s;
- * - consumes the jobs queue: receive, delete, extend visibility (heartbeat),
- *   read attributes.
- * No deletes anywhere; no access to upload sessions.
+ * - writes segments and playlists (`videos/*`) to the media bucket, and
+ *   deletes what it wrote when the video was deleted meanwhile (listing
+ *   `videos/` to find it);
+ * - reads, writes and (for a deleted video) removes status records (`records/*`);
+ * - reads and writes the runs' working state (`pipeline/*`) and reads
+ *   tombstones of deleted videos (`deleted/*`);
+ * - lists those prefixes only so missing keys are 404s, not 403s;
+ * - takes tasks from the jobs queue and sends the chunk and audio tasks a
+ *   plan makes (SendMessageBatch is authorised by sqs:SendMessage);
+ * - reports to and coordinates from the FIFO control queue;
+ * - protects its own task from scale-in while it works (ECS task protection).
+ * It cannot read the published HLS, the upload sessions or any secret.
  */
 export function transcodeTaskPolicy(a: TranscodePolicyArgs): PolicyDocument {
+  const consume = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:SendMessage'];
   return doc(
     {
       Sid: 'ReadSources',
@@ -228,22 +229,31 @@ export function transcodeTaskPolicy(a: TranscodePolicyArgs): PolicyDocument {
     {
       Sid: 'WriteHls',
       Effect: 'Allow',
-      Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
       Resource: objects(a.mediaBucketArn, PREFIX.videos),
     },
     {
       Sid: 'ReadWriteRecords',
       Effect: 'Allow',
-      Action: ['s3:GetObject', 's3:PutObject'],
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
       Resource: objects(a.mediaBucketArn, PREFIX.records),
     },
-    listUnder(a.mediaBucketArn, 'ListRecords', [PREFIX.records]),
     {
-      Sid: 'ConsumeJobs',
+      Sid: 'RunState',
       Effect: 'Allow',
-      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
-      Resource: a.jobsQueueArn,
+      Action: ['s3:GetObject', 's3:PutObject'],
+      Resource: objects(a.mediaBucketArn, PREFIX.pipeline),
     },
+    {
+      Sid: 'ReadTombstones',
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: objects(a.mediaBucketArn, PREFIX.deleted),
+    },
+    listUnder(a.mediaBucketArn, 'ListMedia', [PREFIX.records, PREFIX.pipeline, PREFIX.deleted, PREFIX.videos]),
+    { Sid: 'Tasks', Effect: 'Allow', Action: consume, Resource: a.jobsQueueArn },
+    { Sid: 'Coordinate', Effect: 'Allow', Action: consume, Resource: a.controlQueueArn },
+    { Sid: 'ScaleInProtection', Effect: 'Allow', Action: 'ecs:UpdateTaskProtection', Resource: a.clusterTasksArn },
   );
 }
 

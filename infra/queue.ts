@@ -1,13 +1,13 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { assertVisibilityFitsHeartbeat } from './sizing.js';
+import { JOBS_QUEUE_DEFAULTS, assertMaxReceiveCount, assertVisibilityFitsHeartbeat, heartbeatSeconds } from '@vod/contract';
 
 /** Inputs of {@link JobQueue}. */
 export interface JobQueueArgs {
   /**
    * Visibility timeout of the jobs queue, seconds. The transcode worker
    * extends a message's visibility every `heartbeatSeconds` while it works;
-   * see {@link assertVisibilityFitsHeartbeat}. Default 300.
+   * see the contract's `assertVisibilityFitsHeartbeat`. Default `JOBS_QUEUE_DEFAULTS`.
    */
   visibilityTimeoutSeconds?: number;
   /** The worker's visibility heartbeat interval, seconds. Default 60. */
@@ -16,6 +16,14 @@ export interface JobQueueArgs {
   maxReceiveCount?: number;
   /** How long an unprocessed job is kept, seconds. Default 4 days (SQS default). */
   messageRetentionSeconds?: number;
+  /**
+   * A FIFO queue (and FIFO dead-letter queue) named `{fifoName}.fifo` — the
+   * control queue, one message group per video — instead of a standard queue.
+   * FIFO queue names must end in `.fifo`, so they are given, not generated.
+   */
+  fifoName?: string;
+  /** What the DLQ alarm says fired. Default: transcode jobs. */
+  alarmDescription?: string;
   /**
    * E-mail address notified (through an SNS topic) when the DLQ alarm fires
    * or clears. AWS sends a confirmation mail first. Default none: the alarm
@@ -48,18 +56,25 @@ export class JobQueue extends pulumi.ComponentResource {
   public readonly dlqAlarm: aws.cloudwatch.MetricAlarm;
 
   constructor(name: string, args: JobQueueArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    const visibility = args.visibilityTimeoutSeconds ?? 300;
-    const heartbeat = args.heartbeatSeconds ?? 60;
-    const maxReceiveCount = args.maxReceiveCount ?? 3;
+    const visibility = args.visibilityTimeoutSeconds ?? JOBS_QUEUE_DEFAULTS.visibilityTimeoutSeconds;
+    const heartbeat = args.heartbeatSeconds ?? heartbeatSeconds(visibility);
+    const maxReceiveCount = args.maxReceiveCount ?? JOBS_QUEUE_DEFAULTS.maxReceiveCount;
     assertVisibilityFitsHeartbeat(visibility, heartbeat);
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
-      throw new Error(`maxReceiveCount must be 1–1000 (got ${maxReceiveCount}).`);
-    }
+    assertMaxReceiveCount(maxReceiveCount);
+    const fifo = args.fifoName
+      ? (suffix: string) => ({
+          name: `${args.fifoName}${suffix}.fifo`,
+          fifoQueue: true,
+          // High-throughput FIFO: ordering and deduplication per message group (one video).
+          deduplicationScope: 'messageGroup',
+          fifoThroughputLimit: 'perMessageGroupId',
+        })
+      : () => ({});
     super('vod:infra:JobQueue', name, {}, opts);
 
     this.deadLetterQueue = new aws.sqs.Queue(
       `${name}-dlq`,
-      { sqsManagedSseEnabled: true, messageRetentionSeconds: 1_209_600 },
+      { sqsManagedSseEnabled: true, messageRetentionSeconds: JOBS_QUEUE_DEFAULTS.deadLetterRetentionSeconds, ...fifo('-dlq') },
       { parent: this },
     );
 
@@ -68,8 +83,9 @@ export class JobQueue extends pulumi.ComponentResource {
       {
         sqsManagedSseEnabled: true,
         visibilityTimeoutSeconds: visibility,
-        receiveWaitTimeSeconds: 20,
-        messageRetentionSeconds: args.messageRetentionSeconds ?? 345_600,
+        receiveWaitTimeSeconds: JOBS_QUEUE_DEFAULTS.receiveWaitTimeSeconds,
+        messageRetentionSeconds: args.messageRetentionSeconds ?? JOBS_QUEUE_DEFAULTS.messageRetentionSeconds,
+        ...fifo(''),
         redrivePolicy: this.deadLetterQueue.arn.apply((deadLetterTargetArn) =>
           JSON.stringify({ deadLetterTargetArn, maxReceiveCount }),
         ),
@@ -102,7 +118,7 @@ export class JobQueue extends pulumi.ComponentResource {
     this.dlqAlarm = new aws.cloudwatch.MetricAlarm(
       `${name}-dlq-depth`,
       {
-        alarmDescription: 'Transcode jobs failed maxReceiveCount times and are waiting in the dead-letter queue.',
+        alarmDescription: args.alarmDescription ?? 'Transcode jobs failed maxReceiveCount times and are waiting in the dead-letter queue.',
         namespace: 'AWS/SQS',
         metricName: 'ApproximateNumberOfMessagesVisible',
         dimensions: { QueueName: this.deadLetterQueue.name },

@@ -246,26 +246,6 @@ export function ecsUserData(clusterName: string, stopTimeoutSeconds: number): st
   ].join('\n');
 }
 
-/**
- * Checks that the queue's visibility timeout leaves the worker's heartbeat
- * room: the worker extends visibility every `heartbeatSeconds`, so the
- * timeout must survive at least two missed heartbeats before a job that is
- * still running reappears for another worker. SQS allows 0–43200 s
- * (SQS developer guide, "Visibility timeout").
- *
- * @throws Error if `visibilitySeconds < 3 × heartbeatSeconds` or out of range.
- */
-export function assertVisibilityFitsHeartbeat(visibilitySeconds: number, heartbeatSeconds: number): void {
-  if (visibilitySeconds < 0 || visibilitySeconds > 43_200) {
-    throw new Error(`SQS visibility timeout ${visibilitySeconds}s is outside 0–43200 s.`);
-  }
-  if (visibilitySeconds < 3 * heartbeatSeconds) {
-    throw new Error(
-      `Visibility timeout ${visibilitySeconds}s is too short for a ${heartbeatSeconds}s heartbeat (needs ≥ ${3 * heartbeatSeconds}s).`,
-    );
-  }
-}
-
 /** Capacity bounds of the Auto Scaling group and the spot/on-demand split. */
 export interface CapacityBounds {
   minSize: number;

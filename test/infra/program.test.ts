@@ -158,15 +158,18 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
   });
 
   describe('queue', () => {
-    it('jobs redrive to the DLQ after 3 receives, with a 300 s visibility timeout and SSE on both queues', () => {
+    it('jobs redrive to the DLQ after 20 receives (a backstop), with a 30 s visibility timeout and SSE on both queues', () => {
       const jobs = named(T.queue, 'vod-queue-jobs');
       const dlq = named(T.queue, 'vod-queue-dlq');
-      expect(JSON.parse(jobs.inputs.redrivePolicy)).to.deep.equal({ deadLetterTargetArn: dlq.state.arn, maxReceiveCount: 3 });
-      expect(jobs.inputs.visibilityTimeoutSeconds).to.equal(300);
+      expect(JSON.parse(jobs.inputs.redrivePolicy)).to.deep.equal({ deadLetterTargetArn: dlq.state.arn, maxReceiveCount: 20 });
+      expect(jobs.inputs.visibilityTimeoutSeconds).to.equal(30);
       expect(jobs.inputs.sqsManagedSseEnabled).to.equal(true);
       expect(dlq.inputs.sqsManagedSseEnabled).to.equal(true);
-      const allow = JSON.parse(ofType('aws:sqs/redriveAllowPolicy:RedriveAllowPolicy')[0]!.inputs.redriveAllowPolicy);
-      expect(allow).to.deep.equal({ redrivePermission: 'byQueue', sourceQueueArns: [jobs.state.arn] });
+      const allow = ofType('aws:sqs/redriveAllowPolicy:RedriveAllowPolicy').map((p) => JSON.parse(p.inputs.redriveAllowPolicy));
+      expect(allow).to.deep.include({ redrivePermission: 'byQueue', sourceQueueArns: [jobs.state.arn] });
+      const control = named(T.queue, 'vod-control-jobs');
+      expect(JSON.parse(control.inputs.redrivePolicy)).to.deep.equal({ deadLetterTargetArn: named(T.queue, 'vod-control-dlq').state.arn, maxReceiveCount: 10 });
+      expect(allow).to.deep.include({ redrivePermission: 'byQueue', sourceQueueArns: [control.state.arn] });
     });
 
     it('an alarm watches the DLQ depth', () => {
@@ -344,7 +347,18 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
         CLOUDFRONT_KEY_PAIR_ID: 'K2MOCKPUBLICKEY',
         SIGNED_URL_TTL_SECONDS: devConfig['vod:signedUrlTtlSeconds'],
       });
-      expect(env('transcode')).to.deep.equal({ ...common, HEALTH_PORT: '8083', MAX_ATTEMPTS: '3', VISIBILITY_TIMEOUT_SECONDS: '300' });
+      expect(env('transcode')).to.deep.equal({
+        ...common,
+        HEALTH_PORT: '8083',
+        VISIBILITY_TIMEOUT_SECONDS: '30',
+        CONTROL_QUEUE_URL: named(T.queue, 'vod-control-jobs').state.url,
+        CONTROL_VISIBILITY_TIMEOUT_SECONDS: '30',
+        CONTROL_MAX_RECEIVE_COUNT: '10',
+        SPOT_PRICE_PER_VCPU_HOUR: '0.015',
+      });
+      // The control queue is FIFO (one message group per video), with a FIFO dead-letter queue.
+      expect(named(T.queue, 'vod-control-jobs').inputs).to.include({ fifoQueue: true, name: 'vod-dev-control.fifo' });
+      expect(named(T.queue, 'vod-control-dlq').inputs).to.include({ fifoQueue: true, name: 'vod-dev-control-dlq.fifo' });
     });
 
     it('pass secrets only as ECS secrets from SSM SecureString parameters, never as plain environment', () => {
@@ -468,6 +482,8 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       mediaBucketArn: bucketNamed('media').state.arn,
       jobsQueueArn: named(T.queue, 'vod-queue-jobs').state.arn,
       deadLetterQueueArn: named(T.queue, 'vod-queue-dlq').state.arn,
+      controlQueueArn: named(T.queue, 'vod-control-jobs').state.arn,
+      clusterTasksArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:task/${named(T.cluster, 'vod-ecs-cluster').state.name}/*`,
       signingKeyParameterArn: named(T.ssmParameter, 'vod-secrets-cloudfront-private-key').state.arn,
       apiTokenParameterArn: named(T.ssmParameter, 'vod-secrets-api-token').state.arn,
       originVerifyParameterArn: named(T.ssmParameter, 'vod-secrets-origin-verify').state.arn,

@@ -78,6 +78,8 @@ export interface Arns {
   mediaBucketArn: string;
   jobsQueueArn: string;
   deadLetterQueueArn: string;
+  controlQueueArn: string;
+  clusterTasksArn: string;
   signingKeyParameterArn: string;
   apiTokenParameterArn: string;
   originVerifyParameterArn: string;
@@ -89,6 +91,8 @@ export const FAKE_ARNS: Arns = {
   mediaBucketArn: 'arn:aws:s3:::vod-media',
   jobsQueueArn: `arn:aws:sqs:us-east-1:${ACCOUNT_ID}:vod-jobs`,
   deadLetterQueueArn: `arn:aws:sqs:us-east-1:${ACCOUNT_ID}:vod-dlq`,
+  controlQueueArn: `arn:aws:sqs:us-east-1:${ACCOUNT_ID}:vod-dev-control.fifo`,
+  clusterTasksArn: `arn:aws:ecs:us-east-1:${ACCOUNT_ID}:task/vod-cluster/*`,
   signingKeyParameterArn: `arn:aws:ssm:us-east-1:${ACCOUNT_ID}:parameter/vod/dev/cloudfront-private-key`,
   apiTokenParameterArn: `arn:aws:ssm:us-east-1:${ACCOUNT_ID}:parameter/vod/dev/api-token`,
   originVerifyParameterArn: `arn:aws:ssm:us-east-1:${ACCOUNT_ID}:parameter/vod/dev/origin-verify`,
@@ -160,25 +164,38 @@ export function taskRoleTables(a: Arns): Record<'upload' | 'transcode' | 'stream
     allow('s3:PutObject', playlist, undefined, 'publish the ladder'),
     allow('s3:PutObject', segment),
     allow('s3:AbortMultipartUpload', segment),
+    allow('s3:DeleteObject', segment, undefined, 'remove what it wrote for a video deleted meanwhile'),
     allow('s3:GetObject', record),
     allow('s3:PutObject', record, undefined, 'update the status'),
+    allow('s3:DeleteObject', record, undefined, 'a deleted video loses the record the coordinator just wrote'),
     allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': `records/${VIDEO}.json` }),
+    allow('s3:GetObject', media(`pipeline/${VIDEO}/1/state.json`), undefined, "the run's state"),
+    allow('s3:PutObject', media(`pipeline/${VIDEO}/1/attempts/chunk-2.json`)),
+    allow('s3:GetObject', media(`deleted/${VIDEO}`), undefined, 'is the video deleted?'),
+    allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': `deleted/${VIDEO}` }, '404, not 403, for a live video'),
+    allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': `videos/${VIDEO}/` }),
     allow('sqs:ReceiveMessage', a.jobsQueueArn),
     allow('sqs:DeleteMessage', a.jobsQueueArn),
     allow('sqs:ChangeMessageVisibility', a.jobsQueueArn, undefined, 'heartbeat'),
     allow('sqs:GetQueueAttributes', a.jobsQueueArn),
+    allow('sqs:SendMessage', a.jobsQueueArn, undefined, 'a plan sends its chunk and audio tasks'),
+    allow('sqs:SendMessage', a.controlQueueArn, undefined, 'report to the coordinator'),
+    allow('sqs:ReceiveMessage', a.controlQueueArn, undefined, 'coordinate'),
+    allow('sqs:DeleteMessage', a.controlQueueArn),
+    allow('ecs:UpdateTaskProtection', a.clusterTasksArn.replace('*', '0123456789abcdef0123456789abcdef'), undefined, 'scale-in protection while working'),
+    deny('ecs:UpdateTaskProtection', `arn:aws:ecs:us-east-1:${ACCOUNT_ID}:task/other-cluster/0123456789abcdef0123456789abcdef`),
+    deny('s3:DeleteObject', media(`pipeline/${VIDEO}/1/state.json`)),
+    deny('s3:PutObject', media(`deleted/${VIDEO}`), undefined, 'reads tombstones, never writes them'),
     deny('s3:DeleteObject', source, undefined, 'may read an upload, not delete it'),
     deny('s3:PutObject', source),
     deny('s3:GetObject', session),
     deny('s3:ListBucket', a.uploadsBucketArn, { 's3:prefix': 'sessions/' }),
     deny('s3:GetObject', `${OTHER_BUCKET}/sources/${VIDEO}/source`, undefined, 'no other bucket'),
     deny('s3:GetObject', playlist, undefined, 'writes HLS, never reads it'),
-    deny('s3:DeleteObject', segment),
-    deny('s3:DeleteObject', record),
     deny('s3:PutObject', media('web/index.html')),
     deny('s3:PutObject', media('elsewhere/x')),
-    deny('sqs:SendMessage', a.jobsQueueArn),
     deny('sqs:PurgeQueue', a.jobsQueueArn),
+    deny('sqs:PurgeQueue', a.controlQueueArn),
     deny('sqs:ReceiveMessage', a.deadLetterQueueArn),
     deny('ssm:GetParameter', a.signingKeyParameterArn),
   ];

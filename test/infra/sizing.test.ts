@@ -1,6 +1,7 @@
 /** Pure sizing and config rules of the cluster (infra/sizing.ts), plus the small pure helpers of the components. */
 import { expect } from 'chai';
 import { preflightFunctionCode, spaFallbackFunctionCode } from '../../infra/cdn.js';
+import { assertVisibilityFitsHeartbeat } from '@vod/contract';
 import { originRoutes } from '../../infra/loadBalancer.js';
 import { SHARED_SECRET_PATTERN, assertSharedSecret } from '../../infra/secrets.js';
 import { START_FROM_ZERO_EXPRESSION, backlogPerTaskMetrics } from '../../infra/scaling.js';
@@ -9,7 +10,6 @@ import {
   INSTANCE_TYPES,
   assertLogRetentionDays,
   assertPriceClass,
-  assertVisibilityFitsHeartbeat,
   awsvpcTasksPerInstance,
   dockerPlatform,
   ecsAmiParameter,
