@@ -1,25 +1,12 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { ORIGIN_VERIFY_HEADER } from './loadBalancer.js';
+import { CDN_BEHAVIOURS, CORS, METHOD_SETS, ORIGIN_VERIFY_HEADER, type CacheKind, type Origin } from '@vod/contract';
 import { PREFIX, mediaBucketPolicy } from './policies.js';
 
-/** Origin ids of the distribution. */
-export const ORIGIN = { alb: 'alb', media: 'media-s3', web: 'web-s3' } as const;
+/** Origin ids of the distribution, by the contract's origin kind. */
+export const ORIGIN: Readonly<Record<Origin, string>> = { services: 'alb', media: 'media-s3', web: 'web-s3' };
 
-/** Path patterns of the ordered cache behaviours, in evaluation order. */
-export const PATHS = {
-  api: '/api/*',
-  playlists: '/videos/*.m3u8',
-  segments: '/videos/*',
-} as const;
-
-/** CORS of the API and media behaviours, as the local edge sends it (local/edge.ts). */
-export const CORS = {
-  allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-  allowHeaders: ['Authorization', 'Content-Type', 'Range'],
-  exposeHeaders: ['Content-Range', 'Accept-Ranges', 'Content-Length', 'ETag'],
-  maxAgeSeconds: 600,
-} as const;
+export { CORS };
 
 /**
  * Source of the viewer-request CloudFront Function (runtime
@@ -277,8 +264,22 @@ export class Cdn extends pulumi.ComponentResource {
       originAccessControlId: oac.id,
       ...(originPath ? { originPath } : {}),
     });
-    const getHead = ['GET', 'HEAD'];
-    const getHeadOptions = ['GET', 'HEAD', 'OPTIONS'];
+    const cachePolicies: Record<CacheKind, pulumi.Output<string>> = { none: noCache.id, segments: segments.id, web: web.id };
+    /** One cache behaviour of the contract's table, as CloudFront takes it. */
+    const behaviour = (b: (typeof CDN_BEHAVIOURS)[number]) => ({
+      targetOriginId: ORIGIN[b.origin],
+      // The web app may be reached over plain HTTP and is redirected; everything else is HTTPS only.
+      viewerProtocolPolicy: b.origin === 'web' ? 'redirect-to-https' : 'https-only',
+      allowedMethods: [...METHOD_SETS[b.methods]],
+      cachedMethods: [...METHOD_SETS.read],
+      cachePolicyId: cachePolicies[b.cache],
+      ...(b.origin === 'services' ? { originRequestPolicyId: toAlb.id } : {}),
+      responseHeadersPolicyId: b.cors ? corsHeaders.id : siteHeaders.id,
+      functionAssociations: b.cors ? answerPreflight : [{ eventType: 'viewer-request', functionArn: spaFallback.arn }],
+      ...(b.signed ? { trustedKeyGroups: [keyGroup.id] } : {}),
+      // Segments are already compressed video.
+      compress: b.cache !== 'segments',
+    });
 
     const custom = args.customDomain;
     this.distribution = new aws.cloudfront.Distribution(
@@ -297,7 +298,7 @@ export class Cdn extends pulumi.ComponentResource {
         restrictions: { geoRestriction: { restrictionType: 'none' } },
         origins: [
           {
-            originId: ORIGIN.alb,
+            originId: ORIGIN.services,
             domainName: args.originDomainName,
             customOriginConfig: {
               httpPort: 80,
@@ -312,55 +313,9 @@ export class Cdn extends pulumi.ComponentResource {
           s3Origin(ORIGIN.media),
           s3Origin(ORIGIN.web, `/${PREFIX.web.replace(/\/$/, '')}`),
         ],
-        orderedCacheBehaviors: [
-          {
-            pathPattern: PATHS.api,
-            targetOriginId: ORIGIN.alb,
-            viewerProtocolPolicy: 'https-only',
-            allowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'POST', 'PATCH', 'DELETE'],
-            cachedMethods: getHead,
-            cachePolicyId: noCache.id,
-            originRequestPolicyId: toAlb.id,
-            responseHeadersPolicyId: corsHeaders.id,
-            functionAssociations: answerPreflight,
-            compress: true,
-          },
-          {
-            pathPattern: PATHS.playlists,
-            targetOriginId: ORIGIN.alb,
-            viewerProtocolPolicy: 'https-only',
-            allowedMethods: getHeadOptions,
-            cachedMethods: getHead,
-            cachePolicyId: noCache.id,
-            originRequestPolicyId: toAlb.id,
-            responseHeadersPolicyId: corsHeaders.id,
-            functionAssociations: answerPreflight,
-            trustedKeyGroups: [keyGroup.id],
-            compress: true,
-          },
-          {
-            pathPattern: PATHS.segments,
-            targetOriginId: ORIGIN.media,
-            viewerProtocolPolicy: 'https-only',
-            allowedMethods: getHeadOptions,
-            cachedMethods: getHead,
-            cachePolicyId: segments.id,
-            responseHeadersPolicyId: corsHeaders.id,
-            functionAssociations: answerPreflight,
-            trustedKeyGroups: [keyGroup.id],
-            compress: false,
-          },
-        ],
-        defaultCacheBehavior: {
-          targetOriginId: ORIGIN.web,
-          viewerProtocolPolicy: 'redirect-to-https',
-          allowedMethods: getHead,
-          cachedMethods: getHead,
-          cachePolicyId: web.id,
-          responseHeadersPolicyId: siteHeaders.id,
-          functionAssociations: [{ eventType: 'viewer-request', functionArn: spaFallback.arn }],
-          compress: true,
-        },
+        // The contract's table, in order; its last row (`*`) is the default behaviour.
+        orderedCacheBehaviors: CDN_BEHAVIOURS.slice(0, -1).map((b) => ({ pathPattern: b.pathPattern, ...behaviour(b) })),
+        defaultCacheBehavior: behaviour(CDN_BEHAVIOURS[CDN_BEHAVIOURS.length - 1]!),
       },
       { parent: this },
     );

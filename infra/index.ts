@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { CONTROL_QUEUE_DEFAULTS, JOBS_QUEUE_DEFAULTS, heartbeatSeconds } from '@vod/contract';
+import { CONTROL_QUEUE_DEFAULTS, JOBS_QUEUE_DEFAULTS, heartbeatSeconds, selectLadder } from '@vod/contract';
 import { Cdn } from './cdn.js';
 import { SpotCluster } from './cluster.js';
 import { DomainCertificates } from './domain.js';
@@ -73,9 +73,12 @@ const priceClass = assertPriceClass(config.get('priceClass') ?? 'PriceClass_100'
 
 // Cluster sizing: the ladder sets the transcode task; every task must fit on every instance type.
 const instanceTypes = strings('instanceTypes');
-const ladder = numbers('ladder', [1080, 720, 480, 360]);
+// The rungs the worker encodes (the contract's default ladder, or the ones `vod:ladder` keeps);
+// the task is sized for exactly these, and the worker is told them (LADDER).
+const ladder = selectLadder(numbers('ladder', []));
+const ladderShortSides = ladder.map((r) => r.shortSide);
 const httpTask = taskSize('httpTaskSize', { cpu: 256, memory: 512 });
-const transcodeTask = taskSize('transcodeTaskSize', transcodeTaskSize(ladder));
+const transcodeTask = taskSize('transcodeTaskSize', transcodeTaskSize(ladderShortSides));
 const uploadCount = int('uploadDesiredCount', 1);
 const streamCount = int('streamDesiredCount', 1);
 const architecture = validateInstanceTypes(instanceTypes, [
@@ -278,6 +281,7 @@ const transcode = new EcsService('transcode', {
     // The worker must agree with the queues: it heartbeats against their
     // visibility timeouts and fails a video on the control queue's last receive.
     VISIBILITY_TIMEOUT_SECONDS: `${visibilityTimeoutSeconds}`,
+    LADDER: ladderShortSides.join(','),
     CONTROL_QUEUE_URL: controlQueue.queueUrl,
     CONTROL_VISIBILITY_TIMEOUT_SECONDS: `${CONTROL_QUEUE_DEFAULTS.visibilityTimeoutSeconds}`,
     CONTROL_MAX_RECEIVE_COUNT: `${CONTROL_QUEUE_DEFAULTS.maxReceiveCount}`,

@@ -1,45 +1,22 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { HEALTH_PATH, ORIGIN_VERIFY_HEADER, SERVICE_ROUTES, type Service, type ServiceRoute } from '@vod/contract';
 
 /** The HTTP services behind the ALB. */
-export type OriginService = 'upload' | 'stream';
+export type OriginService = Service;
 
-/** Header CloudFront adds to every origin request; the ALB rules and the services require it. */
-export const ORIGIN_VERIFY_HEADER = 'x-origin-verify';
-
-/** One ALB listener rule, before the origin-secret header condition is added. */
-export interface OriginRoute {
-  priority: number;
-  service: OriginService;
-  /** ALB path patterns (`*` and `?` wildcards, case-sensitive). */
-  paths: string[];
-  /** HTTP methods; all methods when absent. */
-  methods?: string[];
-}
+export { ORIGIN_VERIFY_HEADER };
 
 /**
- * How the ALB splits CloudFront's `/api/*` and `/videos/*.m3u8` traffic
- * between the services — the same split as the local edge (local/edge.ts):
- *
- * | priority | match                              | service |
- * |----------|------------------------------------|---------|
- * | 10       | `/videos/*` (playlists)            | stream  |
- * | 20       | `/api/uploads`, `/api/uploads/*`   | upload  |
- * | 30       | POST `/api/videos` (one-shot upload) | upload |
- * | 40       | `/api`, `/api/*` (everything else) | stream  |
- *
+ * How the ALB splits CloudFront's `services` traffic between the services:
+ * the contract's `SERVICE_ROUTES`, the same table the local edge routes with.
  * Every rule also requires `x-origin-verify: <secret>`, so each rule has at
- * most 3 condition values, under the ALB limit of 5 (ELB user guide, "Quotas
- * for your Application Load Balancers": condition values per rule). Requests
- * that match nothing get the listener's fixed 403/404.
+ * most 1 + paths + methods condition values, under the ALB limit of 5 (ELB
+ * user guide, "Quotas for your Application Load Balancers"). Requests that
+ * match nothing get the listener's fixed 403/404.
  */
-export function originRoutes(): OriginRoute[] {
-  return [
-    { priority: 10, service: 'stream', paths: ['/videos/*'] },
-    { priority: 20, service: 'upload', paths: ['/api/uploads', '/api/uploads/*'] },
-    { priority: 30, service: 'upload', paths: ['/api/videos'], methods: ['POST'] },
-    { priority: 40, service: 'stream', paths: ['/api', '/api/*'] },
-  ];
+export function originRoutes(): readonly ServiceRoute[] {
+  return SERVICE_ROUTES;
 }
 
 /** Managed prefix list of CloudFront's origin-facing addresses (CloudFront developer guide, "Restrict access to Application Load Balancers"). */
@@ -142,7 +119,7 @@ export class OriginLoadBalancer extends pulumi.ComponentResource {
             port: args.ports[svc],
             deregistrationDelay: 30,
             healthCheck: {
-              path: '/healthz',
+              path: HEALTH_PATH,
               protocol: 'HTTP',
               matcher: '200',
               interval: 15,
@@ -186,8 +163,8 @@ export class OriginLoadBalancer extends pulumi.ComponentResource {
           priority: route.priority,
           conditions: [
             verify,
-            { pathPattern: { values: route.paths } },
-            ...(route.methods ? [{ httpRequestMethod: { values: route.methods } }] : []),
+            { pathPattern: { values: [...route.paths] } },
+            ...(route.methods ? [{ httpRequestMethod: { values: [...route.methods] } }] : []),
           ],
           actions: [{ type: 'forward', targetGroupArn: targetGroups[route.service].arn }],
         },

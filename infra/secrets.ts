@@ -2,20 +2,14 @@ import { createHash } from 'node:crypto';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as tls from '@pulumi/tls';
+import { SHARED_SECRET_PATTERN, SHARED_SECRET_RULE } from '@vod/contract';
 
-/**
- * Shape a shared secret must have to be usable as an ALB header-condition
- * value (≤ 128 characters; `*` and `?` would act as wildcards, ELB user guide
- * "HTTP header conditions") and as a bearer token: 32–128 characters of
- * `[A-Za-z0-9_-]`.
- */
-export const SHARED_SECRET_PATTERN = /^[A-Za-z0-9_-]{32,128}$/;
+/** The one rule for shared secrets (the contract's): the services check the same. */
+export { SHARED_SECRET_PATTERN };
 
-/** @throws Error naming `what` if `value` does not match {@link SHARED_SECRET_PATTERN}. */
+/** @throws Error naming `what` if `value` does not match the shared-secret rule. */
 export function assertSharedSecret(what: string, value: string): string {
-  if (!SHARED_SECRET_PATTERN.test(value)) {
-    throw new Error(`${what} must be 32–128 characters of A-Z, a-z, 0-9, '_' or '-'.`);
-  }
+  if (!SHARED_SECRET_PATTERN.test(value)) throw new Error(`${what} must be ${SHARED_SECRET_RULE}.`);
   return value;
 }
 

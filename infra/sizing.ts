@@ -111,9 +111,6 @@ export function awsvpcTasksPerInstance(spec: InstanceTypeSpec, task: TaskSize): 
   );
 }
 
-/** One rung of the HLS ladder: the output height in pixels (16:9 assumed for the width). */
-export type LadderRung = number;
-
 /** Knobs for {@link transcodeTaskSize}; the defaults suit libx264 `veryfast` one-pass ladders. */
 export interface TranscodeSizingOptions {
   /** vCPUs per 1080p30 rendition encoded in parallel. Default 1. */
@@ -140,7 +137,7 @@ export interface TranscodeSizingOptions {
  *
  * @throws Error for an empty ladder or a non-positive height.
  */
-export function transcodeTaskSize(ladder: readonly LadderRung[], options: TranscodeSizingOptions = {}): TaskSize {
+export function transcodeTaskSize(ladder: readonly number[], options: TranscodeSizingOptions = {}): TaskSize {
   if (ladder.length === 0) throw new Error('The transcode ladder needs at least one rung.');
   for (const h of ladder) {
     if (!Number.isInteger(h) || h <= 0 || h > 4320) throw new Error(`Ladder rung height ${h} is not a height in pixels (1–4320).`);

@@ -4,6 +4,8 @@
  * what the program *asks* AWS for; AWS's own validation is not exercised.
  */
 import { readFileSync } from 'node:fs';
+import { DEFAULT_LADDER, selectLadder } from '@vod/contract';
+import { transcodeTaskSize } from '../../infra/sizing.js';
 import { expect } from 'chai';
 import type { PolicyDocument } from '../../infra/policies.js';
 import {
@@ -351,6 +353,7 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
         ...common,
         HEALTH_PORT: '8083',
         VISIBILITY_TIMEOUT_SECONDS: '30',
+        LADDER: '1080,720,540,360,234',
         CONTROL_QUEUE_URL: named(T.queue, 'vod-control-jobs').state.url,
         CONTROL_VISIBILITY_TIMEOUT_SECONDS: '30',
         CONTROL_MAX_RECEIVE_COUNT: '10',
@@ -359,6 +362,13 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       // The control queue is FIFO (one message group per video), with a FIFO dead-letter queue.
       expect(named(T.queue, 'vod-control-jobs').inputs).to.include({ fifoQueue: true, name: 'vod-dev-control.fifo' });
       expect(named(T.queue, 'vod-control-dlq').inputs).to.include({ fifoQueue: true, name: 'vod-dev-control-dlq.fifo' });
+    });
+
+    it('size the transcode task for exactly the ladder the worker is told to encode (LADDER, read as the worker reads it)', () => {
+      const rungs = selectLadder(env('transcode').LADDER!.split(',').map(Number));
+      expect(rungs).to.deep.equal([...DEFAULT_LADDER]); // Pulumi.dev.yaml keeps the default ladder
+      const td = named(T.taskDefinition, 'transcode-task').inputs;
+      expect({ cpu: Number(td.cpu), memory: Number(td.memory) }).to.deep.equal(transcodeTaskSize(rungs.map((r) => r.shortSide)));
     });
 
     it('pass secrets only as ECS secrets from SSM SecureString parameters, never as plain environment', () => {

@@ -141,7 +141,7 @@ describe('infra component helpers', () => {
     for (const r of routes) expect(1 + r.paths.length + (r.methods?.length ?? 0), `rule ${r.priority}`).to.be.at.most(5);
     // First match wins, as ALB evaluates by priority.
     const route = (method: string, path: string) =>
-      routes.find((r) => (!r.methods || r.methods.includes(method)) && r.paths.some((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`).test(path)))
+      routes.find((r) => (!r.methods || (r.methods as readonly string[]).includes(method)) && r.paths.some((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`).test(path)))
         ?.service;
     expect(route('POST', '/api/uploads')).to.equal('upload');
     expect(route('PUT', '/api/uploads/abc/parts/3')).to.equal('upload');

@@ -12,6 +12,9 @@
  */
 import type { HttpMethod } from './api.js';
 
+/** The path load balancers and container health checks call on every service. */
+export const HEALTH_PATH = '/healthz';
+
 /** The HTTP services behind the load balancer. */
 export type Service = 'upload' | 'stream';
 

@@ -1,14 +1,13 @@
 /** HTTP plumbing every service shares: request ids, access logs, /healthz, the origin check. */
 import { randomUUID } from 'node:crypto';
-import { ORIGIN_VERIFY_HEADER } from '@vod/contract';
+import { HEALTH_PATH, ORIGIN_VERIFY_HEADER } from '@vod/contract';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { secretEquals } from './auth.js';
 import { AppError } from './errors.js';
 
-/** The path load balancers and container health checks call. */
-export const HEALTH_PATH = '/healthz';
+export { HEALTH_PATH };
 
 /** An Express app with request-id'd JSON access logs (header `x-request-id`, kept if sent) and `GET /healthz`. */
 export function baseApp(logger: Logger, health: () => Record<string, unknown> = () => ({})): Express {
