@@ -1,7 +1,8 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { ECS_INSTANCE_MANAGED_POLICY, ec2TrustPolicy } from './policies.js';
-import { type Architecture, ecsAmiParameter, ecsUserData } from './sizing.js';
+import { ecsAmiParameter, ecsUserData } from './ecs-host.js';
+import type { Architecture } from './instance-types.js';
 
 /** Inputs of {@link SpotCluster}. */
 export interface SpotClusterArgs {
@@ -10,7 +11,7 @@ export interface SpotClusterArgs {
   privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /**
    * Instance types the Auto Scaling group may launch, all of `architecture`
-   * (checked by `validateInstanceTypes` in sizing.ts). More types mean more
+   * (checked by `validateInstanceTypes` in capacity.ts). More types mean more
    * spot pools and fewer interruptions.
    */
   instanceTypes: string[];

@@ -1,7 +1,7 @@
 /**
  * The vod platform on AWS. Reads typed stack config (`Pulumi.<stack>.yaml`,
  * documented in Pulumi.dev.yaml and the README's "Deploy to AWS"), validates it with the
- * pure checks in sizing.ts, wires the components together and exports the
+ * pure checks of capacity.ts, task-sizing.ts and config-checks.ts, wires the components together and exports the
  * stack outputs. Every resource lives in a component; nothing is declared here.
  */
 import path from 'node:path';
@@ -19,17 +19,10 @@ import { JobQueue } from './queue.js';
 import { QueueBacklogScaling } from './scaling.js';
 import { AppSecrets } from './secrets.js';
 import { EcsService } from './service.js';
-import {
-  assertLogRetentionDays,
-  assertPriceClass,
-  dockerPlatform,
-  instancesNeeded,
-  smallestInstanceType,
-  type TaskSize,
-  transcodeTaskSize,
-  validateCapacity,
-  validateInstanceTypes,
-} from './sizing.js';
+import { instancesNeeded, smallestInstanceType, validateCapacity, validateInstanceTypes } from './capacity.js';
+import { assertLogRetentionDays, assertPriceClass } from './config-checks.js';
+import { dockerPlatform } from './ecs-host.js';
+import { transcodeTaskSize, type TaskSize } from './task-sizing.js';
 import { Storage } from './storage.js';
 import { WebApp } from './webapp.js';
 

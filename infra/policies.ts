@@ -116,7 +116,7 @@ export function ec2TrustPolicy(): PolicyDocument {
  * AWS-managed policy for ECS container instances (register with the cluster,
  * poll for tasks, pull from ECR, send logs). It uses `"Resource": "*"` because
  * the ECS agent actions it grants mostly lack resource-level permissions;
- * tasks cannot use it (`ECS_AWSVPC_BLOCK_IMDS=true`, see sizing.ts).
+ * tasks cannot use it (`ECS_AWSVPC_BLOCK_IMDS=true`, see ecs-host.ts).
  */
 export const ECS_INSTANCE_MANAGED_POLICY = 'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role';
 

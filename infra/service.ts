@@ -2,7 +2,8 @@ import * as aws from '@pulumi/aws';
 import * as awsx from '@pulumi/awsx';
 import * as pulumi from '@pulumi/pulumi';
 import { ecsTasksTrustPolicy, executionRolePolicy, type PolicyDocument } from './policies.js';
-import type { Architecture, TaskSize } from './sizing.js';
+import type { Architecture } from './instance-types.js';
+import type { TaskSize } from './task-sizing.js';
 
 /**
  * Container health check command: `GET http://127.0.0.1:{port}/healthz` with

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { DEFAULT_LADDER, selectLadder } from '@vod/contract';
-import { transcodeTaskSize } from '../../infra/sizing.js';
+import { transcodeTaskSize } from '../../infra/task-sizing.js';
 import { expect } from 'chai';
 import type { PolicyDocument } from '../../infra/policies.js';
 import {

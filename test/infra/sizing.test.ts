@@ -1,4 +1,4 @@
-/** Pure sizing and config rules of the cluster (infra/sizing.ts), plus the small pure helpers of the components. */
+/** Pure sizing and config rules of the cluster (instance-types, task-sizing, capacity, ecs-host, config-checks), plus small pure helpers of the components. */
 import { expect } from 'chai';
 import { preflightFunctionCode, spaFallbackFunctionCode } from '../../infra/cdn.js';
 import { assertVisibilityFitsHeartbeat } from '@vod/contract';
@@ -6,21 +6,11 @@ import { originRoutes } from '../../infra/loadBalancer.js';
 import { SHARED_SECRET_PATTERN, assertSharedSecret } from '../../infra/secrets.js';
 import { START_FROM_ZERO_EXPRESSION, backlogPerTaskMetrics } from '../../infra/scaling.js';
 import { healthCheckCommand } from '../../infra/service.js';
-import {
-  INSTANCE_TYPES,
-  assertLogRetentionDays,
-  assertPriceClass,
-  awsvpcTasksPerInstance,
-  dockerPlatform,
-  ecsAmiParameter,
-  ecsUserData,
-  instanceSpec,
-  instancesNeeded,
-  smallestInstanceType,
-  transcodeTaskSize,
-  validateCapacity,
-  validateInstanceTypes,
-} from '../../infra/sizing.js';
+import { instancesNeeded, smallestInstanceType, validateCapacity, validateInstanceTypes } from '../../infra/capacity.js';
+import { assertLogRetentionDays, assertPriceClass } from '../../infra/config-checks.js';
+import { dockerPlatform, ecsAmiParameter, ecsUserData } from '../../infra/ecs-host.js';
+import { INSTANCE_TYPES, awsvpcTasksPerInstance, instanceSpec } from '../../infra/instance-types.js';
+import { transcodeTaskSize } from '../../infra/task-sizing.js';
 
 const http = { cpu: 256, memory: 512 };
 
