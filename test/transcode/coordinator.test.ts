@@ -67,6 +67,23 @@ describe('transcode/coordinator (emulator)', function () {
   });
   after(async () => aws?.stop());
 
+  /** `n` coordinators competing for the control queue, as `n` workers would. */
+  const coordinators = (n: number, onOutcome: (o: string) => void = () => {}) =>
+    Array.from({ length: n }, () =>
+      Consumer.create({
+        queueUrl: aws.controlQueueUrl,
+        sqs: aws.sqs,
+        batchSize: 1,
+        pollingCompleteWaitTimeMs: 5000,
+        suppressFifoWarning: true,
+        waitTimeSeconds: 1,
+        visibilityTimeout: 30,
+        handleMessage: async (m) => {
+          onOutcome(await coordinate(deps, controlMessageSchema.parse(JSON.parse(m.Body!))));
+          return m;
+        },
+      }),
+    );
   const queuedVideo = async () => {
     const videoId = newId();
     await records.create({ videoId, status: 'queued' });
@@ -107,21 +124,7 @@ describe('transcode/coordinator (emulator)', function () {
     const videoId = await queuedVideo();
     const [planned, ...rest] = runMessages(videoId);
     const outcomes: string[] = [];
-    const consumers = [1, 2, 3].map(() =>
-      Consumer.create({
-        queueUrl: aws.controlQueueUrl,
-        sqs: aws.sqs,
-        batchSize: 1,
-        pollingCompleteWaitTimeMs: 5000,
-        suppressFifoWarning: true,
-        waitTimeSeconds: 1,
-        visibilityTimeout: 30,
-        handleMessage: async (m) => {
-          outcomes.push(await coordinate(deps, controlMessageSchema.parse(JSON.parse(m.Body!))));
-          return m;
-        },
-      }),
-    );
+    const consumers = coordinators(3, (outcome) => outcomes.push(outcome));
     const send = controlSender(aws.sqs, aws.controlQueueUrl);
     await send(planned!);
     // Each message twice (a retried send after a lost answer has a new attempt number), in random order.
@@ -145,20 +148,7 @@ describe('transcode/coordinator (emulator)', function () {
     await coordinate(deps, runMessages(videoId)[0]!);
     const reports = plan.chunks.map((c) => ({ type: 'progress' as const, videoId, run: 1, task: `chunk:${c.index}`, fraction: 0.5 }));
     await Promise.all(reports.map((r) => send(r)));
-    const consumers = [1, 2, 3].map(() =>
-      Consumer.create({
-        queueUrl: aws.controlQueueUrl,
-        sqs: aws.sqs,
-        batchSize: 1,
-        pollingCompleteWaitTimeMs: 5000,
-        suppressFifoWarning: true,
-        waitTimeSeconds: 1,
-        handleMessage: async (m) => {
-          await coordinate(deps, controlMessageSchema.parse(JSON.parse(m.Body!)));
-          return m;
-        },
-      }),
-    );
+    const consumers = coordinators(3);
     for (const c of consumers) c.start();
     try {
       const deadline = Date.now() + 20_000;

@@ -16,8 +16,8 @@
  */
 import { mkdir, mkdtemp, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   AUDIO,
@@ -28,6 +28,7 @@ import {
   type RunPlan,
   type WorkMessage,
 } from '@vod/contract';
+import type { ServiceAws } from '@vod/service-kit';
 import type { Logger } from 'pino';
 import { DEFAULT_CHUNK_PLAN, planChunks, type ChunkPlanOptions } from './chunk-plan.js';
 import type { SendControl } from './control.js';
@@ -39,12 +40,8 @@ import { probeSource } from './probe.js';
 import { publishSegments } from './publish.js';
 import type { RunStore } from './run-store.js';
 
-export interface TaskDeps {
-  s3: S3Client;
-  sqs: SQSClient;
+export interface TaskDeps extends ServiceAws {
   logger: Logger;
-  uploadsBucket: string;
-  mediaBucket: string;
   jobsQueueUrl: string;
   sendControl: SendControl;
   store: RunStore;

@@ -12,8 +12,6 @@
  *
  * Every route needs `Authorization: Bearer <token>`.
  */
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { API, UPLOAD_FIELDS, createUploadRequestSchema, isId } from '@vod/contract';
 import {
   AppError,
@@ -23,6 +21,7 @@ import {
   notFoundHandler,
   requireBearerToken,
   requireOriginSecret,
+  type ServiceAws,
 } from '@vod/service-kit';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import multer from 'multer';
@@ -31,12 +30,8 @@ import { S3StorageEngine, type StorageTarget, type StoredFileInfo } from './s3-s
 import { UploadService, type OpenPart } from './upload-service.js';
 import type { UploadSession } from './upload-sessions.js';
 
-export interface UploadAppDeps {
-  s3: S3Client;
-  sqs: SQSClient;
+export interface UploadAppDeps extends ServiceAws {
   logger: Logger;
-  uploadsBucket: string;
-  mediaBucket: string;
   jobsQueueUrl: string;
   apiToken: string;
   /** Largest accepted upload, bytes. */

@@ -33,8 +33,18 @@ export interface AwsEnv {
   MEDIA_BUCKET: string;
 }
 
+/** The AWS a service works with: its clients and the platform's two buckets. */
+export interface ServiceAws {
+  s3: S3Client;
+  sqs: SQSClient;
+  /** Originals and upload sessions. */
+  uploadsBucket: string;
+  /** Published HLS, status records, pipeline state, the web app. */
+  mediaBucket: string;
+}
+
 /** Clients and bucket names for a service, from its validated environment. */
-export function awsFromEnv(config: AwsEnv): { s3: S3Client; sqs: SQSClient; uploadsBucket: string; mediaBucket: string } {
+export function awsFromEnv(config: AwsEnv): ServiceAws {
   return {
     s3: createS3Client({ region: config.AWS_REGION, forcePathStyle: config.S3_FORCE_PATH_STYLE }),
     sqs: createSqsClient({ region: config.AWS_REGION }),
