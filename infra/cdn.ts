@@ -57,6 +57,8 @@ export function spaFallbackFunctionCode(): string {
 
 /** Inputs of {@link Cdn}. */
 export interface CdnArgs {
+  /** ARN of the internal ALB in front of the services, reached as a CloudFront VPC origin. */
+  originLoadBalancerArn: pulumi.Input<string>;
   /** DNS name CloudFront connects to for `/api/*` and playlists: the ALB, or a name with a certificate for it. */
   originDomainName: pulumi.Input<string>;
   /** `HTTPS` when the ALB listener has a certificate for `originDomainName`, else `HTTP`. */
@@ -103,7 +105,8 @@ export interface CdnArgs {
  * - Signed URLs: the playlist and segment behaviours trust one key group
  *   holding `signingPublicKeyPem` (CloudFront developer guide, "Specify
  *   signers that can create signed URLs and signed cookies").
- * - HTTPS only towards viewers; to the ALB `http-only` (port 80) or
+ * - HTTPS only towards viewers. The ALB is internal and reached as a VPC
+ *   origin (AWS's private network only), `http-only` (port 80) or
  *   `https-only` (443) by `originProtocol`, always with the secret header.
  * - CORS as the local edge: a response headers policy (exposes
  *   Content-Range, Accept-Ranges, Content-Length, ETag) plus security headers
@@ -282,6 +285,23 @@ export class Cdn extends pulumi.ComponentResource {
     });
 
     const custom = args.customDomain;
+    // The services' ALB is internal: CloudFront reaches it through a VPC
+    // origin, so there is no public ALB to find or to attack.
+    const vpcOrigin = new aws.cloudfront.VpcOrigin(
+      `${name}-services-origin`,
+      {
+        vpcOriginEndpointConfig: {
+          name: `${name}-services`,
+          arn: args.originLoadBalancerArn,
+          httpPort: 80,
+          httpsPort: 443,
+          originProtocolPolicy: args.originProtocol === 'HTTPS' ? 'https-only' : 'http-only',
+          originSslProtocols: { items: ['TLSv1.2'], quantity: 1 },
+        },
+      },
+      { parent: this },
+    );
+
     this.distribution = new aws.cloudfront.Distribution(
       `${name}-distribution`,
       {
@@ -300,14 +320,7 @@ export class Cdn extends pulumi.ComponentResource {
           {
             originId: ORIGIN.services,
             domainName: args.originDomainName,
-            customOriginConfig: {
-              httpPort: 80,
-              httpsPort: 443,
-              originProtocolPolicy: args.originProtocol === 'HTTPS' ? 'https-only' : 'http-only',
-              originSslProtocols: ['TLSv1.2'],
-              originReadTimeout: 60,
-              originKeepaliveTimeout: 60,
-            },
+            vpcOriginConfig: { vpcOriginId: vpcOrigin.id, originReadTimeout: 60, originKeepaliveTimeout: 60 },
             customHeaders: [{ name: ORIGIN_VERIFY_HEADER, value: args.originVerifySecret }],
           },
           s3Origin(ORIGIN.media),

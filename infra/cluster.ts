@@ -36,7 +36,19 @@ export interface SpotClusterArgs {
    * that the transcode worker's backlog-per-task scaling divides by. Default true.
    */
   containerInsights?: boolean;
+  /**
+   * Create the ECS service-linked role `AWSServiceRoleForECS`. ECS creates it
+   * on first use of the console, but an account that has only ever used the
+   * API may not have it, and then the capacity provider fails to create (ECS
+   * developer guide, "Using service-linked roles for Amazon ECS"). The
+   * program looks it up ({@link ECS_SERVICE_LINKED_ROLE}) and passes whether
+   * it is missing. Default false.
+   */
+  createServiceLinkedRole?: boolean;
 }
+
+/** Where the ECS service-linked role lives (IAM path) and its name. */
+export const ECS_SERVICE_LINKED_ROLE = { pathPrefix: '/aws-service-role/ecs.amazonaws.com/', name: 'AWSServiceRoleForECS' } as const;
 
 /**
  * ECS cluster whose capacity is an EC2 Auto Scaling group on spot.
@@ -72,6 +84,16 @@ export class SpotCluster extends pulumi.ComponentResource {
     if (target < 1 || target > 100) throw new Error(`targetCapacityPercent must be 1–100 (got ${target}).`);
     if (args.instanceTypes.length === 0) throw new Error('SpotCluster needs at least one instance type.');
     super('vod:infra:SpotCluster', name, {}, opts);
+
+    // Retained on destroy: other clusters of the account depend on it, and
+    // deleting a service-linked role in use fails.
+    const serviceLinkedRole = args.createServiceLinkedRole
+      ? new aws.iam.ServiceLinkedRole(
+          `${name}-ecs-service-linked-role`,
+          { awsServiceName: 'ecs.amazonaws.com', description: 'Lets ECS manage the cluster capacity provider and ENIs' },
+          { parent: this, retainOnDelete: true },
+        )
+      : undefined;
 
     this.cluster = new aws.ecs.Cluster(
       `${name}-cluster`,
@@ -146,6 +168,9 @@ export class SpotCluster extends pulumi.ComponentResource {
         defaultInstanceWarmup: 120,
         // Protected instances would otherwise block `pulumi destroy`.
         forceDelete: true,
+        // ECS managed scaling owns the capacity: with minSize 0 there is
+        // nothing to wait for, and spot may be short at `pulumi up`.
+        waitForCapacityTimeout: '0',
         mixedInstancesPolicy: {
           instancesDistribution: {
             onDemandBaseCapacity: args.onDemandBase ?? 0,
@@ -185,7 +210,7 @@ export class SpotCluster extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this },
+      { parent: this, dependsOn: serviceLinkedRole ? [serviceLinkedRole] : [] },
     );
 
     this.clusterCapacityProviders = new aws.ecs.ClusterCapacityProviders(

@@ -10,7 +10,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { CONTROL_QUEUE_DEFAULTS, JOBS_QUEUE_DEFAULTS, heartbeatSeconds, selectLadder } from '@vod/contract';
 import { Cdn } from './cdn.js';
-import { SpotCluster } from './cluster.js';
+import { ECS_SERVICE_LINKED_ROLE, SpotCluster } from './cluster.js';
 import { DomainCertificates } from './domain.js';
 import { OriginLoadBalancer } from './loadBalancer.js';
 import { Network } from './network.js';
@@ -146,7 +146,7 @@ const certificates =
 
 const origin = new OriginLoadBalancer('vod-origin', {
   vpcId: network.vpcId,
-  publicSubnetIds: network.publicSubnetIds,
+  privateSubnetIds: network.privateSubnetIds,
   originVerifySecret: secrets.originVerifySecret,
   ports: { upload: PORTS.upload, stream: PORTS.stream },
   certificateArn: certificates?.originCertificateArn,
@@ -154,6 +154,7 @@ const origin = new OriginLoadBalancer('vod-origin', {
 });
 
 const cdn = new Cdn('vod-cdn', {
+  originLoadBalancerArn: origin.arn,
   originDomainName: certificates ? certificates.originDomainName : origin.dnsName,
   originProtocol: origin.protocol,
   originVerifySecret: secrets.originVerifySecret,
@@ -173,7 +174,16 @@ const cdn = new Cdn('vod-cdn', {
     : undefined,
 });
 
+// A new account may lack the ECS service-linked role, without which the
+// capacity provider cannot be created: look it up and create it if missing
+// (`vod:createEcsServiceLinkedRole` overrides the lookup).
+const ecsServiceLinkedRoleMissing =
+  config.getBoolean('createEcsServiceLinkedRole') ??
+  (await aws.iam.getRoles({ pathPrefix: ECS_SERVICE_LINKED_ROLE.pathPrefix, nameRegex: `^${ECS_SERVICE_LINKED_ROLE.name}$` })).names
+    .length === 0;
+
 const cluster = new SpotCluster('vod-ecs', {
+  createServiceLinkedRole: ecsServiceLinkedRoleMissing,
   vpcId: network.vpcId,
   privateSubnetIds: network.privateSubnetIds,
   instanceTypes,
@@ -198,6 +208,7 @@ const serviceBase = {
   capacityProviderName: cluster.capacityProviderName,
   vpcId: network.vpcId,
   privateSubnetIds: network.privateSubnetIds,
+  egress: network.taskEgress,
   architecture,
   accountId,
   region,
@@ -303,7 +314,10 @@ new QueueBacklogScaling('transcode-scaling', {
   targetBacklogPerTask: config.getNumber('targetBacklogPerTask') ?? 1,
 });
 
-const webApp = new WebApp('vod-web', { bucketName: storage.mediaBucketName, distDir: path.join(repoRoot, 'web', 'dist') });
+const webApp = new WebApp('vod-web', {
+  bucketName: storage.mediaBucketName,
+  distDir: path.resolve(repoRoot, config.get('webDistDir') ?? path.join('web', 'dist')),
+});
 
 // ---------------------------------------------------------------- outputs --
 /** Base URL of the HTTP API, e.g. `https://d111111abcdef8.cloudfront.net/api`. */

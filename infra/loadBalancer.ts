@@ -25,15 +25,16 @@ export const CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST = 'com.amazonaws.global.cloudf
 /** Inputs of {@link OriginLoadBalancer}. */
 export interface OriginLoadBalancerArgs {
   vpcId: pulumi.Input<string>;
-  publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** Where the (internal) ALB's nodes live: the private subnets, no public address. */
+  privateSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** Value CloudFront sends in `x-origin-verify`; every listener rule requires it. */
   originVerifySecret: pulumi.Input<string>;
   /** Container ports of the fronted services. */
   ports: Record<OriginService, number>;
   /**
    * Regional ACM certificate for an HTTPS listener on 443 (CloudFront then
-   * connects with `https-only`). Without it the listener is HTTP on 80 and
-   * CloudFront → ALB traffic is unencrypted on the AWS network.
+   * connects with `https-only`). Without it the listener is HTTP on 80; the
+   * traffic still never leaves AWS's private network (a VPC origin).
    */
   certificateArn?: pulumi.Input<string>;
   /** ALB idle timeout, seconds. Default 120 (long chunk uploads). */
@@ -43,11 +44,15 @@ export interface OriginLoadBalancerArgs {
 }
 
 /**
- * Internet-facing ALB that only CloudFront can reach:
+ * Internal ALB in the private subnets that only CloudFront can reach, as a
+ * CloudFront VPC origin (see cdn.ts): it has no public address at all, so
+ * tokens and uploads never cross the internet between CloudFront and the
+ * services, with or without a custom domain (CloudFront developer guide,
+ * "Restrict access with VPC origins"). Defence in depth:
  * - its security group admits the listener port from the CloudFront
- *   origin-facing managed prefix list only (no 0.0.0.0/0). The prefix list
- *   counts as ~55 rules against the 60-rules-per-group quota, so the group
- *   holds one such rule — one listener port.
+ *   origin-facing managed prefix list only (no 0.0.0.0/0), which is also what
+ *   VPC origins connect from. The prefix list counts as ~55 rules against the
+ *   60-rules-per-group quota, so the group holds one such rule — one port.
  * - every listener rule also requires the secret `x-origin-verify` header
  *   (CloudFront adds it; the services check it again).
  * Target groups are `ip` type (tasks use `awsvpc`), health-checked on
@@ -56,6 +61,8 @@ export interface OriginLoadBalancerArgs {
  */
 export class OriginLoadBalancer extends pulumi.ComponentResource {
   public readonly loadBalancer: aws.lb.LoadBalancer;
+  /** The ALB's ARN, what a CloudFront VPC origin points at. */
+  public readonly arn: pulumi.Output<string>;
   public readonly dnsName: pulumi.Output<string>;
   public readonly securityGroupId: pulumi.Output<string>;
   public readonly listener: aws.lb.Listener;
@@ -96,9 +103,10 @@ export class OriginLoadBalancer extends pulumi.ComponentResource {
       `${name}-alb`,
       {
         loadBalancerType: 'application',
-        internal: false,
+        // Private: CloudFront reaches it as a VPC origin; nothing else can route to it.
+        internal: true,
         securityGroups: [sg.id],
-        subnets: args.publicSubnetIds,
+        subnets: args.privateSubnetIds,
         idleTimeout: args.idleTimeoutSeconds ?? 120,
         dropInvalidHeaderFields: true,
         enableHttp2: true,
@@ -207,6 +215,7 @@ export class OriginLoadBalancer extends pulumi.ComponentResource {
     }
 
     this.dnsName = this.loadBalancer.dnsName;
+    this.arn = this.loadBalancer.arn;
     this.targetGroupArns = { upload: targetGroups.upload.arn, stream: targetGroups.stream.arn };
     this.registerOutputs({ dnsName: this.dnsName, securityGroupId: this.securityGroupId });
   }

@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as awsx from '@pulumi/awsx';
 import * as pulumi from '@pulumi/pulumi';
+import type { TaskEgress } from './network.js';
 import { ecsTasksTrustPolicy, executionRolePolicy, type PolicyDocument } from './policies.js';
 import type { Architecture } from './instance-types.js';
 import type { TaskSize } from './task-sizing.js';
@@ -70,6 +71,13 @@ export interface EcsServiceArgs {
   /** Application Auto Scaling owns the desired count after creation. */
   autoscaled?: boolean;
   loadBalancing?: ServiceLoadBalancing;
+  /** Where the tasks may connect: S3 and SQS over AWS's network (see `Network.taskEgress`). */
+  egress: TaskEgress;
+  /**
+   * Also HTTPS to the internet through the NAT gateway, for a service whose
+   * job is to call out (none of the media path does). Default false.
+   */
+  internetEgress?: boolean;
   /** Resources the ECS service must wait for (capacity provider attachment, listener rules). */
   serviceDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -79,8 +87,9 @@ export interface EcsServiceArgs {
  * ECR repository (scan on push, keeps the last 10 images) + `awsx.ecr.Image`
  * build; a log group with retention; a task execution role (pull this image,
  * write this log group, read this service's secrets) and a task role (the
- * given policy); a task security group (HTTPS out; in from the ALB only, on
- * the service port, if load balanced); an `awsvpc` EC2 task definition with
+ * given policy); a task security group (out: S3 and SQS only, unless
+ * `internetEgress`; in: from the ALB only, on the service port, if load
+ * balanced); an `awsvpc` EC2 task definition with
  * health check and stop timeout; and the service, placed by the capacity
  * provider strategy, with the deployment circuit breaker on.
  */
@@ -182,11 +191,33 @@ export class EcsService extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // Only what the service needs: ffmpeg reading hostile media must not be
+    // able to reach anything else (task credentials and the task protection
+    // endpoint are link-local, served by the ECS agent, not filtered here).
     new aws.vpc.SecurityGroupEgressRule(
-      `${name}-tasks-https-out`,
-      { securityGroupId: sg.id, ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv4: '0.0.0.0/0', description: 'AWS APIs (S3, SQS, SSM)' },
+      `${name}-tasks-to-s3`,
+      { securityGroupId: sg.id, ipProtocol: 'tcp', fromPort: 443, toPort: 443, prefixListId: args.egress.s3PrefixListId, description: 'S3 (gateway endpoint)' },
       { parent: this },
     );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-tasks-to-endpoints`,
+      {
+        securityGroupId: sg.id,
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        referencedSecurityGroupId: args.egress.endpointsSecurityGroupId,
+        description: 'SQS (interface endpoint)',
+      },
+      { parent: this },
+    );
+    if (args.internetEgress) {
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-tasks-https-out`,
+        { securityGroupId: sg.id, ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv4: '0.0.0.0/0', description: 'HTTPS out (NAT)' },
+        { parent: this },
+      );
+    }
     if (args.loadBalancing) {
       if (args.containerPort === undefined) throw new Error(`${name}: a load-balanced service needs containerPort.`);
       new aws.vpc.SecurityGroupIngressRule(
@@ -297,7 +328,10 @@ export class EcsService extends pulumi.ComponentResource {
         orderedPlacementStrategies: [{ type: 'binpack', field: 'memory' }],
         enableEcsManagedTags: true,
         propagateTags: 'SERVICE',
-        waitForSteadyState: false,
+        // A service behind the ALB waits until its tasks are healthy, so a
+        // crash-looping deploy fails `pulumi up` (the circuit breaker rolls it
+        // back). Autoscaled workers may rightly run zero tasks.
+        waitForSteadyState: !args.autoscaled,
       },
       {
         parent: this,

@@ -11,7 +11,11 @@ export interface StorageArgs {
    * Default 3.
    */
   abortIncompleteUploadAfterDays?: number;
-  /** Let `pulumi destroy` delete buckets that still hold objects. Default false (keep your videos). */
+  /**
+   * Let `pulumi destroy` delete the buckets and every object in them. Default
+   * false: `pulumi destroy` leaves both buckets and your videos in the account
+   * (Pulumi `retainOnDelete`) instead of failing with BucketNotEmpty.
+   */
   forceDestroy?: boolean;
 }
 
@@ -91,7 +95,7 @@ export class Storage extends pulumi.ComponentResource {
   }
 
   private privateBucket(name: string, forceDestroy: boolean) {
-    const bucket = new aws.s3.Bucket(name, { forceDestroy }, { parent: this });
+    const bucket = new aws.s3.Bucket(name, { forceDestroy }, { parent: this, retainOnDelete: !forceDestroy });
     const publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
       `${name}-public-access`,
       {

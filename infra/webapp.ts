@@ -64,15 +64,16 @@ export interface WebAppArgs {
 }
 
 export class WebApp extends pulumi.ComponentResource {
-  /** Number of files published (0 if the app was not built). */
+  /** Number of files published. */
   public readonly fileCount: number;
 
   constructor(name: string, args: WebAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super('vod:web:WebApp', name, {}, opts);
     const prefix = args.prefix ?? 'web/';
     const files = webAppFiles(args.distDir);
-    if (files.length === 0) {
-      pulumi.log.warn(`No web app at ${args.distDir}: run "npm run build:web" before "pulumi up" to publish it.`, this);
+    // Without the build the site would answer AccessDenied at `/`: refuse to deploy that.
+    if (!files.some((f) => f.rel === 'index.html')) {
+      throw new Error(`No web app build at ${args.distDir} (no index.html): run "npm run build:web" before "pulumi up".`);
     }
     for (const f of files) {
       new aws.s3.BucketObjectv2(

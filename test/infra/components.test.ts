@@ -23,13 +23,14 @@ describe('infra components (variants under mocks)', () => {
       const certs = new DomainCertificates('alt-domain', { domainName: 'video.example.com', hostedZoneId: 'Z0EXAMPLE' });
       const origin = new OriginLoadBalancer('alt-origin', {
         vpcId: 'vpc-1',
-        publicSubnetIds: ['subnet-a', 'subnet-b'],
+        privateSubnetIds: ['subnet-a', 'subnet-b'],
         originVerifySecret: 'a'.repeat(64),
         ports: { upload: 8081, stream: 8082 },
         certificateArn: certs.originCertificateArn,
         dnsAlias: { name: certs.originDomainName, hostedZoneId: 'Z0EXAMPLE' },
       });
       const cdn = new Cdn('alt-cdn', {
+        originLoadBalancerArn: origin.arn,
         originDomainName: certs.originDomainName,
         originProtocol: origin.protocol,
         originVerifySecret: 'a'.repeat(64),
@@ -65,7 +66,11 @@ describe('infra components (variants under mocks)', () => {
       expect(dist.viewerCertificate.acmCertificateArn).to.match(/certificate\/alt-domain-viewer$/);
       const alb = (dist.origins as any[]).find((o) => o.originId === 'alb');
       expect(alb.domainName).to.equal('origin.video.example.com');
-      expect(alb.customOriginConfig.originProtocolPolicy).to.equal('https-only');
+      expect(alb.customOriginConfig).to.equal(undefined);
+      const vpcOrigin = named('aws:cloudfront/vpcOrigin:VpcOrigin', 'alt-cdn-services-origin');
+      expect(alb.vpcOriginConfig.vpcOriginId).to.equal(vpcOrigin.id);
+      expect(vpcOrigin.inputs.vpcOriginEndpointConfig).to.deep.include({ originProtocolPolicy: 'https-only', httpsPort: 443 });
+      expect(vpcOrigin.inputs.vpcOriginEndpointConfig.arn).to.equal(named('aws:lb/loadBalancer:LoadBalancer', 'alt-origin-alb').state.arn);
       const listener = named('aws:lb/listener:Listener', 'alt-origin-https').inputs;
       expect(listener).to.include({ port: 443, protocol: 'HTTPS' });
       expect(listener.certificateArn).to.match(/certificate\/alt-domain-origin$/);

@@ -9,14 +9,19 @@
  * plugin: here they are opaque, so the mock returns the outputs the program
  * reads from them (subnet ids, image URI).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
 export const DISTRIBUTION_ID = 'E2MOCKDIST0001';
 export const DISTRIBUTION_ARN = `arn:aws:cloudfront::${ACCOUNT}:distribution/${DISTRIBUTION_ID}`;
+/** The CloudFront origin-facing managed prefix list. */
 export const PREFIX_LIST_ID = 'pl-3b927c52';
+/** The region's S3 prefix list (what the S3 gateway endpoint routes). */
+export const S3_PREFIX_LIST_ID = 'pl-63a5400a';
 export const AMI_ID = 'ami-0mockecsal2023';
 
 /** One resource the program declared: its type token, logical name, inputs and the mocked state. */
@@ -31,6 +36,8 @@ export interface Declared {
   secretInputs: string[];
   /** Explicit provider reference (`urn::id`), if any. */
   provider?: string;
+  /** Resource options the engine would see (mocks do not pass them to `newResource`; see {@link installMocks}). */
+  options: { retainOnDelete: boolean; dependencies: string[] };
   state: Record<string, any>;
 }
 
@@ -63,6 +70,20 @@ export const declared: Declared[] = [];
 export const invoked: { token: string; inputs: Record<string, any> }[] = [];
 
 const suffix = (name: string) => `${name}-m0ck`;
+
+/**
+ * Options of the registration in flight, by `type::name`: the mock monitor
+ * hands `newResource` only type, name and inputs, so {@link installMocks}
+ * reads `retainOnDelete` and the dependency URNs off the request first.
+ */
+const pendingOptions = new Map<string, Declared['options']>();
+
+interface RegisterResourceRequest {
+  getType(): string;
+  getName(): string;
+  getRetainondelete(): boolean;
+  getDependenciesList(): string[];
+}
 
 function mockState(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
   const s: Record<string, any> = { ...inputs };
@@ -176,7 +197,8 @@ export function installMocks(stack = 'dev'): Promise<void> {
         const inputs = unwrapSecrets(raw) as Record<string, any>;
         const secretInputs = Object.keys(raw).filter((k) => containsSecret(raw[k]));
         const { id, state } = mockState(args.type, args.name, inputs);
-        declared.push({ type: args.type, name: args.name, id, inputs, secretInputs, state, provider: args.provider });
+        const options = pendingOptions.get(`${args.type}::${args.name}`) ?? { retainOnDelete: false, dependencies: [] };
+        declared.push({ type: args.type, name: args.name, id, inputs, secretInputs, state, provider: args.provider, options });
         return { id, state };
       },
       call(args) {
@@ -185,7 +207,21 @@ export function installMocks(stack = 'dev'): Promise<void> {
           case 'aws:index/getCallerIdentity:getCallerIdentity':
             return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/mock`, userId: 'AIDMOCK', id: ACCOUNT };
           case 'aws:ec2/getManagedPrefixList:getManagedPrefixList':
-            return { id: PREFIX_LIST_ID, name: args.inputs.name, maxEntries: 55, addressFamily: 'IPv4' };
+            return {
+              id: /\.s3$/.test(args.inputs.name) ? S3_PREFIX_LIST_ID : PREFIX_LIST_ID,
+              name: args.inputs.name,
+              maxEntries: 55,
+              addressFamily: 'IPv4',
+            };
+          case 'aws:iam/getRoles:getRoles':
+            // The dev stack plays a new account without the ECS service-linked role; others have it.
+            return {
+              id: 'roles',
+              arns: [],
+              names: pulumi.getStack() === 'dev' ? [] : ['AWSServiceRoleForECS'],
+              pathPrefix: args.inputs.pathPrefix,
+              nameRegex: args.inputs.nameRegex,
+            };
           case 'aws:ssm/getParameter:getParameter':
             return { name: args.inputs.name, type: 'String', value: AMI_ID, insecureValue: AMI_ID, arn: `arn:aws:ssm:${REGION}::parameter${args.inputs.name}` };
           default:
@@ -197,6 +233,17 @@ export function installMocks(stack = 'dev'): Promise<void> {
     stack,
     false,
   );
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterResourceRequest, callback: unknown): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    pendingOptions.set(`${req.getType()}::${req.getName()}`, {
+      retainOnDelete: req.getRetainondelete(),
+      dependencies: req.getDependenciesList(),
+    });
+    return register(req, callback);
+  };
   mocksFor = { stack, ready };
   return ready;
 }
@@ -265,6 +312,19 @@ export interface ProgramRun {
   invoked: { token: string; inputs: Record<string, any> }[];
 }
 
+/** A minimal built web app (index.html + one hashed asset) in a temp dir, made once per process. */
+let webDist: string | undefined;
+function webDistFixture(): string {
+  if (!webDist) {
+    webDist = mkdtempSync(path.join(os.tmpdir(), 'vod-web-dist-'));
+    mkdirSync(path.join(webDist, 'assets'));
+    writeFileSync(path.join(webDist, 'index.html'), '<!doctype html><title>vod</title>');
+    writeFileSync(path.join(webDist, 'assets', 'index-abc123.js'), '');
+    process.once('exit', () => rmSync(webDist!, { recursive: true, force: true }));
+  }
+  return webDist;
+}
+
 const runs = new Map<string, Promise<ProgramRun>>();
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -282,7 +342,11 @@ export function runProgram(stack = 'dev'): Promise<ProgramRun> {
       await settle();
       await installMocks(stack);
       const [d0, i0] = [declared.length, invoked.length];
-      pulumi.runtime.setAllConfig(readStackConfig(new URL(`../../Pulumi.${stack}.yaml`, import.meta.url).pathname));
+      pulumi.runtime.setAllConfig({
+        ...readStackConfig(new URL(`../../Pulumi.${stack}.yaml`, import.meta.url).pathname),
+        // `npm test` does not build the web app; the program refuses to deploy without one.
+        'vod:webDistDir': webDistFixture(),
+      });
       const mod = (await import(new URL(`../../infra/index.ts?stack=${stack}`, import.meta.url).href)) as Record<string, unknown>;
       const outputs: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(mod)) outputs[k] = await resolve(v as pulumi.Input<unknown>);

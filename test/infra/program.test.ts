@@ -4,7 +4,7 @@
  * what the program *asks* AWS for; AWS's own validation is not exercised.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_LADDER, selectLadder } from '@vod/contract';
+import { DEFAULT_LADDER, HEALTH_PATH, selectLadder } from '@vod/contract';
 import { transcodeTaskSize } from '../../infra/task-sizing.js';
 import { expect } from 'chai';
 import type { PolicyDocument } from '../../infra/policies.js';
@@ -13,6 +13,7 @@ import {
   AMI_ID,
   DISTRIBUTION_ARN,
   PREFIX_LIST_ID,
+  S3_PREFIX_LIST_ID,
   type Declared,
   type ProgramRun,
   named as namedIn,
@@ -110,6 +111,8 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
     expect(declared.length).to.be.greaterThan(80);
     expect(invoked.map((i) => i.token).sort()).to.deep.equal([
       'aws:ec2/getManagedPrefixList:getManagedPrefixList',
+      'aws:ec2/getManagedPrefixList:getManagedPrefixList',
+      'aws:iam/getRoles:getRoles',
       'aws:index/getCallerIdentity:getCallerIdentity',
       'aws:ssm/getParameter:getParameter',
     ]);
@@ -148,6 +151,13 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
         const req = { identityPolicies: [everything], resourcePolicy: policy, action: 's3:GetObject', resource: `${bucket.state.arn}/records/x.json` };
         expect(await simulate(req), bucket.name).to.equal('Allowed');
         expect(await simulate({ ...req, context: { 'aws:SecureTransport': 'false' } }), bucket.name).to.equal('ExplicitlyDenied');
+      }
+    });
+
+    it('pulumi destroy keeps both buckets and their videos (forceDestroyBuckets is off)', () => {
+      for (const b of ['uploads', 'media'] as const) {
+        expect(bucketNamed(b).inputs.forceDestroy, b).to.equal(false);
+        expect(bucketNamed(b).options.retainOnDelete, b).to.equal(true);
       }
     });
 
@@ -298,6 +308,38 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       expect(ccp.defaultCapacityProviderStrategies[0].capacityProvider).to.equal(cp.state.name);
     });
 
+    it('a new account gets the ECS service-linked role (kept on destroy) before the capacity provider that needs it', () => {
+      const lookup = invoked.find((i) => i.token === 'aws:iam/getRoles:getRoles')!.inputs;
+      expect(lookup).to.deep.include({ pathPrefix: '/aws-service-role/ecs.amazonaws.com/', nameRegex: '^AWSServiceRoleForECS$' });
+      const role = named('aws:iam/serviceLinkedRole:ServiceLinkedRole', 'vod-ecs-ecs-service-linked-role');
+      expect(role.inputs.awsServiceName).to.equal('ecs.amazonaws.com');
+      expect(role.options.retainOnDelete).to.equal(true);
+      const cp = named(T.capacityProvider, 'vod-ecs-spot');
+      expect(cp.options.dependencies.some((urn) => urn.endsWith('::vod-ecs-ecs-service-linked-role'))).to.equal(true);
+    });
+
+    it('pulumi up does not wait for spot capacity (ECS managed scaling owns it)', () => {
+      expect(named(T.asg, 'vod-ecs-asg').inputs.waitForCapacityTimeout).to.equal('0');
+    });
+
+    it('a crash-looping deploy of upload or stream fails the update (wait for steady state); the autoscaled worker may run none', () => {
+      expect(named(T.service, 'upload-service').inputs.waitForSteadyState).to.equal(true);
+      expect(named(T.service, 'stream-service').inputs.waitForSteadyState).to.equal(true);
+      expect(named(T.service, 'transcode-service').inputs.waitForSteadyState).to.equal(false);
+    });
+
+    it('target groups fit the tasks: ip targets for awsvpc tasks, health-checked on the path every service answers', () => {
+      for (const svc of ['upload', 'stream'] as const) {
+        const tg = named('aws:lb/targetGroup:TargetGroup', `vod-origin-${svc}`).inputs;
+        expect(named(T.taskDefinition, `${svc}-task`).inputs.networkMode).to.equal('awsvpc');
+        expect(tg.targetType, `${svc}: awsvpc tasks register by IP`).to.equal('ip');
+        expect(tg.healthCheck.path, svc).to.equal(HEALTH_PATH);
+        const port = named(T.service, `${svc}-service`).inputs.loadBalancers[0].containerPort;
+        expect(tg.port, svc).to.equal(port);
+        expect(container(svc).healthCheck.command.join(' '), svc).to.include(`:${port}${HEALTH_PATH}`);
+      }
+    });
+
     it('services place tasks with the capacity provider strategy (no launch type) in private subnets', () => {
       const cpName = named(T.capacityProvider, 'vod-ecs-spot').state.name;
       expect(ofType(T.service)).to.have.length(3);
@@ -417,19 +459,31 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       expect(vpc.vpcEndpointSpecs).to.deep.equal([{ serviceName: 'com.amazonaws.us-east-1.s3', vpcEndpointType: 'Gateway' }]);
     });
 
-    it('the ALB is not open to the internet: only the CloudFront origin-facing prefix list may connect', () => {
-      expect(invoked.find((i) => i.token === 'aws:ec2/getManagedPrefixList:getManagedPrefixList')!.inputs.name).to.equal(
+    it('the ALB is internal, in the private subnets, reached by CloudFront as a VPC origin (no public origin, no plain HTTP over the internet)', () => {
+      const alb = named(T.alb, 'vod-origin-alb');
+      expect(alb.inputs.internal).to.equal(true);
+      expect(alb.inputs.subnets).to.deep.equal(['subnet-private-a', 'subnet-private-b']);
+      const vpcOrigin = named('aws:cloudfront/vpcOrigin:VpcOrigin', 'vod-cdn-services-origin');
+      expect(vpcOrigin.inputs.vpcOriginEndpointConfig.arn).to.equal(alb.state.arn);
+      expect(vpcOrigin.inputs.vpcOriginEndpointConfig).to.include({ originProtocolPolicy: 'http-only', httpPort: 80 });
+      const services = (named(T.distribution, 'vod-cdn-distribution').inputs.origins as any[]).find((o) => o.originId === 'alb');
+      expect(services.vpcOriginConfig.vpcOriginId).to.equal(vpcOrigin.id);
+      expect(services.customOriginConfig, 'a custom origin would be a public one').to.equal(undefined);
+      expect(services.domainName).to.equal(alb.state.dnsName);
+    });
+
+    it('the ALB admits only the CloudFront origin-facing prefix list', () => {
+      expect(invoked.filter((i) => i.token === 'aws:ec2/getManagedPrefixList:getManagedPrefixList').map((i) => i.inputs.name)).to.include(
         'com.amazonaws.global.cloudfront.origin-facing',
       );
       const albSg = named(T.sg, 'vod-origin-alb');
       expect(named(T.alb, 'vod-origin-alb').inputs.securityGroups).to.deep.equal([albSg.id]);
-      expect(named(T.alb, 'vod-origin-alb').inputs.subnets).to.deep.equal(['subnet-public-a', 'subnet-public-b']);
       const albIngress = ofType(T.ingress).filter((r) => r.inputs.securityGroupId === albSg.id);
       expect(albIngress).to.have.length(1);
       expect(albIngress[0]!.inputs).to.include({ prefixListId: PREFIX_LIST_ID, fromPort: 80, toPort: 80 });
-      // No security group anywhere admits the whole internet.
+      // No security group anywhere admits anything from outside the VPC.
       for (const rule of ofType(T.ingress)) {
-        expect(rule.inputs.cidrIpv4, rule.name).to.equal(undefined);
+        expect([undefined, '10.0.0.0/16'], rule.name).to.include(rule.inputs.cidrIpv4);
         expect(rule.inputs.cidrIpv6, rule.name).to.equal(undefined);
       }
       for (const sg of ofType(T.sg)) expect(sg.inputs.ingress ?? [], sg.name).to.deep.equal([]);
@@ -446,6 +500,24 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       }
       const listener = named(T.listener, 'vod-origin-http').inputs;
       expect(listener.defaultActions[0].fixedResponse.statusCode).to.equal('403');
+    });
+
+    it('tasks reach only S3 (gateway endpoint prefix list) and SQS (interface endpoint), never the internet', () => {
+      const sqs = named('aws:ec2/vpcEndpoint:VpcEndpoint', 'vod-network-sqs').inputs;
+      expect(sqs).to.include({ serviceName: 'com.amazonaws.us-east-1.sqs', vpcEndpointType: 'Interface', privateDnsEnabled: true });
+      expect(sqs.subnetIds).to.deep.equal(['subnet-private-a', 'subnet-private-b']);
+      const endpointsSg = named(T.sg, 'vod-network-endpoints').id;
+      expect(sqs.securityGroupIds).to.deep.equal([endpointsSg]);
+      const s3 = invoked.find((i) => i.token === 'aws:ec2/getManagedPrefixList:getManagedPrefixList' && i.inputs.name === 'com.amazonaws.us-east-1.s3');
+      expect(s3, 'S3 prefix list looked up').to.not.equal(undefined);
+      for (const svc of SERVICES) {
+        const sg = named(T.sg, `${svc}-tasks`).id;
+        const egress = ofType(T.egress).filter((r) => r.inputs.securityGroupId === sg);
+        expect(egress.map((r) => r.inputs.prefixListId ?? r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4).sort(), svc).to.deep.equal(
+          [S3_PREFIX_LIST_ID, endpointsSg].sort(),
+        );
+        for (const r of egress) expect([r.inputs.fromPort, r.inputs.toPort], r.name).to.deep.equal([443, 443]);
+      }
     });
 
     it('tasks accept traffic only from the ALB (upload, stream) or not at all (transcode)', () => {

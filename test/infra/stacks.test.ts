@@ -32,5 +32,7 @@ describe('stack config files', () => {
     expect(named('aws:cloudfront/distribution:Distribution', 'vod-cdn-distribution', run.declared).inputs.priceClass).to.equal('PriceClass_All');
     expect(ofType('aws:ssm/parameter:Parameter', run.declared).map((p) => p.inputs.name)).to.include('/vod/prod/api-token');
     for (const lg of ofType('aws:cloudwatch/logGroup:LogGroup', run.declared)) expect(lg.inputs.retentionInDays).to.equal(30);
+    // This account already has the ECS service-linked role (see the harness's getRoles mock): not created again.
+    expect(ofType('aws:iam/serviceLinkedRole:ServiceLinkedRole', run.declared)).to.deep.equal([]);
   });
 });

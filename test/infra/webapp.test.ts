@@ -34,4 +34,18 @@ describe('web app publishing (infra/webapp.ts)', () => {
     expect(objects.map((o) => o.inputs.key).sort()).to.deep.equal(['web/assets/index-abc123.css', 'web/assets/index-abc123.js', 'web/index.html']);
     for (const o of objects) expect(o.inputs.bucket).to.equal('media-bucket');
   });
+
+  it('refuses to deploy without a build (the site would answer AccessDenied), naming the command to run', () => {
+    const empty = path.join(dist, 'missing');
+    expect(() => new WebApp('test-web-missing', { bucketName: 'media-bucket', distDir: empty })).to.throw(
+      /No web app build at .*missing.*npm run build:web/,
+    );
+    const noIndex = mkdtempSync(path.join(os.tmpdir(), 'vod-dist-noindex-'));
+    writeFileSync(path.join(noIndex, 'app.js'), '');
+    try {
+      expect(() => new WebApp('test-web-noindex', { bucketName: 'media-bucket', distDir: noIndex })).to.throw(/no index\.html/);
+    } finally {
+      rmSync(noIndex, { recursive: true, force: true });
+    }
+  });
 });
