@@ -81,6 +81,18 @@ describe('container Dockerfiles', () => {
     });
   }
 
+  it('the transcode image installs the ffmpeg/ffprobe the worker runs and the CA certificates it verifies S3 TLS with', () => {
+    const ins = parseDockerfile(readFileSync(new URL('containers/transcode/Dockerfile', ROOT), 'utf8'));
+    const lastFrom = ins.map((x) => x.keyword).lastIndexOf('FROM');
+    const installed = ins
+      .slice(lastFrom + 1)
+      .filter((x) => x.keyword === 'RUN')
+      .flatMap((x) => x.args.split('&&').map((c) => c.trim().split(/\s+/)))
+      .filter((words) => words[0] === 'apt-get' && words.includes('install'))
+      .flatMap((words) => words.filter((w) => !w.startsWith('-') && w !== 'apt-get' && w !== 'install'));
+    expect(installed).to.include.members(['ffmpeg', 'ca-certificates']);
+  });
+
   it('.dockerignore keeps local secrets out of the build context', () => {
     expect(dockerignore, '.dockerignore is missing').to.not.equal('');
     const lines = dockerignore.split(/\r?\n/).map((l) => l.trim());
