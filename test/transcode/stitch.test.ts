@@ -52,6 +52,14 @@ describe('transcode/stitch', () => {
       expect(runView(plan, s)).to.include({ usableChunks: 2, complete: true });
     });
 
+    it('a chunk that decoded nothing (the file ends before it) ends the video with the chunk before it', () => {
+      const s = state([0, 1], true);
+      s.chunks[2] = { renditions: {}, cost: { cpuSeconds: 1, wallSeconds: 1 }, attempt: 1, endsEarly: true };
+      expect(runView(plan, s)).to.include({ usableChunks: 2, complete: true });
+      const files = stitch(plan, s, 2, true).files.map(([uri]) => uri);
+      expect(files.at(-1)).to.match(/master\.m3u8$/);
+    });
+
     it('progress is weighted by source seconds, counts running tasks, and stays below 100 until ready', () => {
       expect(runView(plan, state([], false)).progress).to.equal(0);
       const half = runView(plan, state([0, 1], true)).progress;

@@ -142,6 +142,36 @@ describe('transcode worker (emulator + real ffmpeg)', function () {
     expect(await store.attempts(videoId, 1, 'plan')).to.include({ starts: 1, failures: 0 });
   });
 
+  it('a source truncated part-way (its index still claims the whole length) gives what can be decoded: ready, no retries, nothing half-stitched', async () => {
+    // moov first (+faststart), so the file still probes as 20 s after its tail is cut off.
+    const whole = path.join(workDir, 'whole-faststart.mp4');
+    await ffmpegRun(['-i', synthetic, '-c', 'copy', '-movflags', '+faststart', whole]);
+    const bytes = readFileSync(whole);
+    const truncated = path.join(workDir, 'truncated.mp4');
+    await import('node:fs/promises').then((fs) => fs.writeFile(truncated, bytes.subarray(0, Math.floor(bytes.length * 0.55))));
+    startWorker();
+    startWorker();
+    const { videoId, sourceKey } = await queuedVideo(truncated);
+    await send({ type: 'transcode', videoId, sourceKey });
+    const rec = await ended(videoId);
+    expect(rec, JSON.stringify(rec)).to.include({ status: 'ready', progress: 100 });
+    // The published ladder covers what the file holds: less than the claimed 20 s, more than nothing.
+    const playlist = await (await aws.s3.send(new GetObjectCommand({ Bucket: aws.mediaBucket, Key: keys.mediaPlaylist(videoId, '360p') }))).Body!.transformToString();
+    expect(playlist).to.contain('#EXT-X-ENDLIST');
+    expect(playlist).to.not.contain('#EXT-X-DISCONTINUITY');
+    const listed = [...playlist.matchAll(/#EXTINF:([\d.]+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    expect(listed).to.be.greaterThan(6).and.below(16);
+    for (const seg of playlist.match(/seg_\d+\.ts/g)!) expect(await exists(`${keys.mediaPlaylist(videoId, '360p').replace(/[^/]+$/, '')}${seg}`), seg).to.equal(true);
+    // No task failed or was retried for it, and nothing is left queued.
+    for (const task of ['plan', 'audio', 'chunk-0', 'chunk-1', 'chunk-2', 'chunk-3']) {
+      const a = await store.attempts(videoId, 1, task);
+      expect(a.failures, task).to.equal(0);
+      expect(a.starts, task).to.be.at.most(1);
+    }
+    await until('the jobs queue to drain', () => queueDepth(aws.jobsQueueUrl), (n) => n === 0);
+    expect(await queueDepth(aws.dlqUrl)).to.equal(0);
+  });
+
   it('a source over a limit fails with the limit named', async () => {
     startWorker({ limits: { maxDurationSeconds: 10, maxPixels: 4096 * 2304, maxFrameRate: 120 } });
     const { videoId, sourceKey } = await queuedVideo(synthetic);

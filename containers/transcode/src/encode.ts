@@ -41,7 +41,9 @@ export interface ChunkOutput {
   /**
    * True when a chunk that is not the last produced fewer segments than its
    * range holds: the source ends (or stops decoding) early. Nothing after it
-   * can be stitched.
+   * can be stitched. A chunk after the first that decodes nothing at all (a
+   * truncated file whose index still claims the full length) ends early with
+   * no renditions: the video ends with the chunk before it.
    */
   endsEarly: boolean;
 }
@@ -67,19 +69,26 @@ export async function encodeChunk(opts: ChunkArgsOptions & EncodeRunOptions): Pr
   });
 
   const renditions: Record<string, RenditionOutput> = {};
+  const cost = { cpuSeconds: round3(ran.cpuSeconds), wallSeconds: round3(ran.wallSeconds) };
   let endsEarly = false;
   for (const r of opts.renditions) {
     const firstFrame = firstFrameAtOrAfter(chunk.startSeconds, r.frameRate);
     const start = (firstFrame * r.frameRate.den) / r.frameRate.num + TIMELINE_OFFSET_SECONDS;
     const segments = await readSegmentList(opts.outDir, r.name, chunk.firstSegment, start);
-    if (segments.length === 0) throw new TranscodeError(`No video was decoded between ${clock(chunk.startSeconds)} and ${clock(chunk.endSeconds)}`);
+    if (segments.length === 0) {
+      // ffmpeg succeeded and decoded nothing here: the file ends before this
+      // range. Deterministic, so not worth a retry; the chunks before it are
+      // the video. With nothing before it there is no video at all.
+      if (chunk.index > 0) return { renditions: {}, cost, endsEarly: true };
+      throw new TranscodeError(`No video was decoded between ${clock(chunk.startSeconds)} and ${clock(chunk.endSeconds)}`);
+    }
     if (!chunk.last && segments.length < Math.round(span / opts.settings.segmentSeconds)) endsEarly = true;
     const first = await probeSegment(path.join(opts.outDir, r.name, segmentFile(chunk.firstSegment)), 'v:0');
     if (!first.profile || !first.level) throw new TranscodeError(`Cannot read the encoded ${r.name} video back`);
     renditions[r.name] = { codecs: avc1Codec(first.profile, first.level), segments };
   }
   opts.onProgress?.(1);
-  return { renditions, cost: { cpuSeconds: round3(ran.cpuSeconds), wallSeconds: round3(ran.wallSeconds) }, endsEarly };
+  return { renditions, cost, endsEarly };
 }
 
 /**

@@ -7,7 +7,9 @@
  * "contiguous prefix"); segments are numbered on one grid, so the prefix's
  * segments form one continuous media playlist per rendition. A chunk that
  * ended early (the source stopped decoding inside it) is the last one that
- * counts: chunks after it are not stitched.
+ * counts: chunks after it are not stitched. One that ended early with no
+ * renditions (the source ended before it) ends the video with the chunk
+ * before it.
  */
 import {
   AUDIO,
@@ -45,8 +47,9 @@ export function runView(plan: RunPlan, state: RunState): RunView {
   const chunks = plan.chunks;
   let usableChunks = chunks.length;
   for (let i = 0; i < chunks.length; i++) {
-    if (state.chunks[i]?.endsEarly) {
-      usableChunks = i + 1;
+    const done = state.chunks[i];
+    if (done?.endsEarly) {
+      usableChunks = Object.keys(done.renditions).length > 0 ? i + 1 : i;
       break;
     }
   }
