@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import * as HLS from 'hls-parser';
-import { startStack, type TestStack } from '../support/stack.js';
+import { stackApi, startStack, type TestStack } from '../support/stack.js';
 import { decodeAll, media, probeStreams } from '../support/media.js';
 
 type Json = Record<string, any>;
@@ -22,12 +22,7 @@ describe('local pipeline end to end: upload → HLS ladder → signed playback',
   const ids: Record<string, string> = {};
 
   const auth = () => ({ authorization: `Bearer ${stack.token}` });
-  const api = async (p: string, init?: RequestInit): Promise<Json> => {
-    const res = await fetch(stack.baseUrl + p, { ...init, headers: { ...auth(), ...init?.headers } });
-    const body = await res.json();
-    if (!res.ok) throw new Error(`${p}: ${res.status} ${JSON.stringify(body)}`);
-    return body;
-  };
+  const api = (p: string, init?: RequestInit): Promise<Json> => stackApi(stack)(p, init);
 
   async function uploadWhole(file: string, name = path.basename(file)): Promise<string> {
     const form = new FormData();

@@ -15,7 +15,7 @@ import { expect } from 'chai';
 import * as HLS from 'hls-parser';
 import type { MasterPlaylist, MediaPlaylist } from 'hls-parser/types.js';
 import { RunStore } from '../../containers/transcode/src/run-store.js';
-import { startStack, type TestStack } from '../support/stack.js';
+import { stackApi, startStack, until, type TestStack } from '../support/stack.js';
 import { encodeFile, ffmpegRun } from '../transcode/helpers.js';
 
 const run = promisify(execFile);
@@ -28,27 +28,13 @@ describe('segmented transcode on the local stack (3 workers)', function () {
   let source: string;
   let store: RunStore;
   const auth = () => ({ authorization: `Bearer ${stack.token}` });
-  const api = async (p: string, init?: RequestInit): Promise<Json> => {
-    const res = await fetch(stack.baseUrl + p, { ...init, headers: { ...auth(), ...init?.headers } });
-    const body = await res.json();
-    if (!res.ok) throw new Error(`${p}: ${res.status} ${JSON.stringify(body)}`);
-    return body;
-  };
+  const api = (p: string, init?: RequestInit): Promise<Json> => stackApi(stack)(p, init);
   const upload = async (file: string) => {
     const form = new FormData();
     form.append('file', new Blob([readFileSync(file)]), path.basename(file));
     return (await api('/api/videos', { method: 'POST', body: form })).videoId as string;
   };
   const record = (videoId: string) => api(`/api/videos/${videoId}`);
-  async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 240_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await read();
-      if (done(v)) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
   const ended = (videoId: string) => until(`video ${videoId} to end`, () => record(videoId), (r) => r.status === 'ready' || r.status === 'failed');
   const text = async (url: string) => {
     const res = await fetch(url);

@@ -18,6 +18,7 @@ import { controlSender } from '../../containers/transcode/src/control.js';
 import { RunStore } from '../../containers/transcode/src/run-store.js';
 import { createWorker, type Worker, type WorkerDeps } from '../../containers/transcode/src/worker.js';
 import { startTestAws, type TestAws } from '../support/emulator.js';
+import { until as untilDone } from '../support/stack.js';
 import { ffmpegRun, media, run } from './helpers.js';
 
 describe('transcode worker (emulator + real ffmpeg)', function () {
@@ -89,15 +90,7 @@ describe('transcode worker (emulator + real ffmpeg)', function () {
   const send = (m: WorkMessage | Record<string, unknown>) => aws.sqs.send(new SendMessageCommand({ QueueUrl: aws.jobsQueueUrl, MessageBody: JSON.stringify(m) }));
   const exists = (key: string) => aws.s3.send(new HeadObjectCommand({ Bucket: aws.mediaBucket, Key: key })).then(() => true, () => false);
 
-  async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await read();
-      if (done(v)) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const until = <T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 120_000) => untilDone(what, read, done, timeoutMs, 100);
   const ended = (videoId: string) =>
     until(`video ${videoId} to end`, () => records.get(videoId), (r) => r?.status === 'ready' || r?.status === 'failed');
   const queueDepth = async (url: string) => {
