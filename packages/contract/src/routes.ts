@@ -55,14 +55,22 @@ export interface CdnBehaviour {
   cache: CacheKind;
   /** CORS headers on answers (and preflights answered at the edge). */
   cors: boolean;
+  /**
+   * The viewer's query string reaches the origin (CloudFront: the behaviour's
+   * cache or origin request policy forwards it; the local edge proxies it
+   * untouched). On the signed playlists behaviour this is how the signed URL's
+   * `Policy`/`Expires` reaches the stream service, whose expiry caps the URIs
+   * it signs into the playlist (a grant never outlives the grant it was made from).
+   */
+  forwardQuery: boolean;
 }
 
 /** CloudFront's cache behaviours in evaluation order; the last one is the default behaviour. */
 export const CDN_BEHAVIOURS: readonly CdnBehaviour[] = [
-  { id: 'api', pathPattern: '/api/*', origin: 'services', signed: false, methods: 'all', cache: 'none', cors: true },
-  { id: 'playlists', pathPattern: '/videos/*.m3u8', origin: 'services', signed: true, methods: 'readOptions', cache: 'none', cors: true },
-  { id: 'segments', pathPattern: '/videos/*', origin: 'media', signed: true, methods: 'readOptions', cache: 'segments', cors: true },
-  { id: 'web', pathPattern: '*', origin: 'web', signed: false, methods: 'read', cache: 'web', cors: false },
+  { id: 'api', pathPattern: '/api/*', origin: 'services', signed: false, methods: 'all', cache: 'none', cors: true, forwardQuery: true },
+  { id: 'playlists', pathPattern: '/videos/*.m3u8', origin: 'services', signed: true, methods: 'readOptions', cache: 'none', cors: true, forwardQuery: true },
+  { id: 'segments', pathPattern: '/videos/*', origin: 'media', signed: true, methods: 'readOptions', cache: 'segments', cors: true, forwardQuery: false },
+  { id: 'web', pathPattern: '*', origin: 'web', signed: false, methods: 'read', cache: 'web', cors: false, forwardQuery: false },
 ];
 
 export interface ServiceRoute {
