@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { HEALTH_PATH, ORIGIN_VERIFY_HEADER, SERVICE_ROUTES, type Service, type ServiceRoute } from '@vod/contract';
+import { HEALTH_PATH, ORIGIN_IDLE_TIMEOUT_SECONDS, ORIGIN_VERIFY_HEADER, SERVICE_ROUTES, type Service, type ServiceRoute } from '@vod/contract';
 
 /** The HTTP services behind the ALB. */
 export type OriginService = Service;
@@ -36,7 +36,7 @@ export interface OriginLoadBalancerArgs {
    * CloudFront → ALB traffic is unencrypted on the AWS network.
    */
   certificateArn?: pulumi.Input<string>;
-  /** ALB idle timeout, seconds. Default 120 (long chunk uploads). */
+  /** ALB idle timeout, seconds. Default the contract's ORIGIN_IDLE_TIMEOUT_SECONDS (the services' keep-alive outlasts it). */
   idleTimeoutSeconds?: number;
   /** Route 53 alias `name` → the ALB, for the name `certificateArn` covers. */
   dnsAlias?: { name: string; hostedZoneId: string };
@@ -99,7 +99,7 @@ export class OriginLoadBalancer extends pulumi.ComponentResource {
         internal: false,
         securityGroups: [sg.id],
         subnets: args.publicSubnetIds,
-        idleTimeout: args.idleTimeoutSeconds ?? 120,
+        idleTimeout: args.idleTimeoutSeconds ?? ORIGIN_IDLE_TIMEOUT_SECONDS,
         dropInvalidHeaderFields: true,
         enableHttp2: true,
       },

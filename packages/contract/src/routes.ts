@@ -15,6 +15,13 @@ import type { HttpMethod } from './api.js';
 /** The path load balancers and container health checks call on every service. */
 export const HEALTH_PATH = '/healthz';
 
+/**
+ * The load balancer's idle timeout in front of the services, seconds (long
+ * chunk uploads). The services keep idle keep-alive connections longer than
+ * this, so they never close one the load balancer is about to reuse.
+ */
+export const ORIGIN_IDLE_TIMEOUT_SECONDS = 120;
+
 /** The HTTP services behind the load balancer. */
 export type Service = 'upload' | 'stream';
 
