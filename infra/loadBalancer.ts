@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { HEALTH_PATH, ORIGIN_VERIFY_HEADER, SERVICE_ROUTES, type Service, type ServiceRoute } from '@vod/contract';
+import { HEALTH_PATH, ORIGIN_IDLE_TIMEOUT_SECONDS, ORIGIN_VERIFY_HEADER, SERVICE_ROUTES, type Service, type ServiceRoute } from '@vod/contract';
 
 /** The HTTP services behind the ALB. */
 export type OriginService = Service;
@@ -37,7 +37,7 @@ export interface OriginLoadBalancerArgs {
    * traffic still never leaves AWS's private network (a VPC origin).
    */
   certificateArn?: pulumi.Input<string>;
-  /** ALB idle timeout, seconds. Default 120 (long chunk uploads). */
+  /** ALB idle timeout, seconds. Default the contract's ORIGIN_IDLE_TIMEOUT_SECONDS (the services' keep-alive outlasts it). */
   idleTimeoutSeconds?: number;
   /** Route 53 alias `name` → the ALB, for the name `certificateArn` covers. */
   dnsAlias?: { name: string; hostedZoneId: string };
@@ -107,7 +107,7 @@ export class OriginLoadBalancer extends pulumi.ComponentResource {
         internal: true,
         securityGroups: [sg.id],
         subnets: args.privateSubnetIds,
-        idleTimeout: args.idleTimeoutSeconds ?? 120,
+        idleTimeout: args.idleTimeoutSeconds ?? ORIGIN_IDLE_TIMEOUT_SECONDS,
         dropInvalidHeaderFields: true,
         enableHttp2: true,
       },

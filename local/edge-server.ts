@@ -72,10 +72,8 @@ function main(): void {
     logger,
     onShutdown: async () => s3.destroy(),
     // Multi-GiB uploads stream through here: no whole-request time limit
-    // (Node's default requestTimeout is 300 s).
-    configure: (server) => {
-      server.requestTimeout = 0;
-    },
+    // (Node's default requestTimeout is 300 s); the body-rate rule still applies.
+    timeouts: { requestMs: 0 },
   });
 }
 

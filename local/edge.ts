@@ -79,6 +79,10 @@ export function createEdge(opts: EdgeOptions): Express {
         case 'services': {
           const service = serviceFor(req.method, pathname);
           if (!service) throw new AppError('not_found', 'No such route');
+          // As CloudFront's cache/origin request policies: the query reaches the
+          // origin only where the behaviour says so (signed playlists: it carries
+          // the grant's expiry, which caps the URIs signed into the answer).
+          if (!behaviour.forwardQuery) req.url = req.url.split('?')[0]!;
           return void proxies[service](req, res, next);
         }
         case 'media': {

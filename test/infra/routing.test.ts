@@ -46,6 +46,20 @@ describe('routing: CloudFront, the load balancer and the local edge use one tabl
   });
   const named = (type: string, name: string) => namedIn(type, name, run.declared);
   const ofType = (type: string) => ofTypeIn(type, run.declared);
+  /**
+   * Whether CloudFront sends the viewer's query string (with a signed URL's
+   * Policy/Expires) to the origin: it does for the parameters its cache policy
+   * keys on or its origin request policy forwards.
+   */
+  const forwardsQuery = (behaviour: { cachePolicyId: string; originRequestPolicyId?: string }) => {
+    const byId = (type: string, id: string | undefined) => run.declared.find((d) => d.type === type && d.id === id)?.inputs;
+    const cache = byId('aws:cloudfront/cachePolicy:CachePolicy', behaviour.cachePolicyId)?.parametersInCacheKeyAndForwardedToOrigin?.queryStringsConfig;
+    const origin = byId('aws:cloudfront/originRequestPolicy:OriginRequestPolicy', behaviour.originRequestPolicyId)?.queryStringsConfig;
+    const forwards = (c: { queryStringBehavior: string; queryStrings?: { items: string[] } } | undefined) =>
+      c?.queryStringBehavior === 'all' ||
+      (c?.queryStringBehavior === 'whitelist' && ['Policy', 'Expires'].every((p) => c.queryStrings?.items.includes(p)));
+    return forwards(cache) || forwards(origin);
+  };
 
   it('every sample goes to the same origin, signed or not, and then to the same service', () => {
     const dist = named('aws:cloudfront/distribution:Distribution', 'vod-cdn-distribution').inputs;
@@ -64,6 +78,7 @@ describe('routing: CloudFront, the load balancer and the local edge use one tabl
       const what = `${method} ${path}`;
       expect(originKind[declared.targetOriginId], `${what}: origin`).to.equal(expected.origin);
       expect((declared.trustedKeyGroups ?? []).length > 0, `${what}: signed`).to.equal(expected.signed);
+      expect(forwardsQuery(declared), `${what}: query string reaches the origin`).to.equal(expected.forwardQuery);
       if (expected.origin !== 'services') continue;
       expect(declared.allowedMethods, `${what}: method allowed at the edge`).to.include(method);
       const rule = rules.find((r) =>

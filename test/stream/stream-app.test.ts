@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { expect } from 'chai';
 import { keys } from '@vod/contract';
 import { StatusStore } from '@vod/service-kit';
@@ -49,6 +50,24 @@ describe('stream service (against the S3 emulator)', function () {
   const put = (Bucket: string, Key: string, Body: string | Buffer, extra: Record<string, unknown> = {}) =>
     aws.s3.send(new PutObjectCommand({ Bucket, Key, Body, ...extra }));
   const get = (p: string, headers: Record<string, string> = {}) => fetch(server.url + p, { headers });
+  /** The query of a custom-policy signed URL for READY's prefix expiring at `expires` (epoch seconds), as CloudFront forwards it. */
+  const grantQuery = (expires: number) =>
+    new URL(
+      getSignedUrl({
+        url: `${PUBLIC}/videos/${READY}/`,
+        policy: JSON.stringify({ Statement: [{ Resource: `${PUBLIC}/videos/${READY}/*`, Condition: { DateLessThan: { 'AWS:EpochTime': expires } } }] }),
+        keyPairId: kp.keyPairId,
+        privateKey: kp.privateKey,
+      }),
+    ).search;
+  /** The query of the playback URL the API hands out now (what a viewer's first playlist request carries). */
+  const playbackQuery = async () => new URL(((await (await get(`/api/videos/${READY}/playback`)).json()) as { url: string }).url).search;
+  /** Expiry (epoch seconds) of every signed URI in a playlist. */
+  const uriExpiries = (text: string) => playlistUris(text).map((u) => {
+    const v = verifySignedRequest(requestFor(u, clock), trusted);
+    expect(v.ok, u).to.equal(true);
+    return v.ok ? v.expiresAt.getTime() / 1000 : NaN;
+  });
 
   before(async () => {
     aws = await startTestAws();
@@ -132,11 +151,11 @@ describe('stream service (against the S3 emulator)', function () {
 
   describe('signed playlists', () => {
     it('serves the master with every URI signed, the HLS content type and a bounded private max-age', async () => {
-      const res = await get(`/videos/${READY}/master.m3u8?Policy=ignored-here`);
+      const { url, expiresAt } = (await (await get(`/api/videos/${READY}/playback`)).json()) as { url: string; expiresAt: string };
+      const res = await get(`/videos/${READY}/master.m3u8${new URL(url).search}`);
       expect(res.status).to.equal(200);
       expect(res.headers.get('content-type')).to.match(/^application\/vnd\.apple\.mpegurl/);
       const maxAge = Number(/^private, max-age=(\d+)$/.exec(res.headers.get('cache-control') ?? '')?.[1]);
-      const { expiresAt } = (await (await get(`/api/videos/${READY}/playback`)).json()) as { expiresAt: string };
       expect(maxAge).to.be.greaterThan(0).and.at.most((Date.parse(expiresAt) - clock.getTime()) / 1000);
       const text = await res.text();
       const uris = playlistUris(text);
@@ -151,8 +170,9 @@ describe('stream service (against the S3 emulator)', function () {
     });
 
     it('serves media playlists (renditions and the audio group) with signed segment URIs', async () => {
+      const query = await playbackQuery();
       for (const r of ['720p', 'audio']) {
-        const res = await get(`/videos/${READY}/${r}/index.m3u8`);
+        const res = await get(`/videos/${READY}/${r}/index.m3u8${query}`);
         expect(res.status, r).to.equal(200);
         const text = await res.text();
         expect(playlistUris(text).map((u) => u.split('?')[0])).to.deep.equal([1, 2].map((n) => `${PUBLIC}/videos/${READY}/${r}/seg_0000${n}.ts`));
@@ -161,8 +181,9 @@ describe('stream service (against the S3 emulator)', function () {
     });
 
     it('is 404 unless the video is ready, even if the files exist', async () => {
+      const query = await playbackQuery();
       for (const p of [`/videos/${BUSY}/master.m3u8`, `/videos/${BUSY}/720p/index.m3u8`, `/videos/${NONE}/master.m3u8`]) {
-        const res = await get(p);
+        const res = await get(`${p}${query}`);
         expect(res.status, p).to.equal(404);
         expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('not_found');
       }
@@ -179,26 +200,93 @@ describe('stream service (against the S3 emulator)', function () {
         `/videos/../records/${READY}.json`,
         `/records/${READY}.json`,
       ]) {
-        const res = await rawGet(server.url, p);
+        const res = await rawGet(server.url, `${p}${await playbackQuery()}`);
         expect(res.status, p).to.equal(404);
         expect(res.body).not.to.include('"status":"ready"');
       }
     });
 
     it('caches ready playlists: served after the S3 object is gone', async () => {
-      await get(`/videos/${READY}/480p/index.m3u8`);
+      const query = await playbackQuery();
+      const first = await get(`/videos/${READY}/480p/index.m3u8${query}`);
       await aws.s3.send(new DeleteObjectCommand({ Bucket: aws.mediaBucket, Key: `videos/${READY}/480p/index.m3u8` }));
-      const res = await get(`/videos/${READY}/480p/index.m3u8`);
+      const res = await get(`/videos/${READY}/480p/index.m3u8${query}`);
       expect(res.status).to.equal(200);
+      expect(await res.text()).to.equal(await first.text());
+      // A conditional request for the same bytes is 304.
+      expect((await get(`/videos/${READY}/480p/index.m3u8${query}`, { 'if-none-match': res.headers.get('etag')! })).status).to.equal(304);
       await put(aws.mediaBucket, `videos/${READY}/480p/index.m3u8`, MEDIA);
     });
 
     it('made one RSA signature for all of the above (same video, same window); a new window signs again', async () => {
       expect(sign.calls).to.equal(1);
       clock = new Date(clock.getTime() + 15 * 60_000);
-      expect((await get(`/videos/${READY}/master.m3u8`)).status).to.equal(200);
-      expect((await get(`/videos/${READY}/720p/index.m3u8`)).status).to.equal(200);
+      const query = await playbackQuery();
       expect(sign.calls).to.equal(2);
+      expect((await get(`/videos/${READY}/master.m3u8${query}`)).status).to.equal(200);
+      expect((await get(`/videos/${READY}/720p/index.m3u8${query}`)).status).to.equal(200);
+      expect(sign.calls).to.equal(2);
+    });
+  });
+
+  describe('a grant never outlives the grant it was made from', () => {
+    const nowSeconds = () => clock.getTime() / 1000;
+
+    it('signs every URI of a playlist to expire with the request\'s own signed URL, not later', async () => {
+      // A viewer's URL with 10 minutes left: the URIs it gets must not live 4 h.
+      const parent = nowSeconds() + 600;
+      for (const p of ['master.m3u8', '720p/index.m3u8', 'audio/index.m3u8']) {
+        const res = await get(`/videos/${READY}/${p}${grantQuery(parent)}`);
+        expect(res.status, p).to.equal(200);
+        const expiries = uriExpiries(await res.text());
+        expect(expiries.length, p).to.be.greaterThan(0);
+        for (const e of expiries) expect(e, p).to.be.at.most(parent);
+        const maxAge = Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1]);
+        expect(maxAge, p).to.be.at.most(600);
+      }
+    });
+
+    it('so refreshing playlists cannot extend a URL: following the chain keeps the first expiry', async () => {
+      const parent = nowSeconds() + 900;
+      let query = grantQuery(parent);
+      for (let hop = 0; hop < 3; hop++) {
+        clock = new Date(clock.getTime() + 60_000);
+        const text = await (await get(`/videos/${READY}/master.m3u8${query}`)).text();
+        const uris = playlistUris(text);
+        for (const e of uriExpiries(text)) expect(e).to.equal(parent);
+        query = new URL(uris[0]!).search;
+      }
+    });
+
+    it('keeps a grant that expires later than its own at its own TTL', async () => {
+      const parent = nowSeconds() + 30 * 24 * 3600;
+      const res = await get(`/videos/${READY}/720p/index.m3u8${grantQuery(parent)}`);
+      for (const e of uriExpiries(await res.text())) expect(e - nowSeconds()).to.be.at.most(14_400 + 900);
+    });
+
+    it('caches per expiry: viewers with different grants never get each other\'s text', async () => {
+      const a = nowSeconds() + 1200;
+      const b = nowSeconds() + 2400;
+      const ta = await (await get(`/videos/${READY}/480p/index.m3u8${grantQuery(a)}`)).text();
+      const tb = await (await get(`/videos/${READY}/480p/index.m3u8${grantQuery(b)}`)).text();
+      const ta2 = await (await get(`/videos/${READY}/480p/index.m3u8${grantQuery(a)}`)).text();
+      expect(uriExpiries(ta).every((e) => e === a)).to.equal(true);
+      expect(uriExpiries(tb).every((e) => e === b)).to.equal(true);
+      expect(ta2).to.equal(ta);
+    });
+
+    it('refuses a playlist request without a signed URL (403 missing_signature) or with an expired one', async () => {
+      const cases: [string, string][] = [
+        ['', 'missing_signature'],
+        ['?Signature=x&Key-Pair-Id=y', 'missing_signature'],
+        ['?Policy=not-a-policy&Signature=x', 'malformed_policy'],
+        [grantQuery(nowSeconds() - 1), 'expired_signature'],
+      ];
+      for (const [query, code] of cases) {
+        const res = await get(`/videos/${READY}/master.m3u8${query}`);
+        expect(res.status, query).to.equal(403);
+        expect(((await res.json()) as { error: { code: string } }).error.code, query).to.equal(code);
+      }
     });
   });
 

@@ -1,9 +1,8 @@
-/** Starts an Express app on a free loopback port for a test. */
+/** Starts an Express app (or anything that listens like one) on a free loopback port for a test. */
 import type { Server } from 'node:http';
-import type { Express } from 'express';
 import { once } from 'node:events';
 
-export async function listen(app: Express): Promise<{ url: string; close(): Promise<void> }> {
+export async function listen(app: { listen(port: number, host: string): Server }): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };

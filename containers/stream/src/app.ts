@@ -10,27 +10,36 @@
  *   GET /videos/:videoId/…/*.m3u8      → the playlist with every URI CloudFront-signed (404 until playable)
  *
  * Behind CloudFront `/videos/*.m3u8` arrives here only after CloudFront checked
- * the viewer's signature; this service never checks signatures itself.
+ * the viewer's signature; this service never checks signatures itself, but it
+ * reads the expiry of the one the request came with (request-grant.ts) and
+ * signs the playlist's URIs to expire no later (a request without a signed
+ * URL is 403 `missing_signature`).
+ *
+ * The hot path — a ready video's playlist already signed for the request's
+ * expiry (signed-playlists.ts) — is answered by a plain `node:http` handler
+ * in front of Express: no routing, no middleware, one map lookup, one short
+ * access-log line. Everything else (misses, errors, the API) goes to Express.
  */
+import http, { type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { API, MASTER_PLAYLIST, PREFIX, isId, isPlayable, keys, publicRecord, type ListVideosResponse, type PlaybackInfo, type StoredVideoRecord } from '@vod/contract';
+import { API, MASTER_PLAYLIST, ORIGIN_VERIFY_HEADER, PREFIX, isId, isPlayable, keys, publicRecord, type ListVideosResponse, type PlaybackInfo, type StoredVideoRecord } from '@vod/contract';
 import {
   AppError,
   StatusStore,
   baseApp,
   errorMiddleware,
-  isNotFound,
   logVideoId,
   notFoundHandler,
   requireBearerToken,
   requireOriginSecret,
+  secretEquals,
   sendS3Object,
 } from '@vod/service-kit';
 import type { Express, Request, RequestHandler, Response } from 'express';
-import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { PlaylistError, signPlaylist } from './playlist-signing.js';
+import { RequestGrants } from './request-grant.js';
+import { SignedPlaylists, type SignedPlaylist } from './signed-playlists.js';
 import type { VideoUrlSigner } from './url-signer.js';
 
 export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
@@ -54,38 +63,64 @@ export interface StreamAppDeps {
   store?: StatusStore;
   /** Cache bounds. */
   cache?: {
-    /** Total bytes of playlist text kept in memory (default 32 MiB). */
+    /** Total bytes of playlist text kept in memory, raw and signed (default 32 MiB). */
     playlistBytes?: number;
     /** How long "this video is ready" is trusted without re-reading the record, ms (default 60 000). */
     readyTtlMs?: number;
   };
 }
 
+/** The stream service: a request listener (fast path, then Express) that can listen like an Express app. */
+export type StreamApp = RequestListener & {
+  /** Starts an HTTP server on `port`/`host` with this listener. */
+  listen(port: number, host: string): Server;
+  /** The Express app behind the fast path. */
+  express: Express;
+};
+
 /** Playlist paths under a video: 1–3 segments of [A-Za-z0-9_-] (dots only in the final `.m3u8`). */
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const PLAYLIST_FILE = /^[A-Za-z0-9_-]+\.m3u8$/;
+/** `/videos/{videoId}/{1–3 segments}.m3u8`, nothing else (the same rule as the Express route below). */
+const PLAYLIST_PATH = new RegExp(`^/${PREFIX.videos}([^/]+)/((?:[A-Za-z0-9_-]+/){0,2}[A-Za-z0-9_-]+\\.m3u8)$`);
 
 /** Safety margin subtracted from a signature's remaining life for `Cache-Control: max-age`, seconds. */
 const MAX_AGE_MARGIN_SECONDS = 60;
 
-export function createApp(deps: StreamAppDeps): Express {
-  const { s3, mediaBucket, uploadsBucket, signer, logger } = deps;
+export function createApp(deps: StreamAppDeps): StreamApp {
+  const { s3, uploadsBucket, signer, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const store = deps.store ?? new StatusStore(s3, mediaBucket, now);
+  const store = deps.store ?? new StatusStore(s3, deps.mediaBucket, now);
+  const playlists = new SignedPlaylists({
+    s3,
+    mediaBucket: deps.mediaBucket,
+    signer,
+    store,
+    now,
+    cacheBytes: deps.cache?.playlistBytes,
+    readyTtlMs: deps.cache?.readyTtlMs,
+  });
+  const grants = new RequestGrants();
 
-  // `ready` is terminal, and a ready ladder is immutable, so its playlists can
-  // be cached for good. Readiness itself is cached briefly so a deleted video
-  // stops being served within `readyTtlMs`.
-  const playlistCache = new LRUCache<string, string>({
-    maxSize: deps.cache?.playlistBytes ?? 32 * 1024 * 1024,
-    sizeCalculation: (text) => Math.max(1, Buffer.byteLength(text)),
-  });
-  const readyCache = new LRUCache<string, true>({
-    max: 10_000,
-    ttl: deps.cache?.readyTtlMs ?? 60_000,
-    ttlAutopurge: false,
-    perf: { now: () => now().getTime() },
-  });
+  /**
+   * The expiry (epoch seconds) of the URIs signed into an answer to a request
+   * whose query is `query`: the service's own (now + TTL, rounded to the
+   * window), capped by the grant the request came with.
+   * @throws AppError 403 (`missing_signature`, `malformed_policy`, `expired_signature`).
+   */
+  const childExpiry = (query: string, at: Date): number => {
+    const parent = grants.expiry(query);
+    if (parent * 1000 <= at.getTime()) {
+      throw new AppError('expired_signature', `Signed URL expired at ${new Date(parent * 1000).toISOString()}`);
+    }
+    return signer.expiryFor(at, parent);
+  };
+
+  const cacheControl = (p: SignedPlaylist, at: Date) => {
+    if (!p.ready) return 'no-cache';
+    const remaining = Math.floor(p.expiresAt - at.getTime() / 1000);
+    return `private, max-age=${Math.max(0, remaining - MAX_AGE_MARGIN_SECONDS)}`;
+  };
 
   const app = baseApp(logger);
   app.use(requireOriginSecret(deps.originVerifySecret));
@@ -126,7 +161,8 @@ export function createApp(deps: StreamAppDeps): Express {
     if (!isPlayable(record)) {
       throw new AppError('not_ready', `Video ${videoId} is ${record.status}, not playable yet`);
     }
-    if (record.status === 'ready') readyCache.set(videoId, true);
+    if (record.status === 'ready') playlists.markReady(videoId);
+    // Authorised by the API token, not by a signed URL: a fresh grant (now + TTL).
     const { url, expiresAt } = signer.signedUrl(videoId, MASTER_PLAYLIST, now());
     const body: PlaybackInfo = { url, expiresAt: expiresAt.toISOString() };
     res.json(body);
@@ -155,53 +191,60 @@ export function createApp(deps: StreamAppDeps): Express {
     if (rest.length > 3 || !PLAYLIST_FILE.test(file) || !rest.slice(0, -1).every((s) => SEGMENT.test(s))) {
       throw new AppError('not_found', `No playlist at ${req.path}`);
     }
-    const relative = rest.join('/');
-    const key = `${keys.videoPrefix(videoId)}${relative}`;
-
-    // A viewer never sees a half-written ladder: nothing is served before the
-    // coordinator says the video is playable (its first part and audio are
-    // complete and listed). Until `ready` the playlists grow: never cached.
-    let ready = readyCache.has(videoId);
-    if (!ready) {
-      const record = await store.get(videoId);
-      if (!record || !isPlayable(record)) throw new AppError('not_found', `No playable video ${videoId}`);
-      ready = record.status === 'ready';
-      if (ready) readyCache.set(videoId, true);
-    }
-
-    let text = ready ? playlistCache.get(key) : undefined;
-    if (text === undefined) {
-      try {
-        const out = await s3.send(new GetObjectCommand({ Bucket: mediaBucket, Key: key }));
-        text = await out.Body!.transformToString('utf-8');
-      } catch (err) {
-        if (isNotFound(err)) throw new AppError('not_found', `No playlist at ${req.path}`);
-        throw err;
-      }
-      if (ready) playlistCache.set(key, text);
-    }
-
     const at = now();
-    const grant = signer.grant(videoId, at);
-    let body: string;
-    try {
-      body = signPlaylist(text, { playlistUrl: `${grant.prefix}${relative}`, signedPrefix: grant.prefix, query: grant.query });
-    } catch (err) {
-      if (err instanceof PlaylistError) {
-        playlistCache.delete(key);
-        req.log.error({ err, key }, 'stored playlist is not valid HLS');
-      }
-      throw err;
-    }
-    const remaining = Math.floor((grant.expiresAt.getTime() - at.getTime()) / 1000);
+    const q = req.originalUrl.indexOf('?');
+    const expiresAt = childExpiry(q === -1 ? '' : req.originalUrl.slice(q + 1), at);
+    const playlist = await playlists.get(videoId, rest.join('/'), expiresAt, req.log);
     res.setHeader('Content-Type', PLAYLIST_CONTENT_TYPE);
-    res.setHeader('Cache-Control', ready ? `private, max-age=${Math.max(0, remaining - MAX_AGE_MARGIN_SECONDS)}` : 'no-cache');
-    res.send(body);
+    res.setHeader('Cache-Control', cacheControl(playlist, at));
+    res.setHeader('ETag', playlist.etag);
+    res.send(playlist.body);
   });
 
   app.use(notFoundHandler);
   app.use(errorMiddleware(logger));
-  return app;
+
+  // The hot path. Anything it is not sure about goes to Express, which
+  // answers it (and its errors) the usual way.
+  const accessLog = logger.child({ path: 'cached-playlist' });
+  const secret = deps.originVerifySecret;
+  function servedFromCache(req: IncomingMessage, res: ServerResponse): boolean {
+    const started = performance.now();
+    const url = req.url;
+    if (req.method !== 'GET' || url === undefined || !url.startsWith(`/${PREFIX.videos}`)) return false;
+    if (secret && !secretEquals(req.headers[ORIGIN_VERIFY_HEADER] as string | undefined, secret)) return false;
+    const q = url.indexOf('?');
+    const m = PLAYLIST_PATH.exec(q === -1 ? url : url.slice(0, q));
+    if (!m || q === -1 || !isId(m[1])) return false;
+    const at = now();
+    const parent = grants.tryExpiry(url.slice(q + 1));
+    if (typeof parent !== 'number' || parent * 1000 <= at.getTime()) return false;
+    const videoId = m[1]!;
+    const playlist = playlists.cached(videoId, m[2]!, signer.expiryFor(at, parent));
+    if (!playlist) return false;
+
+    const reqId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const fresh = req.headers['if-none-match'] === playlist.etag;
+    res.writeHead(fresh ? 304 : 200, {
+      'Content-Type': PLAYLIST_CONTENT_TYPE,
+      'Cache-Control': cacheControl(playlist, at),
+      ETag: playlist.etag,
+      'x-request-id': reqId,
+      ...(fresh ? {} : { 'Content-Length': playlist.body.length }),
+    });
+    res.end(fresh ? undefined : playlist.body);
+    // One short line per request: who, what (path without the signed query), outcome.
+    accessLog.info({ reqId, videoId, method: 'GET', url: url.slice(0, q), statusCode: res.statusCode, ms: performance.now() - started }, 'request completed');
+    return true;
+  }
+
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (!servedFromCache(req, res)) app(req, res);
+  };
+  return Object.assign(listener, {
+    listen: (port: number, host: string) => http.createServer(listener).listen(port, host),
+    express: app,
+  });
 }
 
 /** S3 user metadata is ASCII; the upload service stores the name percent-encoded (encodeURIComponent). */

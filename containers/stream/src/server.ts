@@ -75,5 +75,7 @@ runService({
   port: config.PORT,
   logger,
   describe: { publicBaseUrl: config.PUBLIC_BASE_URL },
+  // No request here has a body worth waiting for.
+  timeouts: { requestMs: 30_000 },
   onShutdown: async () => s3.destroy(),
 });

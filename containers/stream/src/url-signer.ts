@@ -14,7 +14,9 @@
  * (videoId, expiry), so at most one RSA signature is made per video per window
  * (plus re-signs after LRU eviction), never one per request or per line.
  * Every URL handed out stays valid for at least `ttlSeconds` and at most
- * `ttlSeconds + windowSeconds`.
+ * `ttlSeconds + windowSeconds` — unless it is made while serving a signed
+ * request: then `notAfter` (the expiry of the grant the request came with)
+ * caps it, so a grant never outlives the grant it was made from.
  */
 import { getSignedUrl, type CloudfrontSignInputWithPolicy } from '@aws-sdk/cloudfront-signer';
 import { keys } from '@vod/contract';
@@ -55,8 +57,16 @@ export interface VideoGrant {
 
 export interface VideoUrlSigner {
   readonly publicBaseUrl: string;
-  /** The (cached) grant for `videoId` valid at `now`; signs only when the window changed or the entry was evicted. */
-  grant(videoId: string, now: Date): VideoGrant;
+  /**
+   * The (cached) grant for `videoId` valid at `now`, expiring at `expiryFor(now, notAfter)`;
+   * signs only when that expiry is new or the entry was evicted.
+   */
+  grant(videoId: string, now: Date, notAfter?: number): VideoGrant;
+  /**
+   * Epoch seconds a grant made at `now` expires at: now + ttl rounded up to the
+   * window, or `notAfter` (epoch seconds, the parent grant's expiry) if that is earlier.
+   */
+  expiryFor(now: Date, notAfter?: number): number;
   /** A signed absolute URL for `relativePath` (e.g. `master.m3u8`, `720p/index.m3u8`) under the video's prefix. */
   signedUrl(videoId: string, relativePath: string, now: Date): { url: string; expiresAt: Date };
 }
@@ -95,8 +105,13 @@ export function createVideoUrlSigner(opts: VideoUrlSignerOptions): VideoUrlSigne
   const sign = opts.sign ?? getSignedUrl;
   const cache = new LRUCache<string, VideoGrant>({ max: opts.cacheSize ?? 10_000 });
 
-  function grant(videoId: string, now: Date): VideoGrant {
-    const expires = roundedExpiry(now, ttl, window);
+  function expiryFor(now: Date, notAfter?: number): number {
+    const own = roundedExpiry(now, ttl, window);
+    return notAfter !== undefined && notAfter < own ? notAfter : own;
+  }
+
+  function grant(videoId: string, now: Date, notAfter?: number): VideoGrant {
+    const expires = expiryFor(now, notAfter);
     const cacheKey = `${videoId}:${expires}`;
     const hit = cache.get(cacheKey);
     if (hit) return hit;
@@ -121,6 +136,7 @@ export function createVideoUrlSigner(opts: VideoUrlSignerOptions): VideoUrlSigne
   return {
     publicBaseUrl,
     grant,
+    expiryFor,
     signedUrl(videoId, relativePath, now) {
       const g = grant(videoId, now);
       const path = relativePath.replace(/^\/+/, '');

@@ -37,8 +37,7 @@ runService({
   port: config.PORT,
   logger,
   graceMs: 30_000,
-  // Uploads of big parts over slow links take a while: no whole-request time limit.
-  configure: (server) => {
-    server.requestTimeout = 0;
-  },
+  // Uploads of big parts over slow links take a while: no whole-request time
+  // limit; the body-rate rule (client-timeouts.ts) cuts off dripping clients.
+  timeouts: { requestMs: 0 },
 });

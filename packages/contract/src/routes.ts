@@ -15,6 +15,13 @@ import type { HttpMethod } from './api.js';
 /** The path load balancers and container health checks call on every service. */
 export const HEALTH_PATH = '/healthz';
 
+/**
+ * The load balancer's idle timeout in front of the services, seconds (long
+ * chunk uploads). The services keep idle keep-alive connections longer than
+ * this, so they never close one the load balancer is about to reuse.
+ */
+export const ORIGIN_IDLE_TIMEOUT_SECONDS = 120;
+
 /** The HTTP services behind the load balancer. */
 export type Service = 'upload' | 'stream';
 
@@ -55,14 +62,22 @@ export interface CdnBehaviour {
   cache: CacheKind;
   /** CORS headers on answers (and preflights answered at the edge). */
   cors: boolean;
+  /**
+   * The viewer's query string reaches the origin (CloudFront: the behaviour's
+   * cache or origin request policy forwards it; the local edge proxies it
+   * untouched). On the signed playlists behaviour this is how the signed URL's
+   * `Policy`/`Expires` reaches the stream service, whose expiry caps the URIs
+   * it signs into the playlist (a grant never outlives the grant it was made from).
+   */
+  forwardQuery: boolean;
 }
 
 /** CloudFront's cache behaviours in evaluation order; the last one is the default behaviour. */
 export const CDN_BEHAVIOURS: readonly CdnBehaviour[] = [
-  { id: 'api', pathPattern: '/api/*', origin: 'services', signed: false, methods: 'all', cache: 'none', cors: true },
-  { id: 'playlists', pathPattern: '/videos/*.m3u8', origin: 'services', signed: true, methods: 'readOptions', cache: 'none', cors: true },
-  { id: 'segments', pathPattern: '/videos/*', origin: 'media', signed: true, methods: 'readOptions', cache: 'segments', cors: true },
-  { id: 'web', pathPattern: '*', origin: 'web', signed: false, methods: 'read', cache: 'web', cors: false },
+  { id: 'api', pathPattern: '/api/*', origin: 'services', signed: false, methods: 'all', cache: 'none', cors: true, forwardQuery: true },
+  { id: 'playlists', pathPattern: '/videos/*.m3u8', origin: 'services', signed: true, methods: 'readOptions', cache: 'none', cors: true, forwardQuery: true },
+  { id: 'segments', pathPattern: '/videos/*', origin: 'media', signed: true, methods: 'readOptions', cache: 'segments', cors: true, forwardQuery: false },
+  { id: 'web', pathPattern: '*', origin: 'web', signed: false, methods: 'read', cache: 'web', cors: false, forwardQuery: false },
 ];
 
 export interface ServiceRoute {

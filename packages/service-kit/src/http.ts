@@ -6,10 +6,15 @@ import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { secretEquals } from './auth.js';
 import { AppError } from './errors.js';
+import { LOG_REDACTION } from './logger.js';
 
 export { HEALTH_PATH };
 
-/** An Express app with request-id'd JSON access logs (header `x-request-id`, kept if sent) and `GET /healthz`. */
+/**
+ * An Express app with request-id'd JSON access logs (header `x-request-id`,
+ * kept if sent) and `GET /healthz`. The access log redacts credentials
+ * (headers, signed-URL query strings; see logger.ts) whatever logger it is given.
+ */
 export function baseApp(logger: Logger, health: () => Record<string, unknown> = () => ({})): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -17,6 +22,7 @@ export function baseApp(logger: Logger, health: () => Record<string, unknown> = 
   app.use(
     pinoHttp({
       logger,
+      redact: LOG_REDACTION,
       genReqId: (req, res) => {
         const id = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
         res.setHeader('x-request-id', id);

@@ -4,6 +4,7 @@
  * `runService`, logging, JSON and object streaming from S3, status records.
  */
 export * from './auth.js';
+export * from './client-timeouts.js';
 export * from './aws.js';
 export * from './config.js';
 export * from './errors.js';

@@ -3,16 +3,18 @@
  * the transcode worker's health endpoint, the local edge): listen, fail fast
  * when the port cannot be bound, and on SIGTERM/SIGINT stop accepting
  * connections, let in-flight requests finish (up to `graceMs`), run
- * `onShutdown`, then exit 0.
+ * `onShutdown`, then exit 0. Slow and dripping clients are cut off by the
+ * limits of client-timeouts.ts.
  */
 import type { RequestListener, Server } from 'node:http';
 import type { Logger } from 'pino';
+import { createHttpServer, type ClientTimeouts } from './client-timeouts.js';
 
 export interface RunServiceOptions {
   /** Name in log lines. */
   name: string;
   /** The Express app (or any request listener). */
-  app: RequestListener & { listen: (port: number, host: string) => Server };
+  app: RequestListener;
   host: string;
   port: number;
   logger: Logger;
@@ -24,14 +26,17 @@ export interface RunServiceOptions {
   onShutdown?: () => Promise<void>;
   /** Milliseconds in-flight requests get before their connections are closed. Default 10 000. */
   graceMs?: number;
-  /** Adjusts the server before it listens (e.g. timeouts). */
+  /** Client time limits (client-timeouts.ts); unset fields take the defaults. */
+  timeouts?: Partial<ClientTimeouts>;
+  /** Adjusts the server before it listens. */
   configure?: (server: Server) => void;
 }
 
 export function runService(opts: RunServiceOptions): Server {
   const { logger } = opts;
-  const server = opts.app.listen(opts.port, opts.host);
+  const server = createHttpServer(opts.app, opts.timeouts);
   opts.configure?.(server);
+  server.listen(opts.port, opts.host);
   server.on('listening', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : opts.port;
