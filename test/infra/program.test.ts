@@ -341,7 +341,12 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
         JOBS_QUEUE_URL: named(T.queue, 'vod-queue-jobs').state.url,
         LOG_LEVEL: 'info',
       };
-      expect(env('upload')).to.deep.equal({ ...common, PORT: '8081', MAX_UPLOAD_BYTES: devConfig['vod:maxUploadBytes'] });
+      expect(env('upload')).to.deep.equal({
+        ...common,
+        PORT: '8081',
+        MAX_UPLOAD_BYTES: devConfig['vod:maxUploadBytes'],
+        UPLOAD_EXPIRY_DAYS: devConfig['vod:abortIncompleteUploadDays'],
+      });
       expect(env('stream')).to.deep.equal({
         ...common,
         PORT: '8082',

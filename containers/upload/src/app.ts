@@ -12,7 +12,7 @@
  *
  * Every route needs `Authorization: Bearer <token>`.
  */
-import { API, UPLOAD_FIELDS, createUploadRequestSchema, isId } from '@vod/contract';
+import { API, UPLOAD_FIELDS, createUploadRequestSchema, isId, parsePartNumber } from '@vod/contract';
 import {
   AppError,
   baseApp,
@@ -38,6 +38,8 @@ export interface UploadAppDeps extends ServiceAws {
   maxUploadBytes: number;
   /** Preferred chunk size for chunked uploads, bytes (≥ 5 MiB). */
   partSize?: number;
+  /** Days an incomplete chunked upload lives (the uploads bucket's lifecycle rule); default contract DEFAULT_UPLOAD_EXPIRY_DAYS. */
+  uploadExpiryDays?: number;
   originVerifySecret?: string;
   now?: () => Date;
 }
@@ -110,7 +112,10 @@ export function createApp(deps: UploadAppDeps): Express {
     auth,
     loadSession,
     (req, _res, next) => {
-      const part = uploads.openPart(sessionOf(req), Number(req.params.partNumber));
+      const text = String(req.params.partNumber);
+      const partNumber = parsePartNumber(text);
+      if (partNumber === undefined) throw new AppError('bad_part_number', `partNumber must be a whole number 1..10000 in plain decimal (got ${JSON.stringify(text)})`);
+      const part = uploads.openPart(sessionOf(req), partNumber);
       rejectOversize(req, part.target.expectedBytes);
       state.set(req, { kind: 'part', part });
       next();

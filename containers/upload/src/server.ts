@@ -1,4 +1,5 @@
 /** Upload service entry point: the only file that reads the environment. */
+import { DEFAULT_UPLOAD_EXPIRY_DAYS } from '@vod/contract';
 import { awsFromEnv, createLogger, env, loadConfigOrExit, runService } from '@vod/service-kit';
 import { z } from 'zod';
 import { createApp } from './app.js';
@@ -16,6 +17,8 @@ const config = loadConfigOrExit(
     MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(50 * 1024 ** 3),
     /** Preferred part size of chunked uploads, bytes (≥ 5 MiB, S3's minimum part). */
     UPLOAD_PART_BYTES: z.coerce.number().int().min(5 * 1024 ** 2).default(8 * 1024 ** 2),
+    /** Days an incomplete chunked upload lives: the same number as the uploads bucket's lifecycle rule (infra vod:abortIncompleteUploadDays). */
+    UPLOAD_EXPIRY_DAYS: z.coerce.number().int().min(1).default(DEFAULT_UPLOAD_EXPIRY_DAYS),
   }),
 );
 
@@ -27,6 +30,7 @@ const app = createApp({
   apiToken: config.VOD_API_TOKEN,
   maxUploadBytes: config.MAX_UPLOAD_BYTES,
   partSize: config.UPLOAD_PART_BYTES,
+  uploadExpiryDays: config.UPLOAD_EXPIRY_DAYS,
   originVerifySecret: config.ORIGIN_VERIFY_SECRET,
 });
 
