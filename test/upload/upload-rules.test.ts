@@ -22,7 +22,9 @@ import {
   userMetadataBytes,
 } from '@vod/contract';
 import { StatusStore } from '@vod/service-kit';
-import { createApp } from '../../containers/upload/src/app.js';
+import { createApp, type UploadAppDeps } from '../../containers/upload/src/app.js';
+import { startExpirySweep } from '../../containers/upload/src/expiry-sweep.js';
+import { UploadService } from '../../containers/upload/src/upload-service.js';
 import { startTestAws, type TestAws } from '../support/emulator.js';
 import { listen, silentLogger } from '../support/http.js';
 
@@ -65,24 +67,24 @@ describe('upload service rules (against the S3 + SQS emulator)', () => {
   let aws: TestAws;
   let api: { url: string; close(): Promise<void> };
   let clock = new Date('2026-03-01T12:00:00Z');
+  let deps: UploadAppDeps;
 
   before(async () => {
     aws = await startTestAws();
-    api = await listen(
-      createApp({
-        s3: aws.s3,
-        sqs: aws.sqs,
-        logger: await silentLogger(),
-        uploadsBucket: aws.uploadsBucket,
-        mediaBucket: aws.mediaBucket,
-        jobsQueueUrl: aws.jobsQueueUrl,
-        apiToken: TOKEN,
-        maxUploadBytes: 40 * MiB,
-        partSize: 5 * MiB,
-        uploadExpiryDays: 2,
-        now: () => clock,
-      }),
-    );
+    deps = {
+      s3: aws.s3,
+      sqs: aws.sqs,
+      logger: await silentLogger(),
+      uploadsBucket: aws.uploadsBucket,
+      mediaBucket: aws.mediaBucket,
+      jobsQueueUrl: aws.jobsQueueUrl,
+      apiToken: TOKEN,
+      maxUploadBytes: 40 * MiB,
+      partSize: 5 * MiB,
+      uploadExpiryDays: 2,
+      now: () => clock,
+    };
+    api = await listen(createApp(deps));
   });
   after(async () => {
     await api?.close();
@@ -167,7 +169,7 @@ describe('upload service rules (against the S3 + SQS emulator)', () => {
       expect(await new StatusStore(aws.s3, aws.mediaBucket).get(videoId)).to.equal(undefined);
     });
 
-    it('a completed upload does not expire', async () => {
+    it('a request does not expire a completed upload (only the sweep forgets it, later)', async () => {
       const started = clock;
       const { uploadId, videoId } = await (await create({ filename: 'c.mp4', size: 1000 })).json();
       expect((await putPart(uploadId, 1, randomBytes(1000))).status).to.equal(200);
@@ -177,6 +179,60 @@ describe('upload service rules (against the S3 + SQS emulator)', () => {
       expect(res.status).to.equal(200);
       expect((await res.json()).state).to.equal('completed');
       expect((await new StatusStore(aws.s3, aws.mediaBucket).get(videoId))?.status).to.equal('queued');
+    });
+  });
+
+  describe('the expiry sweep', () => {
+    it('removes abandoned uploads nobody asks for again (record, session, parts, S3 upload) and finished sessions; leaves young ones', async () => {
+      const started = new Date(clock.getTime() + DAY_MS); // later than anything the tests above made
+      clock = started;
+      const abandoned = await (await create({ filename: 'gone.mp4', size: 6 * MiB })).json();
+      const abandonedSession = await session(abandoned.uploadId);
+      expect((await putPart(abandoned.uploadId, 2, randomBytes(MiB))).status).to.equal(200);
+      const finished = await (await create({ filename: 'done.mp4', size: 1000 })).json();
+      expect((await putPart(finished.uploadId, 1, randomBytes(1000))).status).to.equal(200);
+      expect((await complete(finished.uploadId)).status).to.equal(202);
+      clock = new Date(started.getTime() + DAY_MS);
+      const young = await (await create({ filename: 'young.mp4', size: 1000 })).json();
+
+      clock = new Date(started.getTime() + 2 * DAY_MS + 1000);
+      const records = new StatusStore(aws.s3, aws.mediaBucket);
+      expect((await records.get(abandoned.videoId))?.status).to.equal('uploading');
+      const removed = await new UploadService(deps).sweepExpired(deps.logger);
+      expect(removed).to.be.at.least(2);
+      // The abandoned upload: everything gone, S3's multipart upload aborted.
+      expect(await keysUnder(`sessions/${abandoned.uploadId}`)).to.deep.equal([]);
+      expect(await records.get(abandoned.videoId)).to.equal(undefined);
+      expect(await s3UploadOpen(abandonedSession)).to.equal(false);
+      const gone = await getUpload(abandoned.uploadId);
+      expect([gone.status, await code(gone)]).to.deep.equal([410, 'upload_expired']);
+      // The finished one: session and part records gone, the video's record kept.
+      expect(await keysUnder(`sessions/${finished.uploadId}`)).to.deep.equal([]);
+      expect((await records.get(finished.videoId))?.status).to.equal('queued');
+      // The young one is untouched.
+      expect((await getUpload(young.uploadId)).status).to.equal(200);
+      expect((await records.get(young.videoId))?.status).to.equal('uploading');
+      // Nothing left to do.
+      expect(await new UploadService(deps).sweepExpired(deps.logger)).to.equal(0);
+    });
+
+    it('runs on a schedule, survives a failed sweep, and stops', async () => {
+      let calls = 0;
+      const fake = {
+        sweepExpired: async () => {
+          calls++;
+          if (calls === 1) throw new Error('S3 unavailable');
+          return 0;
+        },
+      } as unknown as UploadService;
+      const sweep = startExpirySweep(fake, deps.logger, { firstMs: 0, everyMs: 10 });
+      const deadline = Date.now() + 5000;
+      while (calls < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await sweep.stop();
+      const after = calls;
+      expect(after).to.be.at.least(3);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(calls, 'no sweep after stop').to.equal(after);
     });
   });
 

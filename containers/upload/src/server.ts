@@ -2,7 +2,9 @@
 import { DEFAULT_UPLOAD_EXPIRY_DAYS } from '@vod/contract';
 import { awsFromEnv, createLogger, env, loadConfigOrExit, runService } from '@vod/service-kit';
 import { z } from 'zod';
-import { createApp } from './app.js';
+import { createApp, type UploadAppDeps } from './app.js';
+import { startExpirySweep } from './expiry-sweep.js';
+import { UploadService } from './upload-service.js';
 
 const config = loadConfigOrExit(
   'upload',
@@ -23,7 +25,7 @@ const config = loadConfigOrExit(
 );
 
 const logger = createLogger('upload', config.LOG_LEVEL);
-const app = createApp({
+const deps: UploadAppDeps = {
   ...awsFromEnv(config),
   logger,
   jobsQueueUrl: config.JOBS_QUEUE_URL,
@@ -32,7 +34,10 @@ const app = createApp({
   partSize: config.UPLOAD_PART_BYTES,
   uploadExpiryDays: config.UPLOAD_EXPIRY_DAYS,
   originVerifySecret: config.ORIGIN_VERIFY_SECRET,
-});
+};
+const app = createApp(deps);
+// Abandoned uploads are cleaned up even when nobody asks for them again.
+const sweep = startExpirySweep(new UploadService(deps), logger);
 
 runService({
   name: 'upload service',
@@ -41,6 +46,7 @@ runService({
   port: config.PORT,
   logger,
   graceMs: 30_000,
+  onShutdown: () => sweep.stop(),
   // Uploads of big parts over slow links take a while: no whole-request time limit.
   configure: (server) => {
     server.requestTimeout = 0;

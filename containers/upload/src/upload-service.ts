@@ -99,9 +99,45 @@ export class UploadService {
   async session(uploadId: string): Promise<UploadSession> {
     const session = await this.sessions.get(uploadId);
     if (!this.sessions.isExpired(session)) return session;
+    throw await this.expire(session);
+  }
+
+  /**
+   * Cleans up after sessions older than the expiry, whether or not anyone
+   * asks for them again (an abandoned upload's record would otherwise say
+   * `uploading` for ever): expired ones as `session()` does; completed and
+   * aborted ones lose their session and part records (the video lives on in
+   * its own record). Safe to run on several instances at once.
+   * @returns how many sessions were removed.
+   */
+  async sweepExpired(log: Logger): Promise<number> {
+    const cutoff = new Date(this.now().getTime() - this.sessions.days * 24 * 3600 * 1000);
+    let removed = 0;
+    for await (const ids of this.sessions.startedBefore(cutoff)) {
+      for (const uploadId of ids) {
+        const session = await this.sessions.get(uploadId).catch((err) => {
+          if (err instanceof AppError) return undefined; // removed meanwhile (another instance, or a request)
+          throw err;
+        });
+        if (!session) continue;
+        if (session.state === 'uploading') {
+          if (!this.sessions.isExpired(session)) continue; // started just before its id was made: next sweep
+          await this.expire(session);
+        } else {
+          await this.sessions.forget(session);
+        }
+        removed++;
+        log.info({ uploadId, videoId: session.videoId, state: session.state }, 'expired upload session removed');
+      }
+    }
+    return removed;
+  }
+
+  /** Removes an expired session, its parts, S3 upload and `uploading` record. @returns the error to answer with. */
+  private async expire(session: UploadSession): Promise<AppError> {
     const record = await this.records.get(session.videoId);
     if (record?.status === 'uploading') await this.records.delete(session.videoId);
-    throw await this.sessions.expire(session);
+    return this.sessions.expire(session);
   }
 
   /** The session as clients see it, with the parts stored so far. */

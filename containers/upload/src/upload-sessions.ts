@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   DEFAULT_UPLOAD_EXPIRY_DAYS,
+  PREFIX,
   idCreatedAt,
   keys,
   newId,
@@ -103,6 +104,49 @@ export class UploadSessions {
       throw new AppError('upload_not_found', `Upload ${uploadId} does not exist`);
     }
     return session;
+  }
+
+  /**
+   * Ids of sessions started before `cutoff`, oldest last, a page at a time.
+   * Ids begin with their inverted creation time (contract ids.ts), so S3's
+   * ascending listing starting just after the cutoff's time prefix holds only
+   * older sessions, however many newer ones there are.
+   */
+  async *startedBefore(cutoff: Date): AsyncGenerator<string[]> {
+    const timePrefix = newId(cutoff.getTime()).slice(0, 11);
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: PREFIX.sessions,
+          Delimiter: '/',
+          // '~' sorts after every hex digit: skips every id made at or after the cutoff's millisecond.
+          StartAfter: token ? undefined : `${PREFIX.sessions}${timePrefix}~`,
+          ContinuationToken: token,
+        }),
+      );
+      const ids = (page.Contents ?? [])
+        .map((o) => /^sessions\/([a-f0-9]{20})\.json$/.exec(o.Key ?? '')?.[1])
+        .filter((id): id is string => id !== undefined);
+      if (ids.length) yield ids;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /**
+   * Forgets a finished (completed or aborted) session: its part records, then
+   * the session. Requests for it then answer `upload_expired` (its id is older
+   * than the expiry).
+   */
+  async forget(session: UploadSession): Promise<void> {
+    await this.deletePartRecords(session.uploadId);
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: keys.session(session.uploadId) }));
+  }
+
+  /** Days a session lives. */
+  get days(): number {
+    return this.expiryDays;
   }
 
   /** When `session` expires. */
@@ -251,5 +295,5 @@ export class UploadSessions {
 }
 
 function expiredError(uploadId: string): AppError {
-  return new AppError('upload_expired', `Upload ${uploadId} expired before it was completed; start a new upload`);
+  return new AppError('upload_expired', `Upload ${uploadId} has expired (chunked uploads are kept for a limited number of days); start a new upload`);
 }
