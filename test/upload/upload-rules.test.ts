@@ -246,10 +246,22 @@ describe('upload service rules (against the S3 + SQS emulator)', () => {
       expect((await create({ filename: `${'a'.repeat(251)}.mp4`, size: 1000 })).status).to.equal(201);
     });
 
+    it('a one-request upload keeps a non-ASCII filename as sent (UTF-8), in its record and S3 metadata', async () => {
+      const name = 'été 日本 😀.mp4';
+      const form = new FormData();
+      form.append('file', new Blob([randomBytes(1000)], { type: 'video/mp4' }), name);
+      const res = await fetch(`${api.url}/api/videos`, { method: 'POST', headers: auth, body: form });
+      expect(res.status).to.equal(202);
+      const { videoId } = await res.json();
+      expect((await new StatusStore(aws.s3, aws.mediaBucket).get(videoId))?.filename).to.equal(name);
+      const obj = await aws.s3.send(new GetObjectCommand({ Bucket: aws.uploadsBucket, Key: `sources/${videoId}/source` }));
+      expect(decodeURIComponent(obj.Metadata!.filename!)).to.equal(name);
+    });
+
     it('the same limit for a one-request upload (POST /api/videos): 400 and nothing stored', async () => {
       const before = await keysUnder('sources/');
       const form = new FormData();
-      form.append('file', new Blob([randomBytes(1000)], { type: 'video/mp4' }), `${'é'.repeat(250)}.mp4`);
+      form.append('file', new Blob([randomBytes(1000)], { type: 'video/mp4' }), `${'日本語'.repeat(80)}.mp4`);
       const res = await fetch(`${api.url}/api/videos`, { method: 'POST', headers: auth, body: form });
       expect([res.status, await code(res)]).to.deep.equal([400, 'filename_too_long']);
       expect(await keysUnder('sources/')).to.deep.equal(before);

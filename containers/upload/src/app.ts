@@ -76,8 +76,11 @@ export function createApp(deps: UploadAppDeps): Express {
       throw new Error('upload route has no target');
     },
   });
-  const partUpload = multer({ storage: engine, limits: { files: 1, fields: 10 } }).single(UPLOAD_FIELDS.part);
-  const fileUpload = multer({ storage: engine, limits: { files: 1, fields: 10, fileSize: deps.maxUploadBytes } }).single(UPLOAD_FIELDS.file);
+  // Browsers and curl send the part's filename as raw UTF-8 (WHATWG HTML, "multipart/form-data
+  // encoding algorithm"); busboy's default would read it as latin1 and store mojibake.
+  const formOptions = { storage: engine, defParamCharset: 'utf8' } as const;
+  const partUpload = multer({ ...formOptions, limits: { files: 1, fields: 10 } }).single(UPLOAD_FIELDS.part);
+  const fileUpload = multer({ ...formOptions, limits: { files: 1, fields: 10, fileSize: deps.maxUploadBytes } }).single(UPLOAD_FIELDS.file);
 
   /** Loads the session named in the path (unknown or malformed ids are 404). */
   const loadSession: RequestHandler = async (req, _res, next) => {
