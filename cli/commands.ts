@@ -6,7 +6,7 @@ import cliProgress from 'cli-progress';
 import { ApiError, isAbortError, VodApi, type VideoRecord } from '@vod/client';
 import { sleep, uploadFile, type UploadProgress } from '@vod/client';
 import type { CliConfig } from './config.js';
-import { formatBytes, formatCost, formatDuration, formatEta, formatRate, formatRenditions, formatStatus, formatVideoDetail, formatVideoTable, guessContentType } from './format.js';
+import { escapeControl, formatBytes, formatCost, formatDuration, formatEta, formatRate, formatRenditions, formatStatus, formatVideoDetail, formatVideoTable, guessContentType } from './format.js';
 import { UploadStateStore, uploadKey } from './state.js';
 
 /** An error whose message is shown as is; exit code 1 unless given. */
@@ -126,7 +126,7 @@ export async function uploadCommand(file: string, opts: UploadCommandOptions, ct
   const key = uploadKey(ctx.config.baseUrl, absPath, info.size, info.mtimeMs);
   const pending = opts.resume ? store.get(key) : undefined;
 
-  say(ctx, `Uploading ${filename} (${formatBytes(info.size)}) to ${ctx.config.baseUrl}`);
+  say(ctx, `Uploading ${escapeControl(filename)} (${formatBytes(info.size)}) to ${ctx.config.baseUrl}`);
   const bar = uploadBar(ctx, 'Upload    ');
   let uploadId = pending?.uploadId;
   let partsStored = 0;

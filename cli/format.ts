@@ -1,8 +1,8 @@
 /** Text formatting for the CLI (pure). */
 import type { VideoRecord } from '@vod/client';
-import { formatBytes, formatDuration, formatStatus } from '@vod/client';
+import { escapeControl, formatBytes, formatDuration, formatStatus } from '@vod/client';
 
-export { formatBytes, formatDuration, formatEta, formatRate, formatStatus } from '@vod/client';
+export { escapeControl, formatBytes, formatDuration, formatEta, formatRate, formatStatus } from '@vod/client';
 
 export function formatRenditions(v: Pick<VideoRecord, 'renditions'>): string {
   if (!v.renditions?.length) return '–';
@@ -21,7 +21,7 @@ export function formatVideoTable(videos: VideoRecord[]): string {
   if (videos.length === 0) return 'No videos yet. Upload one with: vod upload FILE';
   const rows = [...videos]
     .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''))
-    .map((v) => [v.videoId, formatStatus(v), formatDuration(v.durationSeconds), formatRenditions(v), v.filename ?? '–', (v.createdAt ?? '').replace('T', ' ').slice(0, 19)]);
+    .map((v) => [v.videoId, formatStatus(v), formatDuration(v.durationSeconds), formatRenditions(v), v.filename ? escapeControl(v.filename) : '–', (v.createdAt ?? '').replace('T', ' ').slice(0, 19)]);
   return formatTable(['VIDEO ID', 'STATUS', 'DURATION', 'RENDITIONS', 'FILE', 'CREATED (UTC)'], rows);
 }
 
@@ -36,7 +36,7 @@ export function formatVideoDetail(v: VideoRecord): string {
   const lines: [string, string][] = [
     ['Video', v.videoId],
     ['Status', formatStatus(v)],
-    ['File', v.filename ? `${v.filename}${v.sizeBytes !== undefined ? ` (${formatBytes(v.sizeBytes)})` : ''}` : '–'],
+    ['File', v.filename ? `${escapeControl(v.filename)}${v.sizeBytes !== undefined ? ` (${formatBytes(v.sizeBytes)})` : ''}` : '–'],
     ['Duration', formatDuration(v.durationSeconds)],
     ['Renditions', v.renditions?.length ? v.renditions.map((r) => `${r.name} ${r.width}x${r.height} ${Math.round(r.bandwidth / 1000)} kb/s`).join('; ') : '–'],
     ['Encode', v.cpuSeconds !== undefined ? `${formatCost(v)} (${(v.encodeSeconds ?? 0).toFixed(1)} worker-s)` : '–'],

@@ -3,6 +3,7 @@
  *   vod upload FILE | vod status [ID] | vod url ID    (see `vod --help`)
  */
 import { CommanderError } from 'commander';
+import { escapeControl } from './format.js';
 import { statusCommand, uploadCommand, urlCommand, type Context } from './commands.js';
 import { resolveConfig, type CliConfig } from './config.js';
 import { buildProgram, describeError, type GlobalOptions } from './program.js';
@@ -45,7 +46,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     if (err instanceof CommanderError) return err.exitCode; // usage errors/help: commander already printed
     const { code, message, exitCode } = describeError(err, config);
     if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
-    process.stderr.write(`vod: ${message}\n`);
+    // Messages can carry a file name or the server's words: never raw control characters on a terminal.
+    process.stderr.write(`vod: ${escapeControl(message)}\n`);
     return exitCode;
   } finally {
     process.off('SIGINT', onSigint);

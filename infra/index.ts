@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { CONTROL_QUEUE_DEFAULTS, JOBS_QUEUE_DEFAULTS, heartbeatSeconds, selectLadder } from '@vod/contract';
+import { CONTROL_QUEUE_DEFAULTS, DEFAULT_UPLOAD_EXPIRY_DAYS, JOBS_QUEUE_DEFAULTS, heartbeatSeconds, selectLadder } from '@vod/contract';
 import { Cdn } from './cdn.js';
 import { ECS_SERVICE_LINKED_ROLE, SpotCluster } from './cluster.js';
 import { DomainCertificates } from './domain.js';
@@ -112,8 +112,10 @@ const network = new Network('vod-network', {
   natGateways: (config.get('natGateways') ?? 'Single') as 'Single' | 'OnePerAz',
 });
 
+// One number for both: S3 aborts incomplete multipart uploads and the upload service expires their sessions.
+const uploadExpiryDays = int('abortIncompleteUploadDays', DEFAULT_UPLOAD_EXPIRY_DAYS);
 const storage = new Storage('vod-storage', {
-  abortIncompleteUploadAfterDays: int('abortIncompleteUploadDays', 3),
+  abortIncompleteUploadAfterDays: uploadExpiryDays,
   forceDestroy: config.getBoolean('forceDestroyBuckets') ?? false,
 });
 
@@ -233,6 +235,7 @@ const upload = new EcsService('upload', {
     ...commonEnv,
     PORT: `${PORTS.upload}`,
     MAX_UPLOAD_BYTES: `${int('maxUploadBytes', 50 * 1024 ** 3)}`,
+    UPLOAD_EXPIRY_DAYS: `${uploadExpiryDays}`,
   },
   secrets: { VOD_API_TOKEN: secrets.apiTokenParameterArn, ORIGIN_VERIFY_SECRET: secrets.originVerifyParameterArn },
   taskPolicy: pulumi

@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { DEFAULT_UPLOAD_EXPIRY_DAYS } from '@vod/contract';
 import { uploadsBucketPolicy } from './policies.js';
 
 /** Inputs of {@link Storage}. */
@@ -8,7 +9,8 @@ export interface StorageArgs {
    * Days after which S3 aborts a multipart upload that was never completed in
    * the uploads bucket, freeing its parts (S3 user guide, "Configuring a
    * bucket lifecycle configuration to delete incomplete multipart uploads").
-   * Default 3.
+   * Default the contract's DEFAULT_UPLOAD_EXPIRY_DAYS; the upload service must
+   * be told the same number (`UPLOAD_EXPIRY_DAYS`) so sessions expire with their uploads.
    */
   abortIncompleteUploadAfterDays?: number;
   /**
@@ -48,7 +50,7 @@ export class Storage extends pulumi.ComponentResource {
   public readonly mediaPublicAccessBlock: aws.s3.BucketPublicAccessBlock;
 
   constructor(name: string, args: StorageArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    const abortDays = args.abortIncompleteUploadAfterDays ?? 3;
+    const abortDays = args.abortIncompleteUploadAfterDays ?? DEFAULT_UPLOAD_EXPIRY_DAYS;
     if (!Number.isInteger(abortDays) || abortDays < 1) throw new Error(`abortIncompleteUploadAfterDays must be a whole number ≥ 1 (got ${abortDays}).`);
     super('vod:infra:Storage', name, {}, opts);
 

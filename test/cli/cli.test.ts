@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { ApiError, type VideoRecord } from '@vod/client';
 import { CliError, statusCommand, uploadCommand, urlCommand, type Context } from '../../cli/commands.js';
 import { resolveConfig } from '../../cli/config.js';
-import { formatBytes, formatDuration, formatEta, formatRate, formatStatus, formatTable, formatVideoTable, guessContentType } from '../../cli/format.js';
+import { escapeControl, formatBytes, formatDuration, formatEta, formatRate, formatStatus, formatTable, formatVideoTable, guessContentType } from '../../cli/format.js';
 import { buildProgram, describeError, type GlobalOptions, type Handlers } from '../../cli/program.js';
 import { UploadStateStore, uploadKey } from '../../cli/state.js';
 import { FakeApi } from '../client/fake-api.js';
@@ -297,5 +297,25 @@ describe('cli/commands against a fake API', () => {
     expect(err.message).to.equal('Video v1 is not ready (processing 30%)');
     const e404 = await statusCommand('nope', ctx(api, { fetch }).c).catch((e) => e);
     expect(e404).to.be.instanceOf(ApiError).with.property('status', 404);
+  });
+
+  it('status prints names and reasons with control characters escaped (no terminal escape sequences get through)', async () => {
+    // A name that would clear the screen, set the window title, and reverse the text after it.
+    const evil = 'a\x1b[2J\x1b]0;pwned\x07\u202etxt.exe\r\n\x9b31m.mp4';
+    const rec = { videoId: 'v1', status: 'failed', progress: 0, error: 'bad \x1b[31mred', filename: evil, createdAt: '2024-01-01T00:00:00Z', updatedAt: 'u' };
+    const fetch: typeof globalThis.fetch = async (u) =>
+      new URL(String(u)).pathname === '/api/videos' ? Response.json({ videos: [rec] }) : Response.json(rec);
+    const api = new FakeApi();
+    const raw = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/;
+    for (const id of [undefined, 'v1']) {
+      const a = ctx(api, { fetch });
+      await statusCommand(id, a.c);
+      const text = a.out.join('\n').split('\n').join(''); // the table's own line breaks are fine
+      expect(text, String(id)).not.to.match(raw);
+      // The table cuts long cells; the detail view shows the whole name.
+      expect(text).to.contain(id ? 'a\\x1b[2J\\x1b]0;pwned\\x07\\u202etxt.exe\\r\\n\\x9b31m.mp4' : 'a\\x1b[2J\\x1b]0;pwned');
+      expect(text).to.contain('failed: bad \\x1b[31mred');
+    }
+    expect(escapeControl('plain név 日本.mp4')).to.equal('plain név 日本.mp4');
   });
 });

@@ -28,6 +28,8 @@ type Failure = { status: number; code?: string; headers?: Record<string, string>
 export class FakeApi {
   readonly requests: Recorded[] = [];
   readonly sessions = new Map<string, Session>();
+  /** Bodies of `POST /api/uploads`, in order. */
+  readonly createBodies: Record<string, unknown>[] = [];
   partSize = 10;
   token = 'secret';
   /** Parts being processed right now, and the most seen at once. */
@@ -97,6 +99,7 @@ export class FakeApi {
 
     if (method === 'POST' && url.pathname === '/api/uploads') {
       const body = JSON.parse(String(init?.body)) as { filename: string; size: number };
+      this.createBodies.push(body);
       const s = this.newSession(body.filename, body.size);
       return json(201, { uploadId: s.uploadId, videoId: s.videoId, partSize: s.partSize, partCount: s.partCount });
     }

@@ -129,6 +129,24 @@ describe('client/upload-client uploadFile (fake fetch)', () => {
     expect(r3.uploadId).to.not.equal(other.uploadId);
   });
 
+  it('an expired session (410 upload_expired) is started over; cancelling one is not an error', async () => {
+    const api = new FakeApi();
+    const old = api.seed(30, [1]);
+    api.failNext((r) => r.method === 'GET' && r.path === `/api/uploads/${old.uploadId}`, { status: 410, code: 'upload_expired' });
+    const r = await uploadFile(opts(api, 30, { resumeUploadId: old.uploadId }));
+    expect(r.uploadId).to.not.equal(old.uploadId);
+    api.failNext((x) => x.method === 'DELETE', { status: 410, code: 'upload_expired' });
+    await cancelUpload({ baseUrl: 'http://vod.test', token: api.token, uploadId: old.uploadId, fetch: api.fetch, retry: FAST });
+  });
+
+  it('sends only a video/* or audio/* content type (the server refuses others)', async () => {
+    const api = new FakeApi();
+    await uploadFile(opts(api, 30, { contentType: 'video/mp4' }));
+    await uploadFile(opts(api, 30, { contentType: 'application/octet-stream' }));
+    await uploadFile(opts(api, 30, { file: new Blob([new Uint8Array(30)], { type: 'text/plain' }) }));
+    expect(api.createBodies.map((b) => b.contentType)).to.deep.equal(['video/mp4', undefined, undefined]);
+  });
+
   it('a completed session is not re-sent: complete is repeated and its ids returned', async () => {
     const api = new FakeApi();
     const s = api.seed(30, [1, 2, 3]);

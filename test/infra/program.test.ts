@@ -375,6 +375,12 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
     const secrets = (svc: Service) => Object.fromEntries(container(svc).secrets.map((e) => [e.name, e.valueFrom]));
     const param = (label: string) => named(T.ssmParameter, `vod-secrets-${label}`);
 
+    it('the upload service expires sessions on the day S3 aborts their multipart uploads (one number for both)', () => {
+      const rules = bucketChild(T.lifecycle, bucketNamed('uploads')).inputs.rules as any[];
+      const days = rules.find((r) => r.abortIncompleteMultipartUpload).abortIncompleteMultipartUpload.daysAfterInitiation;
+      expect(env('upload').UPLOAD_EXPIRY_DAYS).to.equal(String(days));
+    });
+
     it('set the environment each service reads', () => {
       const common = {
         AWS_REGION: 'us-east-1',
@@ -383,7 +389,12 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
         JOBS_QUEUE_URL: named(T.queue, 'vod-queue-jobs').state.url,
         LOG_LEVEL: 'info',
       };
-      expect(env('upload')).to.deep.equal({ ...common, PORT: '8081', MAX_UPLOAD_BYTES: devConfig['vod:maxUploadBytes'] });
+      expect(env('upload')).to.deep.equal({
+        ...common,
+        PORT: '8081',
+        MAX_UPLOAD_BYTES: devConfig['vod:maxUploadBytes'],
+        UPLOAD_EXPIRY_DAYS: devConfig['vod:abortIncompleteUploadDays'],
+      });
       expect(env('stream')).to.deep.equal({
         ...common,
         PORT: '8082',

@@ -22,6 +22,7 @@ import { TASK_ATTEMPTS, controlMessageSchema, workMessageSchema, type WorkMessag
 import type { StatusStore } from '@vod/service-kit';
 import { Consumer } from 'sqs-consumer';
 import { coordinate } from './coordinator.js';
+import { backOffOnErrors } from './poll-backoff.js';
 import { InvalidMediaError } from './errors.js';
 import { runAudioTask, runChunkTask, runPlanTask, type TaskDeps } from './tasks.js';
 import { taskName } from './run-store.js';
@@ -203,7 +204,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     handleMessage: handleControl,
   });
   for (const [name, c] of [['jobs', jobs], ['control', control]] as const) {
-    c.on('error', (err) => log.error({ err, queue: name }, 'consumer error'));
+    backOffOnErrors(c, log, name);
     c.on('processing_error', (err) => log.warn({ err: err.message, queue: name }, 'message not completed'));
   }
 

@@ -12,7 +12,7 @@
  *
  * Every route needs `Authorization: Bearer <token>`.
  */
-import { API, UPLOAD_FIELDS, createUploadRequestSchema, isId } from '@vod/contract';
+import { API, UPLOAD_FIELDS, createUploadRequestSchema, isId, parsePartNumber } from '@vod/contract';
 import {
   AppError,
   baseApp,
@@ -38,6 +38,8 @@ export interface UploadAppDeps extends ServiceAws {
   maxUploadBytes: number;
   /** Preferred chunk size for chunked uploads, bytes (≥ 5 MiB). */
   partSize?: number;
+  /** Days an incomplete chunked upload lives (the uploads bucket's lifecycle rule); default contract DEFAULT_UPLOAD_EXPIRY_DAYS. */
+  uploadExpiryDays?: number;
   originVerifySecret?: string;
   now?: () => Date;
 }
@@ -74,8 +76,11 @@ export function createApp(deps: UploadAppDeps): Express {
       throw new Error('upload route has no target');
     },
   });
-  const partUpload = multer({ storage: engine, limits: { files: 1, fields: 10 } }).single(UPLOAD_FIELDS.part);
-  const fileUpload = multer({ storage: engine, limits: { files: 1, fields: 10, fileSize: deps.maxUploadBytes } }).single(UPLOAD_FIELDS.file);
+  // Browsers and curl send the part's filename as raw UTF-8 (WHATWG HTML, "multipart/form-data
+  // encoding algorithm"); busboy's default would read it as latin1 and store mojibake.
+  const formOptions = { storage: engine, defParamCharset: 'utf8' } as const;
+  const partUpload = multer({ ...formOptions, limits: { files: 1, fields: 10 } }).single(UPLOAD_FIELDS.part);
+  const fileUpload = multer({ ...formOptions, limits: { files: 1, fields: 10, fileSize: deps.maxUploadBytes } }).single(UPLOAD_FIELDS.file);
 
   /** Loads the session named in the path (unknown or malformed ids are 404). */
   const loadSession: RequestHandler = async (req, _res, next) => {
@@ -110,7 +115,10 @@ export function createApp(deps: UploadAppDeps): Express {
     auth,
     loadSession,
     (req, _res, next) => {
-      const part = uploads.openPart(sessionOf(req), Number(req.params.partNumber));
+      const text = String(req.params.partNumber);
+      const partNumber = parsePartNumber(text);
+      if (partNumber === undefined) throw new AppError('bad_part_number', `partNumber must be a whole number 1..10000 in plain decimal (got ${JSON.stringify(text)})`);
+      const part = uploads.openPart(sessionOf(req), partNumber);
       rejectOversize(req, part.target.expectedBytes);
       state.set(req, { kind: 'part', part });
       next();

@@ -11,8 +11,12 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  S3_USER_METADATA_MAX_BYTES,
+  isMediaContentType,
   keys,
   newId,
+  sourceMetadata,
+  userMetadataBytes,
   type CreateUploadRequest,
   type CreatedUpload,
   type QueuedResponse,
@@ -35,6 +39,8 @@ export interface UploadServiceDeps {
   maxUploadBytes: number;
   /** Preferred part size for chunked uploads, bytes (≥ 5 MiB). */
   partSize?: number;
+  /** Days an incomplete chunked upload lives: the uploads bucket's lifecycle rule (contract DEFAULT_UPLOAD_EXPIRY_DAYS). */
+  uploadExpiryDays?: number;
   now?: () => Date;
 }
 
@@ -51,7 +57,7 @@ export class UploadService {
 
   constructor(private readonly deps: UploadServiceDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.sessions = new UploadSessions(deps.s3, deps.uploadsBucket, this.now);
+    this.sessions = new UploadSessions(deps.s3, deps.uploadsBucket, this.now, deps.uploadExpiryDays);
     this.records = new StatusStore(deps.s3, deps.mediaBucket, this.now);
   }
 
@@ -61,24 +67,77 @@ export class UploadService {
 
   /**
    * Starts a chunked upload: an S3 multipart upload, its session and the video's record (`uploading`).
-   * @throws AppError `payload_too_large` over the size limit.
+   * @throws AppError `payload_too_large` over the size limit, `bad_content_type` for a
+   * type other than `video/*` or `audio/*`, `filename_too_long` for a name over S3's metadata limit.
    */
   async start(req: CreateUploadRequest, log: Logger): Promise<CreatedUpload> {
     this.assertSize(req.size);
+    if (req.contentType !== undefined) assertMediaType(req.contentType);
+    assertMetadataFits(req.filename);
     const session = await this.sessions.create({
       filename: req.filename,
       size: req.size,
-      contentType: req.contentType ?? 'application/octet-stream',
+      contentType: req.contentType ?? UNKNOWN_TYPE,
       partSize: this.deps.partSize,
     });
     await this.records.create({ videoId: session.videoId, status: 'uploading', filename: req.filename, sizeBytes: req.size });
     log.info({ videoId: session.videoId, uploadId: session.uploadId, size: req.size, partCount: session.partCount }, 'upload started');
-    return { uploadId: session.uploadId, videoId: session.videoId, partSize: session.partSize, partCount: session.partCount };
+    return {
+      uploadId: session.uploadId,
+      videoId: session.videoId,
+      partSize: session.partSize,
+      partCount: session.partCount,
+      expiresAt: session.expiresAt,
+    };
   }
 
-  /** @throws AppError `upload_not_found`. */
-  session(uploadId: string): Promise<UploadSession> {
-    return this.sessions.get(uploadId);
+  /**
+   * The session, unless it expired: an expired one is removed with its parts,
+   * its S3 multipart upload and its `uploading` record.
+   * @throws AppError `upload_not_found`, `upload_expired`.
+   */
+  async session(uploadId: string): Promise<UploadSession> {
+    const session = await this.sessions.get(uploadId);
+    if (!this.sessions.isExpired(session)) return session;
+    throw await this.expire(session);
+  }
+
+  /**
+   * Cleans up after sessions older than the expiry, whether or not anyone
+   * asks for them again (an abandoned upload's record would otherwise say
+   * `uploading` for ever): expired ones as `session()` does; completed and
+   * aborted ones lose their session and part records (the video lives on in
+   * its own record). Safe to run on several instances at once.
+   * @returns how many sessions were removed.
+   */
+  async sweepExpired(log: Logger): Promise<number> {
+    const cutoff = new Date(this.now().getTime() - this.sessions.days * 24 * 3600 * 1000);
+    let removed = 0;
+    for await (const ids of this.sessions.startedBefore(cutoff)) {
+      for (const uploadId of ids) {
+        const session = await this.sessions.get(uploadId).catch((err) => {
+          if (err instanceof AppError) return undefined; // removed meanwhile (another instance, or a request)
+          throw err;
+        });
+        if (!session) continue;
+        if (session.state === 'uploading') {
+          if (!this.sessions.isExpired(session)) continue; // started just before its id was made: next sweep
+          await this.expire(session);
+        } else {
+          await this.sessions.forget(session);
+        }
+        removed++;
+        log.info({ uploadId, videoId: session.videoId, state: session.state }, 'expired upload session removed');
+      }
+    }
+    return removed;
+  }
+
+  /** Removes an expired session, its parts, S3 upload and `uploading` record. @returns the error to answer with. */
+  private async expire(session: UploadSession): Promise<AppError> {
+    const record = await this.records.get(session.videoId);
+    if (record?.status === 'uploading') await this.records.delete(session.videoId);
+    return this.sessions.expire(session);
   }
 
   /** The session as clients see it, with the parts stored so far. */
@@ -93,6 +152,7 @@ export class UploadService {
       partCount: s.partCount,
       parts,
       state: s.state,
+      ...(s.state === 'uploading' ? { expiresAt: this.sessions.expiresAt(s).toISOString() } : {}),
     };
   }
 
@@ -159,14 +219,22 @@ export class UploadService {
     return newId(this.now().getTime());
   }
 
-  /** Where a one-request upload's file goes. */
+  /**
+   * Where a one-request upload's file goes. The part's type is what the sender
+   * guessed: `application/octet-stream` (curl's and FormData's "unknown") is
+   * accepted as well as `video/*` and `audio/*`.
+   * @throws AppError `bad_content_type`, `filename_too_long`.
+   */
   videoTarget(videoId: string, file: { originalname: string; mimetype: string }): ObjectTarget {
+    const contentType = file.mimetype || UNKNOWN_TYPE;
+    if (contentType !== UNKNOWN_TYPE) assertMediaType(contentType);
+    assertMetadataFits(file.originalname);
     return {
       kind: 'object',
       bucket: this.deps.uploadsBucket,
       key: keys.source(videoId),
-      contentType: file.mimetype || 'application/octet-stream',
-      metadata: { filename: encodeURIComponent(file.originalname) },
+      contentType,
+      metadata: sourceMetadata(file.originalname),
       maxBytes: this.deps.maxUploadBytes,
     };
   }
@@ -188,5 +256,30 @@ export class UploadService {
 
   private async sendJob(job: TranscodeJob): Promise<void> {
     await this.deps.sqs.send(new SendMessageCommand({ QueueUrl: this.deps.jobsQueueUrl, MessageBody: JSON.stringify(job) }));
+  }
+}
+
+/** The content type of an upload whose client named none. */
+const UNKNOWN_TYPE = 'application/octet-stream';
+
+/** @throws AppError `bad_content_type` unless `type` is a `video/*` or `audio/*` type (contract isMediaContentType). */
+function assertMediaType(type: string): void {
+  if (!isMediaContentType(type)) {
+    throw new AppError('bad_content_type', `contentType must be a video/* or audio/* media type of printable ASCII (got ${JSON.stringify(type)})`);
+  }
+}
+
+/**
+ * The filename is stored as S3 user metadata, which S3 limits to 2 KB of UTF-8
+ * bytes (percent-encoded, a non-ASCII character takes 6–12 of them).
+ * @throws AppError `filename_too_long` over the limit.
+ */
+function assertMetadataFits(filename: string): void {
+  const bytes = userMetadataBytes(sourceMetadata(filename));
+  if (bytes > S3_USER_METADATA_MAX_BYTES) {
+    throw new AppError(
+      'filename_too_long',
+      `The filename takes ${bytes} bytes as S3 metadata (percent-encoded UTF-8); the limit is ${S3_USER_METADATA_MAX_BYTES} bytes. Rename the file to something shorter.`,
+    );
   }
 }

@@ -5,17 +5,33 @@
  * serve any chunk, and a client can resume after a crash by asking which parts
  * are stored. (S3's ListParts would also do, but records keep the service
  * stateless across S3-compatible stores that lack it.)
+ *
+ * A session lives as long as its S3 multipart upload: the uploads bucket's
+ * lifecycle rule aborts incomplete uploads `expiryDays` after they start
+ * (contract `uploads.ts`), and the session expires at that moment too
+ * ({@link UploadSessions.expire} removes it and what it left behind).
  */
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { keys, newId, type StoredPart, type UploadState } from '@vod/contract';
+import {
+  DEFAULT_UPLOAD_EXPIRY_DAYS,
+  PREFIX,
+  idCreatedAt,
+  keys,
+  newId,
+  sourceMetadata,
+  uploadExpiresAt,
+  type StoredPart,
+  type UploadState,
+} from '@vod/contract';
 import { AppError, getJson, isNotFound, putJson } from '@vod/service-kit';
 import { partBytes, planParts, type PartPlan } from './part-plan.js';
 
@@ -31,6 +47,8 @@ export interface UploadSession extends PartPlan {
   size: number;
   state: UploadState;
   createdAt: string;
+  /** ISO 8601: when the session (and its S3 multipart upload) expires. Absent in sessions made before it was stored. */
+  expiresAt?: string;
 }
 
 export class UploadSessions {
@@ -38,19 +56,23 @@ export class UploadSessions {
     private readonly s3: S3Client,
     private readonly bucket: string,
     private readonly now: () => Date = () => new Date(),
+    /** Days a session lives: the uploads bucket's lifecycle rule for incomplete multipart uploads. */
+    private readonly expiryDays: number = DEFAULT_UPLOAD_EXPIRY_DAYS,
   ) {}
 
   /** Starts an S3 multipart upload and records the session. */
   async create(input: { filename: string; size: number; contentType: string; partSize?: number }): Promise<UploadSession> {
     const plan = planParts(input.size, input.partSize);
-    const videoId = newId(this.now().getTime());
+    // Taken before S3 initiates the upload, so the session expires no later than S3 aborts it.
+    const startedAt = this.now();
+    const videoId = newId(startedAt.getTime());
     const key = keys.source(videoId);
     const out = await this.s3.send(
       new CreateMultipartUploadCommand({
         Bucket: this.bucket,
         Key: key,
         ContentType: input.contentType,
-        Metadata: { filename: encodeURIComponent(input.filename) },
+        Metadata: sourceMetadata(input.filename),
       }),
     );
     const session: UploadSession = {
@@ -64,16 +86,90 @@ export class UploadSessions {
       ...plan,
       state: 'uploading',
       createdAt: this.now().toISOString(),
+      expiresAt: uploadExpiresAt(startedAt, this.expiryDays).toISOString(),
     };
     await this.save(session);
     return session;
   }
 
-  /** @throws NotFoundError for an unknown upload id. */
+  /**
+   * @throws AppError `upload_expired` for an id too old to be alive (its session
+   * expired and was removed), `upload_not_found` for any other unknown id.
+   */
   async get(uploadId: string): Promise<UploadSession> {
     const session = await getJson<UploadSession>(this.s3, this.bucket, keys.session(uploadId));
-    if (!session) throw new AppError('upload_not_found', `Upload ${uploadId} does not exist`);
+    if (!session) {
+      // Ids carry their creation time (contract ids.ts): one older than the expiry cannot be open any more.
+      if (uploadExpiresAt(idCreatedAt(uploadId), this.expiryDays) <= this.now()) throw expiredError(uploadId);
+      throw new AppError('upload_not_found', `Upload ${uploadId} does not exist`);
+    }
     return session;
+  }
+
+  /**
+   * Ids of sessions started before `cutoff`, oldest last, a page at a time.
+   * Ids begin with their inverted creation time (contract ids.ts), so S3's
+   * ascending listing starting just after the cutoff's time prefix holds only
+   * older sessions, however many newer ones there are.
+   */
+  async *startedBefore(cutoff: Date): AsyncGenerator<string[]> {
+    const timePrefix = newId(cutoff.getTime()).slice(0, 11);
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: PREFIX.sessions,
+          Delimiter: '/',
+          // '~' sorts after every hex digit: skips every id made at or after the cutoff's millisecond.
+          StartAfter: token ? undefined : `${PREFIX.sessions}${timePrefix}~`,
+          ContinuationToken: token,
+        }),
+      );
+      const ids = (page.Contents ?? [])
+        .map((o) => /^sessions\/([a-f0-9]{20})\.json$/.exec(o.Key ?? '')?.[1])
+        .filter((id): id is string => id !== undefined);
+      if (ids.length) yield ids;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /**
+   * Forgets a finished (completed or aborted) session: its part records, then
+   * the session. Requests for it then answer `upload_expired` (its id is older
+   * than the expiry).
+   */
+  async forget(session: UploadSession): Promise<void> {
+    await this.deletePartRecords(session.uploadId);
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: keys.session(session.uploadId) }));
+  }
+
+  /** Days a session lives. */
+  get days(): number {
+    return this.expiryDays;
+  }
+
+  /** When `session` expires. */
+  expiresAt(session: UploadSession): Date {
+    return session.expiresAt ? new Date(session.expiresAt) : uploadExpiresAt(new Date(session.createdAt), this.expiryDays);
+  }
+
+  /** True for a session still uploading at or after its expiry. Completed and aborted sessions never expire. */
+  isExpired(session: UploadSession): boolean {
+    return session.state === 'uploading' && this.expiresAt(session) <= this.now();
+  }
+
+  /**
+   * Removes an expired session and what it left: aborts the S3 multipart
+   * upload if S3 has not yet, deletes the part records, then the session.
+   * Repeatable; concurrent calls are harmless.
+   * @returns the error to answer with (`upload_expired`).
+   */
+  async expire(session: UploadSession): Promise<AppError> {
+    await this.abortS3Upload(session);
+    await this.deletePartRecords(session.uploadId);
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: keys.session(session.uploadId) }));
+    return expiredError(session.uploadId);
   }
 
   /** Bytes part `partNumber` must have. @throws AppError `bad_part_number` if out of range. */
@@ -157,21 +253,30 @@ export class UploadSessions {
 
   /** Aborts the S3 multipart upload and forgets the part records. */
   async abort(session: UploadSession): Promise<void> {
+    await this.abortS3Upload(session);
+    await this.deletePartRecords(session.uploadId);
+    await this.save({ ...session, state: 'aborted' });
+  }
+
+  /** Aborts the S3 multipart upload; one S3 already aborted (or completed) is fine. */
+  private async abortS3Upload(session: UploadSession): Promise<void> {
     await this.s3
       .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: session.key, UploadId: session.s3UploadId }))
       .catch((err) => {
         if (!isNotFound(err) && (err as { name?: string }).name !== 'NoSuchUpload') throw err;
       });
-    const parts = await this.parts(session.uploadId);
+  }
+
+  private async deletePartRecords(uploadId: string): Promise<void> {
+    const parts = await this.parts(uploadId);
     for (let i = 0; i < parts.length; i += 1000) {
       await this.s3.send(
         new DeleteObjectsCommand({
           Bucket: this.bucket,
-          Delete: { Objects: parts.slice(i, i + 1000).map((p) => ({ Key: keys.part(session.uploadId, p.partNumber) })) },
+          Delete: { Objects: parts.slice(i, i + 1000).map((p) => ({ Key: keys.part(uploadId, p.partNumber) })) },
         }),
       );
     }
-    await this.save({ ...session, state: 'aborted' });
   }
 
   private async sourceComplete(session: UploadSession): Promise<boolean> {
@@ -187,4 +292,8 @@ export class UploadSessions {
   private async save(session: UploadSession): Promise<void> {
     await putJson(this.s3, this.bucket, keys.session(session.uploadId), session);
   }
+}
+
+function expiredError(uploadId: string): AppError {
+  return new AppError('upload_expired', `Upload ${uploadId} has expired (chunked uploads are kept for a limited number of days); start a new upload`);
 }

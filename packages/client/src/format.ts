@@ -4,6 +4,24 @@
  */
 import type { VideoRecord } from './api.js';
 
+const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text safe to write to a terminal: C0 controls and DEL (ECMA-48: escape
+ * sequences that move the cursor, clear the screen, set the window title, or
+ * hide text), C1 controls (U+0080–U+009F, 8-bit CSI), and the Unicode bidi
+ * overrides and isolates (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F, U+061C:
+ * text that displays in another order than it reads) are shown escaped —
+ * `\n`, `\r`, `\t`, else `\xHH` or `\uHHHH`. Everything else is unchanged.
+ * For names and messages that come from users or the server.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return NAMED_ESCAPES[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+  });
+}
+
 /** 1234567 → "1.2 MB" (decimal units, like network speeds). */
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '?';
@@ -43,9 +61,9 @@ export function formatDuration(seconds: number | undefined): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
-/** "ready", "processing 42%", "processing 42%, playable", "failed: reason". */
+/** "ready", "processing 42%", "processing 42%, playable", "failed: reason" (the reason with controls escaped). */
 export function formatStatus(v: Pick<VideoRecord, 'status' | 'progress' | 'error' | 'playable'>): string {
   if (v.status === 'processing') return `processing ${Math.round(v.progress ?? 0)}%${v.playable ? ', playable' : ''}`;
-  if (v.status === 'failed') return v.error ? `failed: ${v.error}` : 'failed';
+  if (v.status === 'failed') return v.error ? `failed: ${escapeControl(v.error)}` : 'failed';
   return v.status;
 }

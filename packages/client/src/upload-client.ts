@@ -11,7 +11,7 @@
  * Pause: abort `signal`, later call uploadFile again with resumeUploadId.
  * Cancel: abort `signal`, then `cancelUpload()` (DELETE).
  */
-import { API, UPLOAD_FIELDS, apiPath, type CreatedUpload, type StoredPart, type UploadSessionInfo } from '@vod/contract';
+import { API, UPLOAD_FIELDS, apiPath, isMediaContentType, type CreatedUpload, type StoredPart, type UploadSessionInfo } from '@vod/contract';
 import { ApiError, apiRequest, isAbortError, type ApiConfig } from './api.js';
 
 
@@ -145,6 +145,15 @@ export async function withRetry<T>(
   }
 }
 
+/**
+ * The server takes only `video/*` and `audio/*` types (contract isMediaContentType); what a
+ * browser or an extension table guesses for other files (`application/octet-stream`, "" …)
+ * is left out, and the server stores the file as of unknown type.
+ */
+function mediaTypeOrNone(type: string | undefined): string | undefined {
+  return isMediaContentType(type) ? type : undefined;
+}
+
 function cfgOf(opts: { baseUrl: string; token: string; fetch?: typeof fetch }): ApiConfig {
   return { baseUrl: opts.baseUrl, token: opts.token, fetch: opts.fetch };
 }
@@ -164,7 +173,7 @@ export async function cancelUpload(opts: {
       what: 'cancel',
     });
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return;
+    if (err instanceof ApiError && (err.status === 404 || err.code === 'upload_expired')) return;
     throw err;
   }
 }
@@ -204,7 +213,8 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
       }
       if (found.state === 'uploading' && found.size === size) session = found;
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 404)) throw err;
+      // Unknown or expired (contract uploads.ts): start a new upload.
+      if (!(err instanceof ApiError && (err.status === 404 || err.code === 'upload_expired'))) throw err;
     }
   }
   const resumed = session !== undefined;
@@ -212,7 +222,7 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
     const created = await call('create', (s) =>
       apiRequest<CreatedUpload>(cfg, apiPath(API.createUpload), {
         method: API.createUpload.method,
-        json: { filename, size, contentType: opts.contentType ?? (file.type || undefined) },
+        json: { filename, size, contentType: mediaTypeOrNone(opts.contentType ?? file.type) },
         signal: s,
       }),
     );

@@ -72,6 +72,8 @@ export const createUploadResponseSchema = z.object({
   /** Bytes in every part but the last. Part n covers [(n−1)·partSize, min(n·partSize, size)). */
   partSize: z.number().int().positive(),
   partCount: z.number().int().positive(),
+  /** ISO 8601: after this the upload is gone (`410 upload_expired`); uploads.ts. */
+  expiresAt: z.string().optional(),
 });
 export type CreatedUpload = z.infer<typeof createUploadResponseSchema>;
 
@@ -98,6 +100,8 @@ export const uploadSessionInfoSchema = z.object({
   /** Parts stored so far, by part number (empty once completed or aborted). */
   parts: z.array(storedPartSchema),
   state: z.enum(UPLOAD_STATES),
+  /** ISO 8601: when an incomplete upload expires (`410 upload_expired`); uploads.ts. */
+  expiresAt: z.string().optional(),
 });
 export type UploadSessionInfo = z.infer<typeof uploadSessionInfoSchema>;
 

@@ -25,6 +25,10 @@ export const ERROR_STATUS = {
   field_value_too_long: 400,
   unexpected_file_field: 400,
   missing_field_name: 400,
+  /** The filename, as S3 user metadata, is over S3's 2 KB limit (uploads.ts). */
+  filename_too_long: 400,
+  /** An upload's content type is not `video/*` or `audio/*` (uploads.ts). */
+  bad_content_type: 400,
   // 401/403: who is asking.
   unauthorized: 401,
   /** The request did not come through the CDN (missing or wrong origin secret). */
@@ -49,6 +53,9 @@ export const ERROR_STATUS = {
   upload_aborted: 409,
   no_record: 409,
   bad_transition: 409,
+  // 410: it existed and is gone for good.
+  /** A chunked upload outlived its expiry (uploads.ts); start a new one. */
+  upload_expired: 410,
   // Sizes and ranges.
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -15,4 +15,5 @@ export * from './ladder.js';
 export * from './queue.js';
 export * from './routes.js';
 export * from './secrets.js';
+export * from './uploads.js';
 export * from './video.js';
