@@ -182,6 +182,19 @@ describe('upload service rules (against the S3 + SQS emulator)', () => {
     });
   });
 
+  it('a lowered expiry applies to sessions already open (S3’s lifecycle rule applies to open uploads too)', async () => {
+    const started = clock;
+    const longer = new UploadService({ ...deps, uploadExpiryDays: 5 });
+    const created = await longer.start({ filename: 'l.mp4', size: 1000 }, deps.logger);
+    expect(created.expiresAt).to.equal(new Date(started.getTime() + 5 * DAY_MS).toISOString());
+    clock = new Date(started.getTime() + 2 * DAY_MS);
+    const err = await new UploadService(deps).session(created.uploadId).then(
+      () => undefined,
+      (e: { code?: string }) => e,
+    );
+    expect(err?.code).to.equal('upload_expired');
+  });
+
   describe('the expiry sweep', () => {
     it('removes abandoned uploads nobody asks for again (record, session, parts, S3 upload) and finished sessions; leaves young ones', async () => {
       const started = new Date(clock.getTime() + DAY_MS); // later than anything the tests above made

@@ -121,7 +121,7 @@ export class UploadService {
         });
         if (!session) continue;
         if (session.state === 'uploading') {
-          if (!this.sessions.isExpired(session)) continue; // started just before its id was made: next sweep
+          if (!this.sessions.isExpired(session)) continue; // created a moment after its id was made: the next sweep
           await this.expire(session);
         } else {
           await this.sessions.forget(session);

@@ -25,6 +25,7 @@ import {
   DEFAULT_UPLOAD_EXPIRY_DAYS,
   PREFIX,
   idCreatedAt,
+  isId,
   keys,
   newId,
   sourceMetadata,
@@ -127,8 +128,8 @@ export class UploadSessions {
         }),
       );
       const ids = (page.Contents ?? [])
-        .map((o) => /^sessions\/([a-f0-9]{20})\.json$/.exec(o.Key ?? '')?.[1])
-        .filter((id): id is string => id !== undefined);
+        .map((o) => o.Key?.slice(PREFIX.sessions.length, -'.json'.length))
+        .filter((id): id is string => isId(id));
       if (ids.length) yield ids;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -149,9 +150,14 @@ export class UploadSessions {
     return this.expiryDays;
   }
 
-  /** When `session` expires. */
+  /**
+   * When `session` expires: the expiry it was given, or sooner if the expiry
+   * days were lowered since (the lifecycle rule applies to uploads already open).
+   */
   expiresAt(session: UploadSession): Date {
-    return session.expiresAt ? new Date(session.expiresAt) : uploadExpiresAt(new Date(session.createdAt), this.expiryDays);
+    const byDays = uploadExpiresAt(new Date(session.createdAt), this.expiryDays);
+    const stored = session.expiresAt ? new Date(session.expiresAt) : byDays;
+    return stored < byDays ? stored : byDays;
   }
 
   /** True for a session still uploading at or after its expiry. Completed and aborted sessions never expire. */
