@@ -23,7 +23,7 @@ import {
   type VideoStatus,
 } from '@vod/contract';
 
-export { isPlayable } from '@vod/contract';
+export { isPlayable, LIST_LIMIT, VIDEO_STATUSES, VIDEO_TEXT_LIMITS } from '@vod/contract';
 export type {
   CreatedUpload,
   ListVideosResponse,
