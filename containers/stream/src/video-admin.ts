@@ -65,7 +65,8 @@ export class VideoAdmin {
    * published HLS, the pipeline state and the details, then the CDN's cached
    * copies, and the record last — so a DELETE that fails half-way still finds
    * the video and can be repeated.
-   * @throws AppError `not_found` when there is no such video (also the second time).
+   * @throws AppError `not_found` when there is no such video (also the second time);
+   *   `bad_gateway` when the CDN invalidation failed (repeat the DELETE).
    */
   async remove(videoId: string, log: Logger): Promise<void> {
     const record = await this.existing(videoId);
@@ -86,7 +87,14 @@ export class VideoAdmin {
     ]);
     // Segments are cached at the edge for a long time: without this, playback
     // URLs already handed out would keep working from the CDN's copies.
-    if (this.deps.invalidate) await this.deps.invalidate(videoId);
+    if (this.deps.invalidate) {
+      try {
+        await this.deps.invalidate(videoId);
+      } catch (err) {
+        log.error({ err, videoId }, 'CDN invalidation failed; the record is kept so the DELETE can be repeated');
+        throw new AppError('bad_gateway', `Video ${videoId}'s files are deleted but the CDN could not be told to forget them (${(err as Error).name}); repeat the DELETE`);
+      }
+    }
     await this.deps.store.delete(videoId);
     this.deps.onDeleted?.(videoId);
     log.info({ videoId, status: record.status, objects: { source, media, pipeline, details }, cdnInvalidated: !!this.deps.invalidate }, 'video deleted');
