@@ -54,7 +54,11 @@ export class VideoAdmin {
     await this.existing(videoId);
     await this.deps.store.setDetails(videoId, parsed.data);
     const view = await this.deps.store.view(videoId);
-    if (!view) throw new AppError('not_found', `No video ${videoId}`);
+    if (!view) {
+      // Deleted while we wrote: write, then check — remove what we just wrote.
+      await deletePrefix(this.deps.s3, this.deps.mediaBucket, keys.detailsPrefix(videoId));
+      throw new AppError('not_found', `No video ${videoId}`);
+    }
     return publicRecord(view);
   }
 
