@@ -53,9 +53,10 @@ export class VideoAdmin {
     }
     await this.existing(videoId);
     await this.deps.store.setDetails(videoId, parsed.data);
+    // Write, then check: a DELETE writes its tombstone before it removes the
+    // details, so a PATCH that wrote after that removal finds the tombstone.
     const view = await this.deps.store.view(videoId);
-    if (!view) {
-      // Deleted while we wrote: write, then check — remove what we just wrote.
+    if (!view || (await this.exists(this.deps.mediaBucket, keys.tombstone(videoId)))) {
       await deletePrefix(this.deps.s3, this.deps.mediaBucket, keys.detailsPrefix(videoId));
       throw new AppError('not_found', `No video ${videoId}`);
     }
