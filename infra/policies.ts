@@ -283,8 +283,9 @@ export interface StreamPolicyArgs {
  * Task role of the stream service (containers/stream): it serves viewers and
  * the video API, including the API's changes to a video.
  * - reads playlists (`videos/*`), status records (`records/*`), titles and
- *   descriptions (`details/*`) and, for a retry, whether a run has started
- *   (`pipeline/*`) in the media bucket, and lists those prefixes (the list of
+ *   descriptions (`details/*`), for a retry whether a run has started
+ *   (`pipeline/*`), and after a PATCH whether the video was deleted meanwhile
+ *   (`deleted/*`) in the media bucket, and lists those prefixes (the list of
  *   videos, deleting a prefix, 404s);
  * - reads originals (`sources/*`) to serve `GET /api/videos/:id/source`, and
  *   lists `sources/` (404s, deleting a video's original);
@@ -307,9 +308,9 @@ export function streamTaskPolicy(a: StreamPolicyArgs): PolicyDocument {
       Sid: 'ReadMedia',
       Effect: 'Allow',
       Action: 's3:GetObject',
-      Resource: media(PREFIX.videos, PREFIX.records, PREFIX.details, PREFIX.pipeline),
+      Resource: media(PREFIX.videos, PREFIX.records, PREFIX.details, PREFIX.pipeline, PREFIX.deleted),
     },
-    listUnder(a.mediaBucketArn, 'ListMedia', [PREFIX.records, PREFIX.videos, PREFIX.details, PREFIX.pipeline]),
+    listUnder(a.mediaBucketArn, 'ListMedia', [PREFIX.records, PREFIX.videos, PREFIX.details, PREFIX.pipeline, PREFIX.deleted]),
     {
       Sid: 'ReadSources',
       Effect: 'Allow',
