@@ -1,9 +1,9 @@
-/** The work behind `vod upload`, `vod status` and `vod url`. */
+/** The work behind `vod upload`, `status`, `url`, `edit`, `rm`, `retry` and `redrive`. */
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { ApiError, isAbortError, VodApi, type VideoRecord } from '@vod/client';
+import { ApiError, isAbortError, VodApi, type VideoRecord, type VideoStatus } from '@vod/client';
 import { sleep, uploadFile, type UploadProgress } from '@vod/client';
 import type { CliConfig } from './config.js';
 import { escapeControl, formatBytes, formatCost, formatDuration, formatEta, formatRate, formatRenditions, formatStatus, formatVideoDetail, formatVideoTable, guessContentType } from './format.js';
@@ -281,14 +281,87 @@ export async function waitForTranscode(
   }
 }
 
-export async function statusCommand(videoId: string | undefined, ctx: Context): Promise<void> {
+export interface StatusCommandOptions {
+  /** Videos per page (default: the server's, 25). */
+  limit?: number;
+  /** Continue after this page (a `nextCursor` printed before). */
+  cursor?: string;
+  /** Only videos in this state. */
+  status?: VideoStatus;
+  /** Every page, not just one. */
+  all?: boolean;
+}
+
+/**
+ * One video, or the list: one page (newest first) with a hint for the next,
+ * or every page with `all`. `--json` prints `{videos, nextCursor}`.
+ */
+export async function statusCommand(videoId: string | undefined, ctx: Context, opts: StatusCommandOptions = {}): Promise<void> {
   if (videoId) {
     const v = await api(ctx).getVideo(videoId, ctx.signal);
     ctx.io.out(ctx.json ? JSON.stringify(v) : formatVideoDetail(v));
     return;
   }
-  const videos = await api(ctx).listVideos(ctx.signal);
-  ctx.io.out(ctx.json ? JSON.stringify({ videos }) : formatVideoTable(videos));
+  const client = api(ctx);
+  const query = { limit: opts.limit, status: opts.status };
+  let videos: VideoRecord[];
+  let nextCursor: string | null;
+  if (opts.all) {
+    videos = [];
+    for await (const v of client.iterateVideos({ ...query, limit: opts.limit ?? 100 }, ctx.signal)) videos.push(v);
+    nextCursor = null;
+  } else {
+    ({ videos, nextCursor } = await client.listVideosPage({ ...query, cursor: opts.cursor }, ctx.signal));
+  }
+  if (ctx.json) return ctx.io.out(JSON.stringify({ videos, nextCursor }));
+  ctx.io.out(videos.length === 0 && (opts.status || opts.cursor) ? `No ${opts.status ?? ''} videos${opts.cursor ? ' on this page' : ''}.`.replace('  ', ' ') : formatVideoTable(videos));
+  if (nextCursor) {
+    const flags = [opts.status && `--status ${opts.status}`, opts.limit && `--limit ${opts.limit}`].filter(Boolean).join(' ');
+    say(ctx, `More videos: vod status ${flags ? `${flags} ` : ''}--cursor ${nextCursor}   (or --all)`);
+  }
+}
+
+export interface EditCommandOptions {
+  title?: string;
+  description?: string;
+}
+
+/** Sets the title and/or description (an empty string removes one). */
+export async function editCommand(videoId: string, opts: EditCommandOptions, ctx: Context): Promise<void> {
+  if (opts.title === undefined && opts.description === undefined) throw new CliError('Nothing to change: pass --title and/or --description.', 'nothing_to_change');
+  const v = await api(ctx).updateVideo(videoId, { title: opts.title, description: opts.description }, ctx.signal);
+  ctx.io.out(ctx.json ? JSON.stringify(v) : formatVideoDetail(v));
+}
+
+/** Deletes a video and everything published for it. */
+export async function removeCommand(videoId: string, ctx: Context): Promise<void> {
+  await api(ctx).deleteVideo(videoId, ctx.signal);
+  ctx.io.out(ctx.json ? JSON.stringify({ videoId, deleted: true }) : `Deleted ${videoId}`);
+}
+
+export interface RetryCommandOptions {
+  /** Follow the new transcode until ready (or failed), like `vod upload`. */
+  wait: boolean;
+  /** Seconds to wait at most (0 = forever). */
+  timeout: number;
+}
+
+/** Transcodes a failed video again from its stored source. */
+export async function retryCommand(videoId: string, opts: RetryCommandOptions, ctx: Context): Promise<void> {
+  const queued = await api(ctx).retryVideo(videoId, ctx.signal);
+  if (!opts.wait) {
+    ctx.io.out(ctx.json ? JSON.stringify(queued) : `Retry queued: ${videoId} (run ${queued.run})`);
+    return;
+  }
+  say(ctx, `Retry queued: ${videoId} (run ${queued.run})`);
+  const v = await waitForTranscode(videoId, opts.timeout, ctx);
+  ctx.io.out(ctx.json ? JSON.stringify(v) : `Ready: ${videoId} — ${formatDuration(v.durationSeconds)}, renditions ${formatRenditions(v)}`);
+}
+
+/** Moves dead-lettered transcode jobs back to the jobs queue. */
+export async function redriveCommand(opts: { max?: number }, ctx: Context): Promise<void> {
+  const { moved } = await api(ctx).redriveJobs(opts.max, ctx.signal);
+  ctx.io.out(ctx.json ? JSON.stringify({ moved }) : moved === 0 ? 'The dead-letter queue is empty: nothing to move.' : `Moved ${moved} job${moved === 1 ? '' : 's'} back to the jobs queue.`);
 }
 
 export async function urlCommand(videoId: string, ctx: Context): Promise<void> {

@@ -21,8 +21,8 @@ export function formatVideoTable(videos: VideoRecord[]): string {
   if (videos.length === 0) return 'No videos yet. Upload one with: vod upload FILE';
   const rows = [...videos]
     .sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''))
-    .map((v) => [v.videoId, formatStatus(v), formatDuration(v.durationSeconds), formatRenditions(v), v.filename ? escapeControl(v.filename) : '–', (v.createdAt ?? '').replace('T', ' ').slice(0, 19)]);
-  return formatTable(['VIDEO ID', 'STATUS', 'DURATION', 'RENDITIONS', 'FILE', 'CREATED (UTC)'], rows);
+    .map((v) => [v.videoId, formatStatus(v), formatDuration(v.durationSeconds), formatRenditions(v), escapeControl(v.title ?? v.filename ?? '–'), (v.createdAt ?? '').replace('T', ' ').slice(0, 19)]);
+  return formatTable(['VIDEO ID', 'STATUS', 'DURATION', 'RENDITIONS', 'TITLE', 'CREATED (UTC)'], rows);
 }
 
 /** "41.2 CPU-s, ≈ $0.00017" (the encode's CPU time and its estimated spot cost). */
@@ -35,6 +35,7 @@ export function formatCost(v: Pick<VideoRecord, 'cpuSeconds' | 'estimatedCostUsd
 export function formatVideoDetail(v: VideoRecord): string {
   const lines: [string, string][] = [
     ['Video', v.videoId],
+    ...(v.title ? ([['Title', v.title]] as [string, string][]) : []),
     ['Status', formatStatus(v)],
     ['File', v.filename ? `${escapeControl(v.filename)}${v.sizeBytes !== undefined ? ` (${formatBytes(v.sizeBytes)})` : ''}` : '–'],
     ['Duration', formatDuration(v.durationSeconds)],
@@ -42,8 +43,9 @@ export function formatVideoDetail(v: VideoRecord): string {
     ['Encode', v.cpuSeconds !== undefined ? `${formatCost(v)} (${(v.encodeSeconds ?? 0).toFixed(1)} worker-s)` : '–'],
     ['Created', v.createdAt ?? '–'],
     ['Updated', v.updatedAt ?? '–'],
+    ...(v.description ? ([['Description', v.description.replace(/\n/g, `\n${' '.repeat(14)}`)]] as [string, string][]) : []),
   ];
-  return lines.map(([k, val]) => `${`${k}:`.padEnd(12)}${val}`).join('\n');
+  return lines.map(([k, val]) => `${`${k}:`.padEnd(14)}${val}`).join('\n');
 }
 
 /** Content type from a file name's extension. */

@@ -1,7 +1,8 @@
 /** Command-line grammar of `vod` (commander), separate from the work so it can be tested. */
 import { Command, InvalidArgumentError } from 'commander';
 import { ApiError } from '@vod/client';
-import { CliError, type UploadCommandOptions } from './commands.js';
+import { VIDEO_STATUSES, type VideoStatus } from '@vod/contract';
+import { CliError, type EditCommandOptions, type RetryCommandOptions, type StatusCommandOptions, type UploadCommandOptions } from './commands.js';
 import { DEFAULT_URL, LOCAL_TOKEN_FILE, type CliConfig } from './config.js';
 
 export interface GlobalOptions {
@@ -12,8 +13,17 @@ export interface GlobalOptions {
 
 export interface Handlers {
   upload(file: string, opts: UploadCommandOptions, globals: GlobalOptions): Promise<void>;
-  status(videoId: string | undefined, globals: GlobalOptions): Promise<void>;
+  status(videoId: string | undefined, globals: GlobalOptions, opts?: StatusCommandOptions): Promise<void>;
   url(videoId: string, globals: GlobalOptions): Promise<void>;
+  edit(videoId: string, opts: EditCommandOptions, globals: GlobalOptions): Promise<void>;
+  rm(videoId: string, globals: GlobalOptions): Promise<void>;
+  retry(videoId: string, opts: RetryCommandOptions, globals: GlobalOptions): Promise<void>;
+  redrive(opts: { max?: number }, globals: GlobalOptions): Promise<void>;
+}
+
+function videoStatus(value: string): VideoStatus {
+  if (!(VIDEO_STATUSES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${VIDEO_STATUSES.join(', ')}.`);
+  return value as VideoStatus;
 }
 
 export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
@@ -40,9 +50,14 @@ Configuration:
 Examples:
   vod upload clip.mp4                 upload, wait for the transcode, print the playback URL
   vod upload clip.mp4 --json          one JSON object on stdout, no progress bar
-  vod status                          every video
+  vod status                          the newest videos (a page; --all for every one)
+  vod status --status failed --all    every failed video
   vod status VIDEO_ID                 one video
   vod url VIDEO_ID                    a fresh signed playback URL
+  vod edit VIDEO_ID --title "Launch"  set the title (and/or --description)
+  vod retry VIDEO_ID --wait           transcode a failed video again, follow it
+  vod rm VIDEO_ID                     delete a video and everything published for it
+  vod redrive                         move dead-lettered transcode jobs back to the queue
 
 Exit status is 0 on success, 1 on failure, 130 when interrupted (Ctrl-C);
 rerun an interrupted upload to resume it.`;
@@ -73,15 +88,54 @@ export function buildProgram(handlers: Handlers): Command {
 
   program
     .command('status')
-    .description('list videos with their status, or show one')
+    .description('list videos with their status, newest first, one page at a time; or show one')
     .argument('[videoId]', 'video to show')
-    .action(async (videoId: string | undefined, _opts: unknown, cmd: Command) => handlers.status(videoId, globals(cmd)));
+    .option('--status <state>', `only videos in this state (${VIDEO_STATUSES.join(', ')})`, videoStatus)
+    .option('--limit <n>', 'videos per page (1–100, default 25)', positiveInt('--limit', 100))
+    .option('--cursor <cursor>', 'the page after the one that printed this cursor')
+    .option('--all', 'every page')
+    .action(async (videoId: string | undefined, opts: StatusCommandOptions, cmd: Command) => {
+      const { status, limit, cursor, all } = opts;
+      const list = Object.fromEntries(Object.entries({ status, limit, cursor, all }).filter(([, v]) => v !== undefined));
+      return Object.keys(list).length ? handlers.status(videoId, globals(cmd), list) : handlers.status(videoId, globals(cmd));
+    });
 
   program
     .command('url')
     .description('print a fresh signed playback URL for a ready video')
     .argument('<videoId>', 'video')
     .action(async (videoId: string, _opts: unknown, cmd: Command) => handlers.url(videoId, globals(cmd)));
+
+  program
+    .command('edit')
+    .description("set a video's title and/or description (an empty string removes one)")
+    .argument('<videoId>', 'video')
+    .option('--title <text>', 'one line, at most 200 characters')
+    .option('--description <text>', 'at most 5000 characters')
+    .action(async (videoId: string, opts: EditCommandOptions, cmd: Command) => handlers.edit(videoId, opts, globals(cmd)));
+
+  program
+    .command('rm')
+    .alias('delete')
+    .description('delete a video: its source, every published file and its record (playback URLs stop working)')
+    .argument('<videoId>', 'video')
+    .action(async (videoId: string, _opts: unknown, cmd: Command) => handlers.rm(videoId, globals(cmd)));
+
+  program
+    .command('retry')
+    .description('transcode a failed video again from its stored source (no re-upload)')
+    .argument('<videoId>', 'video')
+    .option('--wait', 'follow the transcode until the video is ready')
+    .option('--timeout <seconds>', 'with --wait: give up after this long (0 = never)', seconds, 0)
+    .action(async (videoId: string, opts: { wait?: boolean; timeout: number }, cmd: Command) =>
+      handlers.retry(videoId, { wait: Boolean(opts.wait), timeout: opts.timeout }, globals(cmd)),
+    );
+
+  program
+    .command('redrive')
+    .description("move transcode jobs from the dead-letter queue back to the jobs queue (after fixing what made them fail)")
+    .option('--max <n>', 'move at most this many', positiveInt('--max', 10_000))
+    .action(async (opts: { max?: number }, cmd: Command) => handlers.redrive(opts, globals(cmd)));
 
   return program;
 }

@@ -1,10 +1,10 @@
 /**
  * `vod` — the platform's command-line client.
- *   vod upload FILE | vod status [ID] | vod url ID    (see `vod --help`)
+ *   vod upload FILE | status [ID] | url ID | edit ID | rm ID | retry ID | redrive    (see `vod --help`)
  */
 import { CommanderError } from 'commander';
 import { escapeControl } from './format.js';
-import { statusCommand, uploadCommand, urlCommand, type Context } from './commands.js';
+import { editCommand, redriveCommand, removeCommand, retryCommand, statusCommand, uploadCommand, urlCommand, type Context } from './commands.js';
 import { resolveConfig, type CliConfig } from './config.js';
 import { buildProgram, describeError, type GlobalOptions } from './program.js';
 import { defaultStatePath } from './state.js';
@@ -35,8 +35,12 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
 
   const program = buildProgram({
     upload: (file, opts, g) => uploadCommand(file, opts, context(g)),
-    status: (id, g) => statusCommand(id, context(g)),
+    status: (id, g, opts) => statusCommand(id, context(g), opts),
     url: (id, g) => urlCommand(id, context(g)),
+    edit: (id, opts, g) => editCommand(id, opts, context(g)),
+    rm: (id, g) => removeCommand(id, context(g)),
+    retry: (id, opts, g) => retryCommand(id, opts, context(g)),
+    redrive: (opts, g) => redriveCommand(opts, context(g)),
   }).exitOverride();
 
   try {

@@ -258,6 +258,9 @@ const stream = new EcsService('stream', {
     PUBLIC_BASE_URL: pulumi.interpolate`https://${cdn.publicDomainName}`,
     CLOUDFRONT_KEY_PAIR_ID: cdn.keyPairId,
     SIGNED_URL_TTL_SECONDS: `${int('signedUrlTtlSeconds', 14_400)}`,
+    // Retry and redrive (containers/stream/src/video-admin.ts); a deleted video's CDN cache is invalidated.
+    JOBS_DLQ_URL: queue.deadLetterQueueUrl,
+    CLOUDFRONT_DISTRIBUTION_ID: cdn.distributionId,
   },
   // The stream service also requires the API token on /api/* (containers/stream/src/server.ts).
   secrets: {
@@ -266,9 +269,9 @@ const stream = new EcsService('stream', {
     VOD_API_TOKEN: secrets.apiTokenParameterArn,
   },
   taskPolicy: pulumi
-    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, secrets.signingKeyParameterArn])
-    .apply(([uploadsBucketArn, mediaBucketArn, signingKeyParameterArn]) =>
-      streamTaskPolicy({ uploadsBucketArn, mediaBucketArn, signingKeyParameterArn }),
+    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, secrets.signingKeyParameterArn, queue.queueArn, queue.deadLetterQueueArn, cdn.distributionArn])
+    .apply(([uploadsBucketArn, mediaBucketArn, signingKeyParameterArn, jobsQueueArn, deadLetterQueueArn, distributionArn]) =>
+      streamTaskPolicy({ uploadsBucketArn, mediaBucketArn, signingKeyParameterArn, jobsQueueArn, deadLetterQueueArn, distributionArn }),
     ),
   loadBalancing: { targetGroupArn: origin.targetGroupArns.stream, loadBalancerSecurityGroupId: origin.securityGroupId },
   serviceDependsOn: [cluster.clusterCapacityProviders, ...origin.rules],

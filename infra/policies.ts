@@ -159,7 +159,9 @@ export interface UploadPolicyArgs {
  * - lists `sessions/` (stored parts) and `sources/` (404s for missing keys).
  * - creates, updates and (on abort) deletes status records (`records/*`) in
  *   the media bucket, and lists `records/` for honest 404s.
- * - sends transcode jobs to the jobs queue.
+ * - sends transcode jobs to the jobs queue;
+ * - reads tombstones (`deleted/*`): a video deleted while uploading is not
+ *   completed (and lists `deleted/` so a live video's is a 404).
  * It can neither read nor write the published HLS (`videos/*`).
  */
 export function uploadTaskPolicy(a: UploadPolicyArgs): PolicyDocument {
@@ -178,7 +180,13 @@ export function uploadTaskPolicy(a: UploadPolicyArgs): PolicyDocument {
       Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
       Resource: objects(a.mediaBucketArn, PREFIX.records),
     },
-    listUnder(a.mediaBucketArn, 'ListRecords', [PREFIX.records]),
+    {
+      Sid: 'ReadTombstones',
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: objects(a.mediaBucketArn, PREFIX.deleted),
+    },
+    listUnder(a.mediaBucketArn, 'ListRecords', [PREFIX.records, PREFIX.deleted]),
     {
       Sid: 'EnqueueJobs',
       Effect: 'Allow',
@@ -263,27 +271,46 @@ export interface StreamPolicyArgs {
   mediaBucketArn: string;
   /** The SSM SecureString parameter holding the CloudFront signing key. */
   signingKeyParameterArn: string;
+  /** The jobs queue (retry sends a run's job; redrive moves jobs back to it). */
+  jobsQueueArn: string;
+  /** The jobs queue's dead-letter queue (redrive takes jobs from it). */
+  deadLetterQueueArn: string;
+  /** The CloudFront distribution, `arn:aws:cloudfront::{account}:distribution/{id}` (invalidations of deleted videos). */
+  distributionArn: string;
 }
 
 /**
- * Task role of the stream service (containers/stream), read-only:
- * - reads playlists (`videos/*`) and status records (`records/*`) in the
- *   media bucket, lists `records/` (GET /api/videos) and `videos/` (404s);
+ * Task role of the stream service (containers/stream): it serves viewers and
+ * the video API, including the API's changes to a video.
+ * - reads playlists (`videos/*`), status records (`records/*`), titles and
+ *   descriptions (`details/*`), for a retry whether a run has started
+ *   (`pipeline/*`), and after a PATCH whether the video was deleted meanwhile
+ *   (`deleted/*`) in the media bucket, and lists those prefixes (the list of
+ *   videos, deleting a prefix, 404s);
  * - reads originals (`sources/*`) to serve `GET /api/videos/:id/source`, and
- *   lists `sources/` (404s);
+ *   lists `sources/` (404s, deleting a video's original);
+ * - PATCH writes `details/*`; retry rewrites the record (`records/*`);
+ *   DELETE writes the tombstone (`deleted/*`) and deletes the video's
+ *   original, published HLS, pipeline state, details and record. It never
+ *   writes HLS or originals, and cannot read upload sessions;
+ * - sends a retried video's job to the jobs queue, and moves dead-lettered
+ *   jobs back (receive and delete on the dead-letter queue only);
+ * - invalidates its own distribution's cache of a deleted video
+ *   (`cloudfront:CreateInvalidation` is authorised on the distribution ARN);
  * - reads its one signing-key parameter. ECS injects the key as the
  *   `CLOUDFRONT_PRIVATE_KEY` secret through the execution role; this grant
  *   lets the service re-read the key after a rotation without a redeploy.
  */
 export function streamTaskPolicy(a: StreamPolicyArgs): PolicyDocument {
+  const media = (...prefixes: string[]) => prefixes.map((p) => objects(a.mediaBucketArn, p));
   return doc(
     {
       Sid: 'ReadMedia',
       Effect: 'Allow',
       Action: 's3:GetObject',
-      Resource: [objects(a.mediaBucketArn, PREFIX.videos), objects(a.mediaBucketArn, PREFIX.records)],
+      Resource: media(PREFIX.videos, PREFIX.records, PREFIX.details, PREFIX.pipeline, PREFIX.deleted),
     },
-    listUnder(a.mediaBucketArn, 'ListMedia', [PREFIX.records, PREFIX.videos]),
+    listUnder(a.mediaBucketArn, 'ListMedia', [PREFIX.records, PREFIX.videos, PREFIX.details, PREFIX.pipeline, PREFIX.deleted]),
     {
       Sid: 'ReadSources',
       Effect: 'Allow',
@@ -291,6 +318,21 @@ export function streamTaskPolicy(a: StreamPolicyArgs): PolicyDocument {
       Resource: objects(a.uploadsBucketArn, PREFIX.sources),
     },
     listUnder(a.uploadsBucketArn, 'ListSources', [PREFIX.sources]),
+    {
+      Sid: 'WriteRecordsDetailsTombstones',
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Resource: media(PREFIX.records, PREFIX.details, PREFIX.deleted),
+    },
+    {
+      Sid: 'DeleteVideos',
+      Effect: 'Allow',
+      Action: 's3:DeleteObject',
+      Resource: [...media(PREFIX.videos, PREFIX.records, PREFIX.details, PREFIX.pipeline), objects(a.uploadsBucketArn, PREFIX.sources)],
+    },
+    { Sid: 'QueueJobs', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: a.jobsQueueArn },
+    { Sid: 'RedriveDeadLetters', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], Resource: a.deadLetterQueueArn },
+    { Sid: 'InvalidateDeletedVideos', Effect: 'Allow', Action: 'cloudfront:CreateInvalidation', Resource: a.distributionArn },
     {
       Sid: 'ReadSigningKey',
       Effect: 'Allow',

@@ -56,6 +56,8 @@ export interface RunningStack {
   logDir: string;
   emulatorEndpoint: string;
   jobsQueueUrl: string;
+  /** The jobs queue's dead-letter queue. */
+  jobsDlqUrl: string;
   controlQueueUrl: string;
   /** Environment the services got (AWS endpoint, buckets, queues), for tests that call S3/SQS directly. */
   serviceEnv: Record<string, string>;
@@ -192,7 +194,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       health: `http://127.0.0.1:${emulatorPort}/${MEDIA_BUCKET}?max-keys=1`,
     });
     const emulator = launch('emulator');
-    const ready = await new Promise<{ endpoint: string; jobsQueueUrl: string; controlQueueUrl: string }>((resolve, reject) => {
+    const ready = await new Promise<{ endpoint: string; jobsQueueUrl: string; jobsDlqUrl: string; controlQueueUrl: string }>((resolve, reject) => {
       const lines = createInterface({ input: emulator.stdout! });
       lines.on('line', (line) => {
         if (line.startsWith('{"ready"')) resolve(JSON.parse(line));
@@ -227,6 +229,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         ...aws,
         PORT: String(streamPort),
         PUBLIC_BASE_URL: baseUrl,
+        JOBS_DLQ_URL: ready.jobsDlqUrl,
+        // No CLOUDFRONT_DISTRIBUTION_ID: the edge caches nothing, so a deleted video needs no invalidation.
         VOD_API_TOKEN: token,
         CLOUDFRONT_KEY_PAIR_ID: keyPair.keyPairId,
         CLOUDFRONT_PRIVATE_KEY: keyPair.privateKeyPem,
@@ -262,6 +266,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       logDir,
       emulatorEndpoint: ready.endpoint,
       jobsQueueUrl: ready.jobsQueueUrl,
+      jobsDlqUrl: ready.jobsDlqUrl,
       controlQueueUrl: ready.controlQueueUrl,
       serviceEnv: { ...aws, CONTROL_QUEUE_URL: ready.controlQueueUrl },
       workers,

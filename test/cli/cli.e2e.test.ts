@@ -157,4 +157,28 @@ describe('vod CLI against the local stack', function () {
     expect(missing.code).to.equal(1);
     expect(missing.stderr).to.match(/File not found/);
   });
+
+  it('vod edit names a video, vod retry refuses a ready one, vod rm deletes it (then 404), vod redrive', async function () {
+    if (!videoId) this.skip();
+    const edit = await vod(['edit', videoId, '--title', 'Hello from the CLI']);
+    expect(edit.code, edit.stderr).to.equal(0);
+    expect(edit.stdout).to.match(/^Title:\s+Hello from the CLI$/m);
+    expect((await vod(['status'])).stdout).to.match(new RegExp(`${videoId}\\s+ready.*Hello from the CLI`));
+
+    const retry = await vod(['retry', videoId]);
+    expect(retry.code).to.equal(1);
+    expect(retry.stderr).to.match(/only a failed video can be retried/);
+
+    const rm = await vod(['rm', videoId]);
+    expect(rm.code, rm.stderr).to.equal(0);
+    expect(rm.stdout.trim()).to.equal(`Deleted ${videoId}`);
+    const again = await vod(['rm', videoId, '--json']);
+    expect(again.code).to.equal(1);
+    expect(JSON.parse(again.stdout).error.code).to.equal('not_found');
+    expect((await vod(['status', '--json'])).stdout).to.not.contain(videoId);
+
+    const redrive = await vod(['redrive']);
+    expect(redrive.code, redrive.stderr).to.equal(0);
+    expect(redrive.stdout.trim()).to.equal('The dead-letter queue is empty: nothing to move.');
+  });
 });

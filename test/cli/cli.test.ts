@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
 import { ApiError, type VideoRecord } from '@vod/client';
-import { CliError, statusCommand, uploadCommand, urlCommand, type Context } from '../../cli/commands.js';
+import { CliError, editCommand, redriveCommand, removeCommand, retryCommand, statusCommand, uploadCommand, urlCommand, type Context } from '../../cli/commands.js';
 import { resolveConfig } from '../../cli/config.js';
 import { escapeControl, formatBytes, formatDuration, formatEta, formatRate, formatStatus, formatTable, formatVideoTable, guessContentType } from '../../cli/format.js';
 import { buildProgram, describeError, type GlobalOptions, type Handlers } from '../../cli/program.js';
@@ -75,7 +75,7 @@ describe('cli/format', () => {
       v('new', '2024-02-01T00:00:00.000Z', { durationSeconds: 10, renditions: [{ name: '720p', width: 1280, height: 720, bandwidth: 1 }], filename: 'a.mp4' }),
     ]);
     const lines = out.split('\n');
-    expect(lines[0]).to.match(/^VIDEO ID\s+STATUS\s+DURATION\s+RENDITIONS\s+FILE\s+CREATED/);
+    expect(lines[0]).to.match(/^VIDEO ID\s+STATUS\s+DURATION\s+RENDITIONS\s+TITLE\s+CREATED/);
     expect(lines[1]).to.match(/^new\s+ready\s+0:10\s+720p\s+a\.mp4\s+2024-02-01 00:00:00$/);
     expect(lines[2]).to.match(/^old\s+ready/);
     expect(formatVideoTable([])).to.match(/No videos yet/);
@@ -92,8 +92,12 @@ describe('cli/program argument parsing', () => {
     const calls: { cmd: string; args: unknown[] }[] = [];
     const handlers: Handlers = {
       upload: async (file, opts, g) => void calls.push({ cmd: 'upload', args: [file, opts, g] }),
-      status: async (id, g) => void calls.push({ cmd: 'status', args: [id, g] }),
+      status: async (id, g, opts) => void calls.push({ cmd: 'status', args: opts ? [id, g, opts] : [id, g] }),
       url: async (id, g) => void calls.push({ cmd: 'url', args: [id, g] }),
+      edit: async (id, opts, g) => void calls.push({ cmd: 'edit', args: [id, opts, g] }),
+      rm: async (id, g) => void calls.push({ cmd: 'rm', args: [id, g] }),
+      retry: async (id, opts, g) => void calls.push({ cmd: 'retry', args: [id, opts, g] }),
+      redrive: async (opts, g) => void calls.push({ cmd: 'redrive', args: [opts, g] }),
     };
     const errors: string[] = [];
     const program: Command = buildProgram(handlers)
@@ -125,6 +129,31 @@ describe('cli/program argument parsing', () => {
     const err = await c.run().catch((e) => e);
     expect(err.code).to.equal('commander.missingArgument');
     expect(c.calls).to.have.length(0);
+  });
+  it('status paging options; edit, rm (alias delete), retry and redrive', async () => {
+    const a = parse(['status', '--status', 'failed', '--limit', '10', '--cursor', 'abc', '--all']);
+    await a.run();
+    expect(a.calls).to.deep.equal([{ cmd: 'status', args: [undefined, G(), { status: 'failed', limit: 10, cursor: 'abc', all: true }] }]);
+    const bad = parse(['status', '--status', 'gone']);
+    expect((await bad.run().catch((e) => e)).code).to.equal('commander.invalidArgument');
+    expect(bad.errors.join('')).to.match(/must be one of uploading, queued, processing, ready, failed/);
+    expect((await parse(['status', '--limit', '101']).run().catch((e) => e)).code).to.equal('commander.invalidArgument');
+
+    const p = parse(['edit', 'v1', '--title', 'Launch day']);
+    await p.run();
+    expect(p.calls).to.deep.equal([{ cmd: 'edit', args: ['v1', { title: 'Launch day' }, G()] }]);
+    for (const verb of ['rm', 'delete']) {
+      const r = parse([verb, 'v1', '--json']);
+      await r.run();
+      expect(r.calls).to.deep.equal([{ cmd: 'rm', args: ['v1', G({ json: true })] }]);
+    }
+    expect((await parse(['rm']).run().catch((e) => e)).code).to.equal('commander.missingArgument');
+    const rt = parse(['retry', 'v1', '--wait', '--timeout', '60']);
+    await rt.run();
+    expect(rt.calls).to.deep.equal([{ cmd: 'retry', args: ['v1', { wait: true, timeout: 60 }, G()] }]);
+    const rd = parse(['redrive', '--max', '5']);
+    await rd.run();
+    expect(rd.calls).to.deep.equal([{ cmd: 'redrive', args: [{ max: 5 }, G()] }]);
   });
   it('rejects a bad concurrency and unknown commands', async () => {
     const a = parse(['upload', 'x', '-c', '0']);
@@ -317,5 +346,99 @@ describe('cli/commands against a fake API', () => {
       expect(text).to.contain('failed: bad \\x1b[31mred');
     }
     expect(escapeControl('plain név 日本.mp4')).to.equal('plain név 日本.mp4');
+  });
+
+  /** A server with `n` videos (v1 newest), pages by an index cursor; records every request. */
+  function library(n: number) {
+    const videos = Array.from({ length: n }, (_, i) => ({
+      videoId: `v${i + 1}`,
+      status: i % 2 ? 'failed' : 'ready',
+      progress: 100,
+      title: i === 0 ? 'Launch day' : undefined,
+      filename: `f${i + 1}.mp4`,
+      createdAt: new Date(Date.UTC(2030, 0, 1) - i * 60_000).toISOString(),
+      updatedAt: 'u',
+    }));
+    const requests: { method: string; path: string; body?: unknown }[] = [];
+    const fetch: typeof globalThis.fetch = async (u, init) => {
+      const url = new URL(String(u));
+      const method = init?.method ?? 'GET';
+      requests.push({ method, path: url.pathname + url.search, body: init?.body ? JSON.parse(String(init.body)) : undefined });
+      if (url.pathname === '/api/videos' && method === 'GET') {
+        const limit = Number(url.searchParams.get('limit') ?? 25);
+        const from = Number(url.searchParams.get('cursor') ?? 0);
+        const status = url.searchParams.get('status');
+        const matching = videos.slice(from, from + limit).filter((v) => !status || v.status === status);
+        const next = from + limit < videos.length ? String(from + limit) : null;
+        return Response.json({ videos: matching, nextCursor: next });
+      }
+      const m = url.pathname.match(/^\/api\/videos\/(v\d+)(\/retry)?$/);
+      const v = m && videos.find((x) => x.videoId === m[1]);
+      if (!v) return Response.json({ error: { code: 'not_found', message: `No video ${m?.[1]}` } }, { status: 404 });
+      if (method === 'DELETE') {
+        videos.splice(videos.indexOf(v), 1);
+        return new Response(null, { status: 204 });
+      }
+      if (method === 'PATCH') return Response.json({ ...v, ...(JSON.parse(String(init!.body)) as object) });
+      if (method === 'POST' && m![2]) {
+        if (v.status !== 'failed') return Response.json({ error: { code: 'not_failed', message: `Video ${v.videoId} is ${v.status}` } }, { status: 409 });
+        return Response.json({ videoId: v.videoId, status: 'queued', run: 2 }, { status: 202 });
+      }
+      return Response.json(v);
+    };
+    return { fetch, requests, videos };
+  }
+
+  it('status lists one page with a hint for the next; --all pages through; --status filters', async () => {
+    const lib = library(5);
+    const one = ctx(new FakeApi(), { fetch: lib.fetch });
+    await statusCommand(undefined, one.c, { limit: 2 });
+    expect(one.out[0].split('\n')).to.have.length(3);
+    expect(one.out[0]).to.match(/v1\s+ready.*Launch day/).and.match(/v2\s+failed.*f2\.mp4/);
+    expect(one.errText()).to.contain('More videos: vod status --limit 2 --cursor 2');
+
+    const all = ctx(new FakeApi(), { fetch: lib.fetch, json: true });
+    await statusCommand(undefined, all.c, { all: true, status: 'failed', limit: 2 });
+    const body = JSON.parse(all.out[0]) as { videos: { videoId: string }[]; nextCursor: null };
+    expect(body).to.deep.equal({ videos: [lib.videos[1], lib.videos[3]].map((v) => JSON.parse(JSON.stringify(v))), nextCursor: null });
+    expect(lib.requests.filter((r) => r.path.startsWith('/api/videos?')).map((r) => r.path)).to.deep.equal([
+      '/api/videos?limit=2',
+      '/api/videos?limit=2&status=failed',
+      '/api/videos?limit=2&cursor=2&status=failed',
+      '/api/videos?limit=2&cursor=4&status=failed',
+    ]);
+  });
+
+  it('edit, rm, retry (409 unless failed) and redrive', async () => {
+    const lib = library(3);
+    const api = new FakeApi();
+    const e = ctx(api, { fetch: lib.fetch });
+    await editCommand('v1', { title: 'New title', description: '' }, e.c);
+    expect(lib.requests.at(-1)).to.deep.equal({ method: 'PATCH', path: '/api/videos/v1', body: { title: 'New title', description: '' } });
+    expect(e.out[0]).to.match(/^Title:\s+New title$/m);
+    expect(((await editCommand('v1', {}, ctx(api, { fetch: lib.fetch }).c).catch((x) => x)) as Error).message).to.match(/Nothing to change/);
+
+    const r = ctx(api, { fetch: lib.fetch });
+    await retryCommand('v2', { wait: false, timeout: 0 }, r.c);
+    expect(r.out).to.deep.equal(['Retry queued: v2 (run 2)']);
+    const notFailed = await retryCommand('v1', { wait: false, timeout: 0 }, ctx(api, { fetch: lib.fetch }).c).catch((x) => x);
+    expect(notFailed).to.be.instanceOf(ApiError).with.property('code', 'not_failed');
+
+    const d = ctx(api, { fetch: lib.fetch, json: true });
+    await removeCommand('v3', d.c);
+    expect(JSON.parse(d.out[0])).to.deep.equal({ videoId: 'v3', deleted: true });
+    const again = await removeCommand('v3', ctx(api, { fetch: lib.fetch }).c).catch((x) => x);
+    expect(again).to.be.instanceOf(ApiError).with.property('status', 404);
+    expect(describeError(again).message).to.equal('Not found: No video v3');
+
+    const moved: unknown[] = [];
+    const redriveFetch: typeof globalThis.fetch = async (u, init) => {
+      moved.push([new URL(String(u)).pathname, init?.method, JSON.parse(String(init?.body))]);
+      return Response.json({ moved: 3 });
+    };
+    const rd = ctx(api, { fetch: redriveFetch });
+    await redriveCommand({ max: 5 }, rd.c);
+    expect(moved).to.deep.equal([['/api/jobs/redrive', 'POST', { max: 5 }]]);
+    expect(rd.out).to.deep.equal(['Moved 3 jobs back to the jobs queue.']);
   });
 });

@@ -401,6 +401,9 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
         PUBLIC_BASE_URL: 'https://d111111abcdef8.cloudfront.net',
         CLOUDFRONT_KEY_PAIR_ID: 'K2MOCKPUBLICKEY',
         SIGNED_URL_TTL_SECONDS: devConfig['vod:signedUrlTtlSeconds'],
+        // Retry/redrive, and the invalidation of a deleted video's cached segments.
+        JOBS_DLQ_URL: named(T.queue, 'vod-queue-dlq').state.url,
+        CLOUDFRONT_DISTRIBUTION_ID: String(outputs.cloudfrontDistributionId),
       });
       expect(env('transcode')).to.deep.equal({
         ...common,
@@ -580,6 +583,7 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       signingKeyParameterArn: named(T.ssmParameter, 'vod-secrets-cloudfront-private-key').state.arn,
       apiTokenParameterArn: named(T.ssmParameter, 'vod-secrets-api-token').state.arn,
       originVerifyParameterArn: named(T.ssmParameter, 'vod-secrets-origin-verify').state.arn,
+      distributionArn: named('aws:cloudfront/distribution:Distribution', 'vod-cdn-distribution').state.arn,
     });
 
     for (const svc of SERVICES) {

@@ -18,6 +18,8 @@ export const ROUTE_SAMPLES: [method: string, path: string][] = [
   ['POST', '/api/videos'],
   ['DELETE', '/api/videos/0123456789abcdef0123'],
   ['PATCH', '/api/videos/0123456789abcdef0123'],
+  ['POST', '/api/videos/0123456789abcdef0123/retry'],
+  ['POST', '/api/jobs/redrive'],
   ['POST', '/api/uploads'],
   ['GET', '/api/uploads/0123456789abcdef0123'],
   ['PUT', '/api/uploads/0123456789abcdef0123/parts/3'],
@@ -60,6 +62,14 @@ describe('routing: CloudFront, the load balancer and the local edge use one tabl
       (c?.queryStringBehavior === 'whitelist' && ['Policy', 'Expires'].every((p) => c.queryStrings?.items.includes(p)));
     return forwards(cache) || forwards(origin);
   };
+
+  it('the API changes to a video go to the stream service, uploads to the upload service', () => {
+    expect(serviceFor('DELETE', '/api/videos/0123456789abcdef0123')).to.equal('stream');
+    expect(serviceFor('PATCH', '/api/videos/0123456789abcdef0123')).to.equal('stream');
+    expect(serviceFor('POST', '/api/videos/0123456789abcdef0123/retry')).to.equal('stream');
+    expect(serviceFor('POST', '/api/jobs/redrive')).to.equal('stream');
+    expect(serviceFor('POST', '/api/videos')).to.equal('upload');
+  });
 
   it('every sample goes to the same origin, signed or not, and then to the same service', () => {
     const dist = named('aws:cloudfront/distribution:Distribution', 'vod-cdn-distribution').inputs;

@@ -83,6 +83,7 @@ export interface Arns {
   signingKeyParameterArn: string;
   apiTokenParameterArn: string;
   originVerifyParameterArn: string;
+  distributionArn: string;
 }
 
 /** Fixed ARNs for testing the pure policy functions. */
@@ -96,13 +97,14 @@ export const FAKE_ARNS: Arns = {
   signingKeyParameterArn: `arn:aws:ssm:us-east-1:${ACCOUNT_ID}:parameter/vod/dev/cloudfront-private-key`,
   apiTokenParameterArn: `arn:aws:ssm:us-east-1:${ACCOUNT_ID}:parameter/vod/dev/api-token`,
   originVerifyParameterArn: `arn:aws:ssm:us-east-1:${ACCOUNT_ID}:parameter/vod/dev/origin-verify`,
+  distributionArn: `arn:aws:cloudfront::${ACCOUNT_ID}:distribution/E2MOCKDIST`,
 };
 
 const OTHER_BUCKET = 'arn:aws:s3:::someone-elses-bucket';
 const VIDEO = '0123456789abcdef0123';
 const UPLOAD = 'fedcba9876543210fedc';
 
-/** Every write-ish action the read-only stream service must be denied, on every object ARN it could touch. */
+/** Write-ish actions the stream service must never be granted on what it only reads or never touches. */
 const WRITE_ACTIONS = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:PutObjectTagging', 's3:DeleteObjectVersion'];
 
 /**
@@ -137,6 +139,9 @@ export function taskRoleTables(a: Arns): Record<'upload' | 'transcode' | 'stream
     allow('s3:GetObject', record),
     allow('s3:DeleteObject', record, undefined, 'abort removes the record'),
     allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': `records/${VIDEO}.json` }),
+    allow('s3:GetObject', media(`deleted/${VIDEO}`), undefined, 'a video deleted while uploading is not completed'),
+    allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': `deleted/${VIDEO}` }, '404, not 403, for a live video'),
+    deny('s3:PutObject', media(`deleted/${VIDEO}`), undefined, 'reads tombstones, never writes them'),
     allow('sqs:SendMessage', a.jobsQueueArn, undefined, 'enqueue the transcode job'),
     deny('s3:PutObject', up('other/file')),
     deny('s3:GetObject', up('other/file')),
@@ -200,30 +205,54 @@ export function taskRoleTables(a: Arns): Record<'upload' | 'transcode' | 'stream
     deny('ssm:GetParameter', a.signingKeyParameterArn),
   ];
 
+  const details = media(`details/${VIDEO}/title`);
   const stream: Case[] = [
     allow('s3:GetObject', playlist, undefined, 'serve and sign playlists'),
     allow('s3:GetObject', segment),
     allow('s3:GetObject', record, undefined, 'video status'),
+    allow('s3:GetObject', details, undefined, 'the title'),
     allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': 'records/' }, 'GET /api/videos'),
     allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': `videos/${VIDEO}/master.m3u8` }, '404 for a missing playlist'),
     allow('s3:GetObject', source, undefined, 'GET /api/videos/:id/source'),
     allow('s3:ListBucket', a.uploadsBucketArn, { 's3:prefix': `sources/${VIDEO}/source` }),
     allow('ssm:GetParameter', a.signingKeyParameterArn, undefined, 'its one signing key'),
+    // PATCH, DELETE, retry:
+    allow('s3:PutObject', details, undefined, 'PATCH /api/videos/:id'),
+    allow('s3:DeleteObject', details, undefined, 'PATCH removes a title; DELETE'),
+    allow('s3:PutObject', record, undefined, 'retry: failed → queued'),
+    allow('s3:PutObject', media(`deleted/${VIDEO}`), undefined, 'DELETE writes the tombstone first'),
+    allow('s3:GetObject', media(`deleted/${VIDEO}`), undefined, 'PATCH: was the video deleted meanwhile?'),
+    allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': `deleted/${VIDEO}` }, '404, not 403, for a live video'),
+    deny('s3:DeleteObject', media(`deleted/${VIDEO}`), undefined, 'a tombstone stays'),
+    ...[source, playlist, segment, record, media(`pipeline/${VIDEO}/1/state.json`)].map((r) => allow('s3:DeleteObject', r, undefined, 'DELETE removes everything of the video')),
+    allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': `pipeline/${VIDEO}/` }, 'DELETE and retry clear the pipeline state'),
+    allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': `details/${VIDEO}/` }),
+    allow('s3:GetObject', media(`pipeline/${VIDEO}/2/plan.json`), undefined, 'retry: has the run started?'),
+    allow('sqs:SendMessage', a.jobsQueueArn, undefined, "retry sends the run's job; redrive moves jobs back"),
+    allow('sqs:ReceiveMessage', a.deadLetterQueueArn, undefined, 'redrive'),
+    allow('sqs:DeleteMessage', a.deadLetterQueueArn, undefined, 'redrive, once moved'),
+    allow('cloudfront:CreateInvalidation', a.distributionArn, undefined, "a deleted video's cached segments"),
+    deny('cloudfront:CreateInvalidation', `arn:aws:cloudfront::${ACCOUNT_ID}:distribution/EOTHERDIST`, undefined, 'only its own distribution'),
+    deny('cloudfront:UpdateDistribution', a.distributionArn),
     deny('s3:GetObject', session),
     deny('s3:ListBucket', a.uploadsBucketArn, { 's3:prefix': 'sessions/' }),
     deny('s3:ListBucket', a.mediaBucketArn, undefined, 'no unscoped listing'),
     deny('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': 'web/' }),
     deny('s3:GetObject', `${OTHER_BUCKET}/videos/x`),
+    deny('s3:DeleteObject', `${OTHER_BUCKET}/videos/x`),
     deny('ssm:GetParameter', a.apiTokenParameterArn, undefined, 'not the API token'),
     deny('ssm:GetParameter', a.originVerifyParameterArn),
     deny('ssm:PutParameter', a.signingKeyParameterArn),
-    deny('sqs:SendMessage', a.jobsQueueArn),
-    deny('sqs:ReceiveMessage', a.jobsQueueArn),
+    deny('sqs:ReceiveMessage', a.jobsQueueArn, undefined, 'never takes work'),
     deny('sqs:DeleteMessage', a.jobsQueueArn),
-    // "stream may not write anything":
-    ...WRITE_ACTIONS.flatMap((action) =>
-      [playlist, segment, record, source, session, media('web/index.html')].map((r) => deny(action, r, undefined, 'read-only')),
-    ),
+    deny('sqs:PurgeQueue', a.jobsQueueArn),
+    deny('sqs:PurgeQueue', a.deadLetterQueueArn),
+    deny('sqs:SendMessage', a.deadLetterQueueArn),
+    deny('sqs:SendMessage', a.controlQueueArn, undefined, 'only workers talk to the coordinator'),
+    // It never publishes HLS, stores originals or touches the web app and upload sessions:
+    ...['s3:PutObject', 's3:AbortMultipartUpload'].flatMap((action) => [playlist, segment, source].map((r) => deny(action, r, undefined, 'never writes media or originals'))),
+    ...WRITE_ACTIONS.flatMap((action) => [session, media('web/index.html')].map((r) => deny(action, r, undefined, 'not its business'))),
+    ...['s3:PutObjectTagging', 's3:DeleteObjectVersion'].flatMap((action) => [playlist, record, source].map((r) => deny(action, r))),
   ];
 
   return { upload, transcode, stream };

@@ -88,6 +88,8 @@ describe('packaging: each image installs only its production dependencies and bo
     stream: {
       portVar: 'PORT',
       env: {
+        JOBS_QUEUE_URL: '',
+        JOBS_DLQ_URL: '',
         VOD_API_TOKEN: 'packaging-test-token-0123456789abcdef',
         PUBLIC_BASE_URL: 'https://cdn.example.com',
         CLOUDFRONT_KEY_PAIR_ID: 'KPACKAGINGTEST',
@@ -143,6 +145,7 @@ describe('packaging: each image installs only its production dependencies and bo
           HOST: '127.0.0.1',
           ...svc.env,
           ...('JOBS_QUEUE_URL' in svc.env ? { JOBS_QUEUE_URL: aws.jobsQueueUrl } : {}),
+          ...('JOBS_DLQ_URL' in svc.env ? { JOBS_DLQ_URL: aws.dlqUrl } : {}),
           ...('CONTROL_QUEUE_URL' in svc.env ? { CONTROL_QUEUE_URL: aws.controlQueueUrl } : {}),
           [svc.portVar]: String(port),
         },

@@ -102,15 +102,16 @@ describe('stream service (against the S3 emulator)', function () {
   });
 
   describe('status API', () => {
-    it('lists records newest first', async () => {
+    it('lists records in id order (ids are time-inverted: newest first), one page', async () => {
       const res = await get('/api/videos');
       expect(res.status).to.equal(200);
       expect(res.headers.get('cache-control')).to.equal('no-store');
-      const body = (await res.json()) as { videos: { videoId: string; status: string }[] };
+      const body = (await res.json()) as { videos: { videoId: string; status: string }[]; nextCursor: string | null };
       expect(body.videos.map((v) => [v.videoId, v.status])).to.deep.equal([
-        [BUSY, 'processing'],
         [READY, 'ready'],
+        [BUSY, 'processing'],
       ]);
+      expect(body.nextCursor).to.equal(null);
     });
 
     it('returns one record, 404 JSON for an unknown or malformed id', async () => {

@@ -4,6 +4,8 @@ import { matchRoute } from '../../web/src/router.js';
 import { levelLabel } from '../../web/src/playback.js';
 import { fileKey } from '../../web/src/storage.js';
 import { UploadQueue, type UploadItem } from '../../web/src/uploads.js';
+import { newestVideos } from '../../web/src/useVideos.js';
+import { VodApi, type VideoRecord } from '@vod/client';
 import { FakeApi, fakeFile } from '../client/fake-api.js';
 
 function file(size: number, name: string): File {
@@ -29,6 +31,43 @@ describe('web/src pure parts', () => {
   it('labels and keys', () => {
     expect(levelLabel({ height: 720, width: 1280 })).to.equal('720p');
     expect(fileKey({ name: 'a.mp4', size: 3, lastModified: 9 })).to.equal('a.mp4|3|9');
+  });
+});
+
+describe('web/src library pages', () => {
+  /** A server with 130 videos (v0 newest) that pages with an index cursor and honours `status`. */
+  function server() {
+    const all = Array.from({ length: 130 }, (_, i) => ({ videoId: `v${i}`, status: i % 10 === 0 ? 'failed' : 'ready', progress: 100, createdAt: 'c', updatedAt: 'u' }) as VideoRecord);
+    const asked: string[] = [];
+    const fetch: typeof globalThis.fetch = async (u) => {
+      const url = new URL(String(u));
+      asked.push(url.search);
+      const from = Number(url.searchParams.get('cursor') ?? 0);
+      const limit = Number(url.searchParams.get('limit'));
+      const status = url.searchParams.get('status');
+      const slice = all.slice(from, from + limit);
+      return Response.json({ videos: slice.filter((v) => !status || v.status === status), nextCursor: from + limit < all.length ? String(from + limit) : null });
+    };
+    return { api: new VodApi({ baseUrl: 'http://vod.test', token: 't', fetch }), asked };
+  }
+
+  it('shows the newest `want` videos, walking pages from the top, and says whether more exist', async () => {
+    const s = server();
+    const first = await newestVideos(s.api, 24, undefined);
+    expect(first.videos.map((v) => v.videoId)).to.deep.equal(Array.from({ length: 24 }, (_, i) => `v${i}`));
+    expect(first.hasMore).to.equal(true);
+    const many = await newestVideos(s.api, 120, undefined);
+    expect(many.videos).to.have.length(120);
+    expect(s.asked.slice(1)).to.deep.equal(['?limit=100', '?limit=20&cursor=100']);
+    const everything = await newestVideos(s.api, 200, undefined);
+    expect(everything).to.include({ hasMore: false });
+    expect(everything.videos).to.have.length(130);
+  });
+
+  it('filters by state, carrying on through short pages', async () => {
+    const failed = await newestVideos(server().api, 24, 'failed');
+    expect(failed.videos.map((v) => v.videoId)).to.deep.equal(Array.from({ length: 13 }, (_, i) => `v${i * 10}`));
+    expect(failed.hasMore).to.equal(false);
   });
 });
 

@@ -71,7 +71,7 @@ export function App() {
         {token && !unauthorized && (
           <>
             {route.page === 'upload' && <UploadPage queue={queue} videos={videos.videos} token={token} />}
-            {route.page === 'library' && <Library state={videos} />}
+            {route.page === 'library' && <Library state={videos} api={api} />}
             {route.page === 'watch' && api && (
               <PlayerPage key={route.videoId} videoId={route.videoId} api={api} record={videos.videos?.find((v) => v.videoId === route.videoId)} />
             )}

@@ -3,8 +3,12 @@
  * and the original upload with byte ranges.
  *
  * Routes (all JSON errors are `{ error: { code, message } }`):
- *   GET /api/videos                    → { videos: VideoRecord[] } newest first
+ *   GET /api/videos?limit&cursor&status → { videos: VideoRecord[], nextCursor } newest first (400 `invalid_query`, `invalid_cursor`)
  *   GET /api/videos/:videoId           → VideoRecord (404 `not_found`)
+ *   PATCH /api/videos/:videoId         {title?, description?} → VideoRecord (400 `invalid_body`)
+ *   DELETE /api/videos/:videoId        → 204; everything of the video is removed (404 the second time)
+ *   POST /api/videos/:videoId/retry    → 202 {videoId, status:"queued", run} for a failed video (409 `not_failed`)
+ *   POST /api/jobs/redrive             {max?} → {moved}: dead-lettered jobs back to the jobs queue
  *   GET /api/videos/:videoId/playback  → { url, expiresAt } signed master playlist URL, once playable (409 `not_ready`)
  *   GET /api/videos/:videoId/source    → the original upload; Range → 206, 416
  *   GET /videos/:videoId/…/*.m3u8      → the playlist with every URI CloudFront-signed (404 until playable)
@@ -23,7 +27,21 @@
 import http, { type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { API, MASTER_PLAYLIST, ORIGIN_VERIFY_HEADER, PREFIX, isId, isPlayable, keys, publicRecord, type ListVideosResponse, type PlaybackInfo, type StoredVideoRecord } from '@vod/contract';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  API,
+  MASTER_PLAYLIST,
+  ORIGIN_VERIFY_HEADER,
+  PREFIX,
+  isId,
+  isPlayable,
+  keys,
+  publicRecord,
+  redriveRequestSchema,
+  type PlaybackInfo,
+  type RedriveResponse,
+  type StoredVideoRecord,
+} from '@vod/contract';
 import {
   AppError,
   StatusStore,
@@ -31,16 +49,20 @@ import {
   errorMiddleware,
   logVideoId,
   notFoundHandler,
+  redriveMessages,
   requireBearerToken,
   requireOriginSecret,
   secretEquals,
   sendS3Object,
 } from '@vod/service-kit';
-import type { Express, Request, RequestHandler, Response } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
+import type { InvalidateVideo } from './cdn-invalidation.js';
 import { RequestGrants } from './request-grant.js';
 import { SignedPlaylists, type SignedPlaylist } from './signed-playlists.js';
 import type { VideoUrlSigner } from './url-signer.js';
+import { VideoAdmin } from './video-admin.js';
+import { listVideos } from './video-list.js';
 
 export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
 
@@ -61,6 +83,15 @@ export interface StreamAppDeps {
   originVerifySecret?: string;
   /** Status-record store; default `new StatusStore(s3, mediaBucket, now)`. */
   store?: StatusStore;
+  /** What the mutating routes (PATCH, DELETE, retry, redrive) need; without it they answer 404. */
+  admin?: {
+    sqs: SQSClient;
+    jobsQueueUrl: string;
+    /** The jobs queue's dead-letter queue. */
+    jobsDlqUrl: string;
+    /** CDN invalidation of a deleted video; unset where no CDN caches segments (the local stack). */
+    invalidate?: InvalidateVideo;
+  };
   /** Cache bounds. */
   cache?: {
     /** Total bytes of playlist text kept in memory, raw and signed (default 32 MiB). */
@@ -146,14 +177,46 @@ export function createApp(deps: StreamAppDeps): StreamApp {
     return record;
   }
 
-  app.get(API.listVideos.path, noStore, async (_req, res) => {
-    const body: ListVideosResponse = { videos: (await store.list()).map(publicRecord) };
-    res.json(body);
+  app.get(API.listVideos.path, noStore, async (req, res) => {
+    res.json(await listVideos(store, req.query));
   });
 
   app.get(API.getVideo.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
-    res.json(publicRecord(await getRecord(req.params.videoId)));
+    const view = await store.view(req.params.videoId);
+    if (!view) throw new AppError('not_found', `No video ${req.params.videoId}`);
+    res.json(publicRecord(view));
   });
+
+  if (deps.admin) {
+    const { sqs, jobsQueueUrl, jobsDlqUrl } = deps.admin;
+    // This process's caches forget a deleted (or retried) video at once;
+    // other instances within `readyTtlMs`, while its segments are already gone.
+    const forget = (videoId: string) => playlists.forget(videoId);
+    const admin = new VideoAdmin({ s3, sqs, mediaBucket: deps.mediaBucket, uploadsBucket, jobsQueueUrl, store, invalidate: deps.admin.invalidate, onDeleted: forget, now });
+    const json = express.json({ limit: '64kb' });
+
+    app.patch(API.updateVideo.path, noStore, videoIdParam, json, async (req: Request<{ videoId: string }>, res) => {
+      res.json(await admin.update(req.params.videoId, req.body));
+    });
+
+    app.delete(API.deleteVideo.path, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
+      await admin.remove(req.params.videoId, req.log);
+      res.status(204).end();
+    });
+
+    app.post(API.retryVideo.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
+      res.status(202).json(await admin.retry(req.params.videoId, req.log));
+    });
+
+    app.post(API.redriveJobs.path, noStore, json, async (req, res) => {
+      const parsed = redriveRequestSchema.safeParse(req.body ?? {});
+      if (!parsed.success) throw new AppError('invalid_body', `max: ${parsed.error.issues[0]!.message} (or send {} to move every job)`);
+      const moved = await redriveMessages(sqs, { from: jobsDlqUrl, to: jobsQueueUrl, max: parsed.data.max });
+      req.log.info({ moved }, 'dead-lettered jobs moved back to the jobs queue');
+      const body: RedriveResponse = { moved };
+      res.json(body);
+    });
+  }
 
   app.get(API.getPlayback.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
     const { videoId } = req.params;

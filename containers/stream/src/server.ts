@@ -6,12 +6,17 @@
  *   PUBLIC_BASE_URL         the CDN's origin, e.g. https://d111111abcdef8.cloudfront.net (locally http://127.0.0.1:8080)
  *   CLOUDFRONT_PRIVATE_KEY  PEM text of the RSA private key (literal "\n" sequences are accepted)
  *   SIGNED_URL_TTL_SECONDS  minimum life of signed URLs, seconds (default 14400 = 4 h)
+ *   JOBS_QUEUE_URL, JOBS_DLQ_URL  the jobs queue (retry sends a job) and its dead-letter queue (redrive)
+ *   CLOUDFRONT_DISTRIBUTION_ID    the CDN whose cached copies of a deleted video are invalidated;
+ *                                 unset without CloudFront (the local edge caches nothing): no invalidation
  * S3 endpoint and credentials come from the SDK's standard chain (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, …).
  */
 import { createPrivateKey } from 'node:crypto';
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { awsFromEnv, createLogger, env, loadConfigOrExit, runService } from '@vod/service-kit';
 import { z } from 'zod';
 import { createApp } from './app.js';
+import { cloudFrontInvalidator } from './cdn-invalidation.js';
 import { createVideoUrlSigner, normalizeBaseUrl } from './url-signer.js';
 
 const isOrigin = (v: string) => {
@@ -41,6 +46,9 @@ const streamEnv = z.object({
   ...env.apiToken,
   ...env.originSecret,
   ...env.keyPairId,
+  ...env.jobsQueue,
+  ...env.jobsDeadLetterQueue,
+  ...env.cdnDistribution,
   PUBLIC_BASE_URL: z.string({ error: BASE_URL_HELP }).refine(isOrigin, BASE_URL_HELP).transform(normalizeBaseUrl),
   CLOUDFRONT_PRIVATE_KEY: z
     .string({ error: PRIVATE_KEY_HELP })
@@ -51,7 +59,9 @@ const streamEnv = z.object({
 
 const config = loadConfigOrExit('stream', streamEnv);
 const logger = createLogger('stream', config.LOG_LEVEL);
-const { s3, uploadsBucket, mediaBucket } = awsFromEnv(config);
+const { s3, sqs, uploadsBucket, mediaBucket } = awsFromEnv(config);
+// CloudFront's API is global; the client only needs a region to sign with.
+const cloudFront = config.CLOUDFRONT_DISTRIBUTION_ID ? new CloudFrontClient({ region: config.AWS_REGION }) : undefined;
 const signer = createVideoUrlSigner({
   publicBaseUrl: config.PUBLIC_BASE_URL,
   keyPairId: config.CLOUDFRONT_KEY_PAIR_ID,
@@ -66,6 +76,12 @@ const app = createApp({
   logger,
   originVerifySecret: config.ORIGIN_VERIFY_SECRET,
   apiToken: config.VOD_API_TOKEN,
+  admin: {
+    sqs,
+    jobsQueueUrl: config.JOBS_QUEUE_URL,
+    jobsDlqUrl: config.JOBS_DLQ_URL,
+    invalidate: cloudFront && cloudFrontInvalidator(cloudFront, config.CLOUDFRONT_DISTRIBUTION_ID!),
+  },
 });
 
 runService({
@@ -74,8 +90,12 @@ runService({
   host: config.HOST,
   port: config.PORT,
   logger,
-  describe: { publicBaseUrl: config.PUBLIC_BASE_URL },
+  describe: { publicBaseUrl: config.PUBLIC_BASE_URL, cdnInvalidation: cloudFront ? config.CLOUDFRONT_DISTRIBUTION_ID : 'off (no CloudFront)' },
   // No request here has a body worth waiting for.
   timeouts: { requestMs: 30_000 },
-  onShutdown: async () => s3.destroy(),
+  onShutdown: async () => {
+    s3.destroy();
+    sqs.destroy();
+    cloudFront?.destroy();
+  },
 });

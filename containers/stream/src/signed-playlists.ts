@@ -66,6 +66,15 @@ export class SignedPlaylists {
     this.ready.set(videoId, true);
   }
 
+  /** Forgets everything cached of `videoId` (deleted or retried: its ladder is gone or about to change). */
+  forget(videoId: string): void {
+    this.ready.delete(videoId);
+    const prefix = keys.videoPrefix(videoId);
+    for (const cache of [this.raw, this.signed]) {
+      for (const key of [...cache.keys()]) if (key.startsWith(prefix)) cache.delete(key);
+    }
+  }
+
   /**
    * The cached answer for `relative` (e.g. `720p/index.m3u8`) of a ready video,
    * signed for `expiresAt` (epoch seconds), or undefined. Synchronous: the hot path.

@@ -9,7 +9,7 @@
  * session changes nothing.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   S3_USER_METADATA_MAX_BYTES,
   isMediaContentType,
@@ -24,7 +24,7 @@ import {
   type TranscodeJob,
   type UploadSessionInfo,
 } from '@vod/contract';
-import { AppError, StatusStore } from '@vod/service-kit';
+import { AppError, StatusStore, isNotFound } from '@vod/service-kit';
 import type { Logger } from 'pino';
 import type { ObjectTarget, PartTarget } from './s3-storage-engine.js';
 import { UploadSessions, type UploadSession } from './upload-sessions.js';
@@ -186,10 +186,17 @@ export class UploadService {
    * Assembles the source, makes sure the record says `queued` and the job is
    * sent, then marks the session completed. Repeatable: a retry after a
    * crash between steps repairs what is missing; a completed session changes nothing.
-   * @throws AppError `missing_parts`, `upload_aborted`.
+   * A video deleted while it was uploading (`DELETE /api/videos/:id` leaves
+   * a tombstone) is not brought back: its upload is aborted instead.
+   * @throws AppError `missing_parts`, `upload_aborted`, `not_found` (the video was deleted).
    */
   async complete(s: UploadSession, log: Logger): Promise<QueuedResponse> {
     if (s.state === 'aborted') this.sessions.assertOpen(s);
+    if (s.state === 'uploading' && (await this.deleted(s.videoId))) {
+      await this.sessions.abort(s);
+      log.info({ videoId: s.videoId, uploadId: s.uploadId }, 'video was deleted while uploading; upload aborted');
+      throw new AppError('not_found', `Video ${s.videoId} was deleted; its upload is aborted`);
+    }
     if (s.state === 'uploading') {
       await this.sessions.complete(s);
       const record = await this.records.get(s.videoId);
@@ -251,6 +258,17 @@ export class UploadService {
   assertSize(bytes: number): void {
     if (bytes > this.deps.maxUploadBytes) {
       throw new AppError('payload_too_large', `size ${bytes} exceeds the ${this.deps.maxUploadBytes}-byte limit`);
+    }
+  }
+
+  /** Whether the video was deleted (its tombstone exists). */
+  private async deleted(videoId: string): Promise<boolean> {
+    try {
+      await this.deps.s3.send(new HeadObjectCommand({ Bucket: this.deps.mediaBucket, Key: keys.tombstone(videoId) }));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
     }
   }
 

@@ -8,12 +8,29 @@
  * `network_error`. Aborts are re-thrown untouched (an `AbortError`).
  */
 
-import { API, apiPath, isErrorCode, type ErrorCode, type ListVideosResponse, type PlaybackInfo, type UploadSessionInfo, type VideoRecord } from '@vod/contract';
+import {
+  API,
+  apiPath,
+  isErrorCode,
+  type ErrorCode,
+  type ListVideosResponse,
+  type PlaybackInfo,
+  type RedriveResponse,
+  type RetryResponse,
+  type UpdateVideoRequest,
+  type UploadSessionInfo,
+  type VideoRecord,
+  type VideoStatus,
+} from '@vod/contract';
 
-export { isPlayable } from '@vod/contract';
+export { isPlayable, LIST_LIMIT, VIDEO_STATUSES, VIDEO_TEXT_LIMITS } from '@vod/contract';
 export type {
   CreatedUpload,
+  ListVideosResponse,
   PlaybackInfo,
+  RedriveResponse,
+  RetryResponse,
+  UpdateVideoRequest,
   RenditionSummary as Rendition,
   StoredPart,
   UploadSessionInfo,
@@ -133,13 +150,67 @@ export async function apiRequest<T>(cfg: ApiConfig, path: string, opts: RequestO
   }
 }
 
-/** Status and playback calls. */
+/** Which videos to list: a page size (1–100), the previous page's `nextCursor`, a state. */
+export interface ListQuery {
+  limit?: number;
+  cursor?: string;
+  status?: VideoStatus;
+}
+
+/** Status, playback and management calls. */
 export class VodApi {
   constructor(readonly cfg: ApiConfig) {}
 
-  async listVideos(signal?: AbortSignal): Promise<VideoRecord[]> {
-    const body = await apiRequest<ListVideosResponse>(this.cfg, apiPath(API.listVideos), { signal });
-    return body.videos;
+  /**
+   * One page of videos, newest first; `nextCursor` is null on the last page
+   * (a page may be short, even empty, while it is not — keep paging).
+   */
+  async listVideosPage(query: ListQuery = {}, signal?: AbortSignal): Promise<ListVideosResponse> {
+    const params = new URLSearchParams();
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.cursor) params.set('cursor', query.cursor);
+    if (query.status) params.set('status', query.status);
+    const qs = params.toString() ? `?${params}` : '';
+    const body = await apiRequest<Partial<ListVideosResponse>>(this.cfg, apiPath(API.listVideos) + qs, { signal });
+    // A server from before pages answered every video and no cursor.
+    return { videos: body.videos ?? [], nextCursor: body.nextCursor ?? null };
+  }
+
+  /** Every video (matching `status`), page by page, newest first. */
+  async *iterateVideos(query: Omit<ListQuery, 'cursor'> = {}, signal?: AbortSignal): AsyncGenerator<VideoRecord> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listVideosPage({ ...query, cursor }, signal);
+      yield* page.videos;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+
+  /** Every video, newest first (all pages; use `listVideosPage` for one page at a time). */
+  async listVideos(signal?: AbortSignal, query: Omit<ListQuery, 'cursor'> = {}): Promise<VideoRecord[]> {
+    const out: VideoRecord[] = [];
+    for await (const v of this.iterateVideos({ limit: 100, ...query }, signal)) out.push(v);
+    return out;
+  }
+
+  /** Sets (string) or removes (null / "") the title and description; answers the record. */
+  updateVideo(videoId: string, patch: UpdateVideoRequest, signal?: AbortSignal): Promise<VideoRecord> {
+    return apiRequest<VideoRecord>(this.cfg, apiPath(API.updateVideo, { videoId }), { method: API.updateVideo.method, json: patch, signal });
+  }
+
+  /** Deletes the video and everything published for it (ApiError 404 if there is none). */
+  deleteVideo(videoId: string, signal?: AbortSignal): Promise<void> {
+    return apiRequest<void>(this.cfg, apiPath(API.deleteVideo, { videoId }), { method: API.deleteVideo.method, signal });
+  }
+
+  /** Transcodes a failed video again from its stored source (ApiError 409 `not_failed` otherwise). */
+  retryVideo(videoId: string, signal?: AbortSignal): Promise<RetryResponse> {
+    return apiRequest<RetryResponse>(this.cfg, apiPath(API.retryVideo, { videoId }), { method: API.retryVideo.method, signal });
+  }
+
+  /** Moves dead-lettered transcode jobs (at most `max`) back to the jobs queue. */
+  redriveJobs(max?: number, signal?: AbortSignal): Promise<RedriveResponse> {
+    return apiRequest<RedriveResponse>(this.cfg, apiPath(API.redriveJobs), { method: API.redriveJobs.method, json: max === undefined ? {} : { max }, signal });
   }
 
   getVideo(videoId: string, signal?: AbortSignal): Promise<VideoRecord> {

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { idSchema } from './ids.js';
-import { videoRecordSchema } from './video.js';
+import { VIDEO_TEXT_LIMITS, videoRecordSchema, videoStatusSchema } from './video.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 
@@ -30,6 +30,10 @@ export const API = {
   getVideo: { method: 'GET', path: '/api/videos/:videoId' },
   getPlayback: { method: 'GET', path: '/api/videos/:videoId/playback' },
   getSource: { method: 'GET', path: '/api/videos/:videoId/source' },
+  updateVideo: { method: 'PATCH', path: '/api/videos/:videoId' },
+  deleteVideo: { method: 'DELETE', path: '/api/videos/:videoId' },
+  retryVideo: { method: 'POST', path: '/api/videos/:videoId/retry' },
+  redriveJobs: { method: 'POST', path: '/api/jobs/redrive' },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof API;
@@ -114,8 +118,81 @@ export type QueuedResponse = z.infer<typeof queuedResponseSchema>;
 
 // --- videos ------------------------------------------------------------------
 
-export const listVideosResponseSchema = z.object({ videos: z.array(videoRecordSchema) });
+/** Videos per page of `GET /api/videos`: `limit` defaults to 25, at most 100. */
+export const LIST_LIMIT = { default: 25, max: 100 } as const;
+
+/**
+ * `GET /api/videos` query. Unknown parameters are ignored.
+ * - `limit`: videos per page, 1–100 (default 25);
+ * - `cursor`: the `nextCursor` of the previous page (opaque; anything else is 400 `invalid_cursor`);
+ * - `status`: only videos in this state (e.g. `failed`).
+ */
+export const listVideosQuerySchema = z.object({
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, `limit must be a whole number from 1 to ${LIST_LIMIT.max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(1, `limit must be at least 1`).max(LIST_LIMIT.max, `limit must be at most ${LIST_LIMIT.max}`))
+    .default(LIST_LIMIT.default),
+  cursor: z.string().min(1).max(2048).optional(),
+  status: videoStatusSchema.optional(),
+});
+export type ListVideosQuery = z.input<typeof listVideosQuerySchema>;
+
+/**
+ * One page of videos, newest first. `nextCursor` is null on the last page. A
+ * page can hold fewer than `limit` videos (even none) while `nextCursor` is
+ * set — with a `status` filter, one request examines a bounded number of
+ * videos — so page until `nextCursor` is null. Videos added meanwhile never
+ * shift later pages (they sort before the cursor).
+ */
+export const listVideosResponseSchema = z.object({
+  videos: z.array(videoRecordSchema),
+  nextCursor: z.string().nullable(),
+});
 export type ListVideosResponse = z.infer<typeof listVideosResponseSchema>;
+
+/** Control characters other than tab and newlines. */
+const CONTROL_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/**
+ * `PATCH /api/videos/:id` body (RFC 7396 JSON merge patch semantics): a field
+ * set to a string replaces it, `null` or `""` removes it, an absent field is
+ * kept. Unknown fields are refused (400 `invalid_body`). Answer: the record.
+ */
+export const updateVideoRequestSchema = z.strictObject({
+  title: z
+    .string()
+    .trim()
+    .max(VIDEO_TEXT_LIMITS.title, `title must be at most ${VIDEO_TEXT_LIMITS.title} characters`)
+    .refine((t) => !/[\r\n]/.test(t) && !CONTROL_CHARS.test(t), 'title must be one line without control characters')
+    .nullable()
+    .optional(),
+  description: z
+    .string()
+    .max(VIDEO_TEXT_LIMITS.description, `description must be at most ${VIDEO_TEXT_LIMITS.description} characters`)
+    .refine((t) => !CONTROL_CHARS.test(t), 'description must not contain control characters (tabs and newlines are fine)')
+    .nullable()
+    .optional(),
+});
+export type UpdateVideoRequest = z.input<typeof updateVideoRequestSchema>;
+
+/** `POST /api/videos/:id/retry`: a new transcode run of the stored source is queued (202). */
+export const retryResponseSchema = queuedResponseSchema.extend({
+  /** The new run's number (2 for the first retry). */
+  run: z.number().int().min(2),
+});
+export type RetryResponse = z.infer<typeof retryResponseSchema>;
+
+/** `POST /api/jobs/redrive` body: how many dead-lettered jobs to move at most (default all, up to 10,000). */
+export const redriveRequestSchema = z.strictObject({
+  max: z.number().int().min(1).max(10_000).optional(),
+});
+export type RedriveRequest = z.infer<typeof redriveRequestSchema>;
+
+/** `POST /api/jobs/redrive` answer: jobs moved from the dead-letter queue back to the jobs queue. */
+export const redriveResponseSchema = z.object({ moved: z.number().int().min(0) });
+export type RedriveResponse = z.infer<typeof redriveResponseSchema>;
 
 export const playbackResponseSchema = z.object({
   /** Signed URL of the multivariant playlist. */

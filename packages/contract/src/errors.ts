@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   invalid_body: 400,
   invalid_json: 400,
   invalid_query: 400,
+  /** A list cursor that this API did not hand out (`GET /api/videos?cursor=`). */
+  invalid_cursor: 400,
   bad_part_number: 400,
   wrong_part_size: 400,
   missing_parts: 400,
@@ -53,6 +55,10 @@ export const ERROR_STATUS = {
   upload_aborted: 409,
   no_record: 409,
   bad_transition: 409,
+  /** `POST /api/videos/:id/retry` of a video that has not failed. */
+  not_failed: 409,
+  /** `POST /api/videos/:id/retry` of a video whose original upload is not stored. */
+  no_source: 409,
   // 410: it existed and is gone for good.
   /** A chunked upload outlived its expiry (uploads.ts); start a new one. */
   upload_expired: 410,

@@ -12,6 +12,7 @@
  *   videos/{videoId}/{rendition}/index.m3u8, …/seg_00000.ts
  *   records/{videoId}.json                the video's status record (never public)
  *   pipeline/{videoId}/{run}/…            the transcode run's working state (never public)
+ *   details/{videoId}/{field}             a video's title / description (UTF-8 text), one object per field
  *   deleted/{videoId}                     tombstone of a deleted video (workers stop writing for it)
  *   web/…                                 the web app's static files (public)
  *
@@ -31,6 +32,13 @@ export const PREFIX = {
   records: 'records/',
   /** Media bucket: transcode runs' working state; never public. */
   pipeline: 'pipeline/',
+  /**
+   * Media bucket: the text people give a video (title, description), one
+   * object per field, written only by `PATCH /api/videos/:id` — never by the
+   * pipeline, whose record writes could otherwise overwrite a concurrent edit
+   * (S3 has no compare-and-swap the emulator supports); never public.
+   */
+  details: 'details/',
   /** Media bucket: tombstones of deleted videos; never public. */
   deleted: 'deleted/',
   /** Media bucket: the web app, served at `/`. */
@@ -58,6 +66,8 @@ export const SEGMENT_TEMPLATE = `${SEGMENT.prefix}%0${SEGMENT.digits}d${SEGMENT.
 
 export const keys = {
   source: (videoId: string) => `${PREFIX.sources}${videoId}/source`,
+  /** Everything stored for a video in the uploads bucket (its original). */
+  sourcePrefix: (videoId: string) => `${PREFIX.sources}${videoId}/`,
   session: (uploadId: string) => `${PREFIX.sessions}${uploadId}.json`,
   partsPrefix: (uploadId: string) => `${PREFIX.sessions}${uploadId}/parts/`,
   part: (uploadId: string, partNumber: number) => `${PREFIX.sessions}${uploadId}/parts/${partNumber}.json`,
@@ -72,6 +82,10 @@ export const keys = {
   runPlan: (videoId: string, run: number) => `${PREFIX.pipeline}${videoId}/${run}/plan.json`,
   /** The coordinator's state of run `run` (written by the coordinator only). */
   runState: (videoId: string, run: number) => `${PREFIX.pipeline}${videoId}/${run}/state.json`,
+  /** Everything `PATCH` stored for a video. */
+  detailsPrefix: (videoId: string) => `${PREFIX.details}${videoId}/`,
+  /** One editable field's text (`title`, `description`). */
+  detail: (videoId: string, field: 'title' | 'description') => `${PREFIX.details}${videoId}/${field}`,
   /**
    * Written before a video's objects are deleted: a worker that wrote
    * something for the video checks it afterwards and removes what it wrote.

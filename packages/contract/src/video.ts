@@ -5,6 +5,8 @@
  *   uploading → queued → processing → ready
  *                  ↑          ↓  ↘
  *                  └──────────┘    failed → processing (redelivered job)
+ *                  ↑                  │
+ *                  └──────────────────┘  failed → queued (`POST …/retry`: a new run)
  *
  * `ready` is terminal: a redelivered job for a ready video is a no-op.
  */
@@ -20,7 +22,7 @@ export const TRANSITIONS: Readonly<Record<VideoStatus, readonly VideoStatus[]>> 
   uploading: ['uploading', 'queued', 'failed'],
   queued: ['queued', 'processing', 'failed'],
   processing: ['processing', 'queued', 'ready', 'failed'],
-  failed: ['processing', 'failed'],
+  failed: ['queued', 'processing', 'failed'],
   ready: [],
 };
 
@@ -51,6 +53,10 @@ export const videoRecordSchema = z.object({
   renditions: z.array(renditionSummarySchema).optional(),
   /** The client's file name, kept as metadata only. */
   filename: z.string().optional(),
+  /** Set with `PATCH /api/videos/:id` (VIDEO_TEXT_LIMITS); absent until set. */
+  title: z.string().optional(),
+  /** Set with `PATCH /api/videos/:id` (VIDEO_TEXT_LIMITS); absent until set. */
+  description: z.string().optional(),
   /** Bytes of the original upload. */
   sizeBytes: z.number().int().min(0).optional(),
   /**
@@ -82,6 +88,13 @@ export const storedVideoRecordSchema = videoRecordSchema.extend({
   processingStartedAt: z.string().optional(),
 });
 export type StoredVideoRecord = z.infer<typeof storedVideoRecordSchema>;
+
+/** Longest title and description `PATCH /api/videos/:id` accepts, in characters (UTF-16 code units). */
+export const VIDEO_TEXT_LIMITS = { title: 200, description: 5000 } as const;
+
+/** The editable text of a video (title, description). */
+export type VideoDetails = Pick<VideoRecord, 'title' | 'description'>;
+export const VIDEO_DETAIL_FIELDS = ['title', 'description'] as const satisfies readonly (keyof VideoDetails)[];
 
 /** Whether the video can be watched: ready, or still encoding with its start published. */
 export function isPlayable(record: Pick<VideoRecord, 'status' | 'playable'>): boolean {

@@ -78,6 +78,21 @@ export const env = {
   jobsQueue: {
     JOBS_QUEUE_URL: url('JOBS_QUEUE_URL', 'https://sqs.us-east-1.amazonaws.com/123456789012/vod-jobs'),
   },
+  /** The jobs queue's dead-letter queue (redrive moves its messages back). */
+  jobsDeadLetterQueue: {
+    JOBS_DLQ_URL: url('JOBS_DLQ_URL', 'https://sqs.us-east-1.amazonaws.com/123456789012/vod-jobs-dlq'),
+  },
+  /**
+   * The CloudFront distribution in front of the platform, whose cached copies
+   * of a deleted video are invalidated. Unset where there is no CloudFront
+   * (the local stack's edge caches nothing): invalidation is skipped.
+   */
+  cdnDistribution: {
+    CLOUDFRONT_DISTRIBUTION_ID: z
+      .string()
+      .regex(/^[A-Z0-9]{1,64}$/, 'set CLOUDFRONT_DISTRIBUTION_ID to the distribution id (e.g. E2QWRUHAPOMQZL), or leave it unset without CloudFront')
+      .optional(),
+  },
   /** Bearer token every `/api/*` request must carry. */
   apiToken: {
     VOD_API_TOKEN: secret('VOD_API_TOKEN', 'the API token'),

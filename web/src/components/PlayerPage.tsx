@@ -29,7 +29,7 @@ export function PlayerPage({ videoId, api, record: listed }: { videoId: string; 
     return () => ctl.abort();
   }, [api, videoId]);
 
-  const title = record?.filename ?? videoId;
+  const title = record?.title ?? record?.filename ?? videoId;
   return (
     <section aria-labelledby="player-title" className="player-page">
       <p className="back">
