@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startFauxqs } from 'fauxqs';
-import { CONTROL_QUEUE, JOBS_QUEUE, emulatorInit } from './resources.js';
+import { CONTROL_QUEUE, JOBS_QUEUE, WEBHOOKS_QUEUE, emulatorInit } from './resources.js';
 
 const dataDir = path.resolve(process.env.VOD_DATA_DIR ?? '.data');
 const port = Number(process.env.EMULATOR_PORT ?? 4566);
@@ -26,7 +26,7 @@ const endpoint = `http://127.0.0.1:${server.port}`;
 // fauxqs accepts any host in a queue URL; one on the endpoint's own host is
 // what the SDK then calls (it prefers the QueueUrl's host over AWS_ENDPOINT_URL).
 const queueUrl = (name: string) => `${endpoint}/${server.inspectQueue(name)!.arn.split(':')[4]}/${name}`;
-console.log(JSON.stringify({ ready: true, endpoint, jobsQueueUrl: queueUrl(JOBS_QUEUE), controlQueueUrl: queueUrl(CONTROL_QUEUE) }));
+console.log(JSON.stringify({ ready: true, endpoint, jobsQueueUrl: queueUrl(JOBS_QUEUE), controlQueueUrl: queueUrl(CONTROL_QUEUE), webhooksQueueUrl: queueUrl(WEBHOOKS_QUEUE) }));
 
 let stopping = false;
 const stop = () => {

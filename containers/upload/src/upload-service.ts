@@ -20,7 +20,7 @@ import {
   type TranscodeJob,
   type UploadSessionInfo,
 } from '@vod/contract';
-import { AppError, StatusStore } from '@vod/service-kit';
+import { AppError, StatusStore, type RecordChangeListener } from '@vod/service-kit';
 import type { Logger } from 'pino';
 import type { ObjectTarget, PartTarget } from './s3-storage-engine.js';
 import { UploadSessions, type UploadSession } from './upload-sessions.js';
@@ -36,6 +36,8 @@ export interface UploadServiceDeps {
   /** Preferred part size for chunked uploads, bytes (≥ 5 MiB). */
   partSize?: number;
   now?: () => Date;
+  /** Told of every record change (the webhook events); none by default. */
+  onRecordChange?: RecordChangeListener;
 }
 
 /** A part about to be stored: where it goes and the session it belongs to. */
@@ -52,7 +54,7 @@ export class UploadService {
   constructor(private readonly deps: UploadServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.sessions = new UploadSessions(deps.s3, deps.uploadsBucket, this.now);
-    this.records = new StatusStore(deps.s3, deps.mediaBucket, this.now);
+    this.records = new StatusStore(deps.s3, deps.mediaBucket, this.now, deps.onRecordChange);
   }
 
   get maxUploadBytes(): number {

@@ -16,3 +16,4 @@ export * from './queue.js';
 export * from './routes.js';
 export * from './secrets.js';
 export * from './video.js';
+export * from './webhooks.js';

@@ -13,3 +13,4 @@ export * from './run-service.js';
 export * from './s3-json.js';
 export * from './s3-object.js';
 export * from './status-store.js';
+export * from './video-events.js';

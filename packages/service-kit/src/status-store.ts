@@ -4,17 +4,25 @@
  * signed media paths). Written by upload (uploading, queued) and transcode
  * (processing, ready, failed); read by stream. Moves follow the contract's
  * state machine (`canTransition`).
+ *
+ * Every write is reported to an optional change listener after it is stored
+ * (the webhook events, video-events.ts): `previous` absent for a new record,
+ * `next` absent for a deleted one.
  */
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { PREFIX, canTransition, keys, type StoredVideoRecord as VideoRecord, type VideoStatus } from '@vod/contract';
 import { AppError } from './errors.js';
 import { getJson, putJson } from './s3-json.js';
 
+/** A stored change of a record. Must not throw: the pipeline does not wait on what listens. */
+export type RecordChangeListener = (change: { previous?: VideoRecord; next?: VideoRecord; at: Date }) => Promise<void>;
+
 export class StatusStore {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
     private readonly now: () => Date = () => new Date(),
+    private readonly onChange?: RecordChangeListener,
   ) {}
 
   /** The record, or undefined if there is none. */
@@ -24,9 +32,11 @@ export class StatusStore {
 
   /** Creates a new record in its first state. */
   async create(init: Pick<VideoRecord, 'videoId' | 'status'> & Partial<VideoRecord>): Promise<VideoRecord> {
-    const at = this.now().toISOString();
+    const now = this.now();
+    const at = now.toISOString();
     const record: VideoRecord = { progress: 0, createdAt: at, updatedAt: at, ...init };
     await this.write(record);
+    await this.onChange?.({ next: record, at: now });
     return record;
   }
 
@@ -40,14 +50,19 @@ export class StatusStore {
     if (!canTransition(current.status, to)) {
       throw new AppError('bad_transition', `Video ${videoId} cannot go from ${current.status} to ${to}`);
     }
-    const next: VideoRecord = { ...current, ...patch, status: to, updatedAt: this.now().toISOString() };
+    const now = this.now();
+    const next: VideoRecord = { ...current, ...patch, status: to, updatedAt: now.toISOString() };
     if (to !== 'failed') delete next.error;
     await this.write(next);
+    await this.onChange?.({ previous: current, next, at: now });
     return next;
   }
 
+  /** Removes the record (nothing if there is none). */
   async delete(videoId: string): Promise<void> {
+    const previous = this.onChange ? await this.get(videoId) : undefined;
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: keys.record(videoId) }));
+    if (previous) await this.onChange?.({ previous, at: this.now() });
   }
 
   /** Every record, newest first. Reads at most `limit` records. */
