@@ -17,6 +17,8 @@ export interface ReceivedWebhook {
   /** Why verification failed, if it did. */
   verifyError?: string;
   status: number;
+  /** When it arrived (Unix ms). */
+  at: number;
 }
 
 export interface TestReceiver {
@@ -38,7 +40,7 @@ export async function startReceiver(secret: string, answer: (n: number, event: W
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
-    const entry: ReceivedWebhook = { id: String(req.headers['webhook-id']), headers: req.headers, body, status: 400 };
+    const entry: ReceivedWebhook = { id: String(req.headers['webhook-id']), headers: req.headers, body, status: 400, at: Date.now() };
     try {
       entry.event = webhookEventSchema.parse(wh.verify(body, req.headers as Record<string, string>));
       const a = answer(received.filter((r) => r.id === entry.id).length + 1, entry.event);

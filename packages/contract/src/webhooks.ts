@@ -88,7 +88,7 @@ export function webhookEvent(type: WebhookEventType, record: VideoRecord, at: Da
  */
 export const WEBHOOK_QUEUE_DEFAULTS = {
   /** Seconds a received message stays hidden: longer than one POST may take, so a vanished worker's delivery comes back soon. */
-  visibilityTimeoutSeconds: 60,
+  visibilityTimeoutSeconds: 30,
   /** Seconds one POST may take (connect to last byte) before it counts as failed. */
   requestTimeoutSeconds: 10,
   /** Seconds to wait after failed attempt n (index n − 1) before attempt n + 1; each ≤ 43,200 (SQS's visibility maximum). */
