@@ -8,6 +8,7 @@
  *   GET /api/videos/:videoId/playback  → { url, expiresAt } signed master playlist URL, once playable (409 `not_ready`)
  *   GET /api/videos/:videoId/source    → the original upload; Range → 206, 416
  *   GET /videos/:videoId/…/*.m3u8      → the playlist with every URI CloudFront-signed (404 until playable)
+ *   GET /api/openapi.json              → the OpenAPI 3.1 document of the whole API (no token needed)
  *
  * Behind CloudFront `/videos/*.m3u8` arrives here only after CloudFront checked
  * the viewer's signature; this service never checks signatures itself.
@@ -18,6 +19,7 @@ import { API, MASTER_PLAYLIST, PREFIX, isId, isPlayable, keys, publicRecord, typ
 import {
   AppError,
   StatusStore,
+  type RecordChangeListener,
   baseApp,
   errorMiddleware,
   isNotFound,
@@ -30,6 +32,7 @@ import {
 import type { Express, Request, RequestHandler, Response } from 'express';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import { openApiDocument } from '@vod/contract/openapi';
 import { PlaylistError, signPlaylist } from './playlist-signing.js';
 import type { VideoUrlSigner } from './url-signer.js';
 
@@ -50,8 +53,10 @@ export interface StreamAppDeps {
   now?: () => Date;
   /** When set, requests without `x-origin-verify: <secret>` get 403 (only CloudFront may call). */
   originVerifySecret?: string;
-  /** Status-record store; default `new StatusStore(s3, mediaBucket, now)`. */
+  /** Status-record store; default `new StatusStore(s3, mediaBucket, now, onRecordChange)`. */
   store?: StatusStore;
+  /** Told of every record change this service makes (the webhook events, `videoEventsFromEnv`). */
+  onRecordChange?: RecordChangeListener;
   /** Cache bounds. */
   cache?: {
     /** Total bytes of playlist text kept in memory (default 32 MiB). */
@@ -71,7 +76,7 @@ const MAX_AGE_MARGIN_SECONDS = 60;
 export function createApp(deps: StreamAppDeps): Express {
   const { s3, mediaBucket, uploadsBucket, signer, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const store = deps.store ?? new StatusStore(s3, mediaBucket, now);
+  const store = deps.store ?? new StatusStore(s3, mediaBucket, now, deps.onRecordChange);
 
   // `ready` is terminal, and a ready ladder is immutable, so its playlists can
   // be cached for good. Readiness itself is cached briefly so a deleted video
@@ -89,6 +94,12 @@ export function createApp(deps: StreamAppDeps): Express {
 
   const app = baseApp(logger);
   app.use(requireOriginSecret(deps.originVerifySecret));
+  // The API's description is public, as API references are; it holds no secret. Built once, from the contract's schemas.
+  const openApi = JSON.stringify(openApiDocument());
+  app.get(API.getOpenApi.path, (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('application/json').send(openApi);
+  });
   // The API answers only to the API token; media paths answer to signatures (checked at the CDN).
   if (deps.apiToken) app.use('/api', requireBearerToken(deps.apiToken));
 

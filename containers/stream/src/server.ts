@@ -9,7 +9,7 @@
  * S3 endpoint and credentials come from the SDK's standard chain (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, …).
  */
 import { createPrivateKey } from 'node:crypto';
-import { awsFromEnv, createLogger, env, loadConfigOrExit, runService } from '@vod/service-kit';
+import { awsFromEnv, createLogger, env, loadConfigOrExit, runService, videoEventsFromEnv } from '@vod/service-kit';
 import { z } from 'zod';
 import { createApp } from './app.js';
 import { createVideoUrlSigner, normalizeBaseUrl } from './url-signer.js';
@@ -41,6 +41,7 @@ const streamEnv = z.object({
   ...env.apiToken,
   ...env.originSecret,
   ...env.keyPairId,
+  ...env.webhooksQueue,
   PUBLIC_BASE_URL: z.string({ error: BASE_URL_HELP }).refine(isOrigin, BASE_URL_HELP).transform(normalizeBaseUrl),
   CLOUDFRONT_PRIVATE_KEY: z
     .string({ error: PRIVATE_KEY_HELP })
@@ -51,7 +52,7 @@ const streamEnv = z.object({
 
 const config = loadConfigOrExit('stream', streamEnv);
 const logger = createLogger('stream', config.LOG_LEVEL);
-const { s3, uploadsBucket, mediaBucket } = awsFromEnv(config);
+const { s3, sqs, uploadsBucket, mediaBucket } = awsFromEnv(config);
 const signer = createVideoUrlSigner({
   publicBaseUrl: config.PUBLIC_BASE_URL,
   keyPairId: config.CLOUDFRONT_KEY_PAIR_ID,
@@ -66,6 +67,7 @@ const app = createApp({
   logger,
   originVerifySecret: config.ORIGIN_VERIFY_SECRET,
   apiToken: config.VOD_API_TOKEN,
+  onRecordChange: videoEventsFromEnv(config, sqs, logger),
 });
 
 runService({

@@ -30,6 +30,8 @@ export const API = {
   getVideo: { method: 'GET', path: '/api/videos/:videoId' },
   getPlayback: { method: 'GET', path: '/api/videos/:videoId/playback' },
   getSource: { method: 'GET', path: '/api/videos/:videoId/source' },
+  /** The OpenAPI 3.1 document (openapi.ts); needs no token. */
+  getOpenApi: { method: 'GET', path: '/api/openapi.json' },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof API;
