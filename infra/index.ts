@@ -8,13 +8,21 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { CONTROL_QUEUE_DEFAULTS, JOBS_QUEUE_DEFAULTS, heartbeatSeconds, selectLadder } from '@vod/contract';
+import {
+  CONTROL_QUEUE_DEFAULTS,
+  JOBS_QUEUE_DEFAULTS,
+  WEBHOOK_MAX_ATTEMPTS,
+  WEBHOOK_QUEUE_DEFAULTS,
+  heartbeatSeconds,
+  selectLadder,
+  webhookUrlProblem,
+} from '@vod/contract';
 import { Cdn } from './cdn.js';
 import { SpotCluster } from './cluster.js';
 import { DomainCertificates } from './domain.js';
 import { OriginLoadBalancer } from './loadBalancer.js';
 import { Network } from './network.js';
-import { streamTaskPolicy, transcodeTaskPolicy, uploadTaskPolicy } from './policies.js';
+import { streamTaskPolicy, transcodeTaskPolicy, uploadTaskPolicy, webhooksTaskPolicy } from './policies.js';
 import { JobQueue } from './queue.js';
 import { QueueBacklogScaling } from './scaling.js';
 import { AppSecrets } from './secrets.js';
@@ -56,7 +64,7 @@ const taskSize = (key: string, fallback: TaskSize): TaskSize => {
 };
 
 /** Ports the services listen on (containers/*: PORT / HEALTH_PORT). */
-const PORTS = { upload: 8081, stream: 8082, transcodeHealth: 8083 } as const;
+const PORTS = { upload: 8081, stream: 8082, transcodeHealth: 8083, webhooksHealth: 8084 } as const;
 /** The transcode worker handles SIGTERM within this; the ECS agent waits this long before SIGKILL. */
 const STOP_TIMEOUT_SECONDS = 120;
 
@@ -74,16 +82,32 @@ const httpTask = taskSize('httpTaskSize', { cpu: 256, memory: 512 });
 const transcodeTask = taskSize('transcodeTaskSize', transcodeTaskSize(ladderShortSides));
 const uploadCount = int('uploadDesiredCount', 1);
 const streamCount = int('streamDesiredCount', 1);
+
+// Webhooks: receivers of the video events (http(s) URLs, the same rule the worker checks).
+// None: no events are queued and the delivery worker runs no task.
+const webhookUrls = [...new Set(strings('webhookUrls', []))];
+const badWebhookUrls = webhookUrls.map(webhookUrlProblem).filter((p): p is string => p !== undefined);
+if (badWebhookUrls.length) throw new Error(`vod:webhookUrls: ${badWebhookUrls.join('; ')}.`);
+const webhooksOn = webhookUrls.length > 0;
+/** The delivery worker: a small task (one Node process polling SQS, POSTing JSON). */
+const webhooksTask: TaskSize = { cpu: 128, memory: 256 };
+/** Ports the worker must reach: each receiver's (default 80 for http, 443 for https). */
+const webhookPorts = webhookUrls.map((u) => {
+  const url = new URL(u);
+  return Number(url.port || (url.protocol === 'http:' ? 80 : 443));
+});
 const architecture = validateInstanceTypes(instanceTypes, [
   { name: 'upload', size: httpTask },
   { name: 'stream', size: httpTask },
   { name: 'transcode', size: transcodeTask },
+  { name: 'webhooks', size: webhooksTask },
 ]);
 const capacity = { minSize: int('asgMinSize', 1), maxSize: int('asgMaxSize', 4), onDemandBase: int('onDemandBase', 0) };
 validateCapacity(
   capacity,
   instancesNeeded(smallestInstanceType(instanceTypes), [
     ...Array<TaskSize>(uploadCount + streamCount).fill(httpTask),
+    ...(webhooksOn ? [webhooksTask] : []),
     transcodeTask,
   ]),
 );
@@ -134,11 +158,22 @@ const controlQueue = new JobQueue('vod-control', {
   alarmEmail: config.get('alarmEmail'),
 });
 
+// Webhook events and per-receiver deliveries (containers/upload/src/webhook-delivery.ts): a standard
+// queue, so one receiver's retries hold nothing else back; after the last attempt, the dead-letter queue.
+const webhooksQueue = new JobQueue('vod-webhooks', {
+  visibilityTimeoutSeconds: WEBHOOK_QUEUE_DEFAULTS.visibilityTimeoutSeconds,
+  maxReceiveCount: WEBHOOK_MAX_ATTEMPTS,
+  messageRetentionSeconds: WEBHOOK_QUEUE_DEFAULTS.messageRetentionSeconds,
+  alarmDescription: 'Webhook deliveries failed every attempt and are waiting in the dead-letter queue.',
+  alarmEmail: config.get('alarmEmail'),
+});
+
 const secrets = new AppSecrets('vod-secrets', {
   parameterPrefix: `/vod/${stack}`,
   apiToken: config.getSecret('apiToken'),
   originVerifySecret: config.getSecret('originVerifySecret'),
   signingKey: publicKeyPem && privateKeyPem ? { publicKeyPem, privateKeyPem } : undefined,
+  webhookSecret: config.getSecret('webhookSecret'),
 });
 
 const certificates =
@@ -210,6 +245,9 @@ const image = (service: string) => ({
   platform: dockerPlatform(architecture),
 });
 const buckets = { uploadsBucketArn: storage.uploadsBucketArn, mediaBucketArn: storage.mediaBucketArn };
+/** What a service that changes status records needs to queue webhook events (nothing when webhooks are off). */
+const eventsEnv: Record<string, pulumi.Input<string>> = webhooksOn ? { WEBHOOKS_QUEUE_URL: webhooksQueue.queueUrl } : {};
+const eventsQueueArn = webhooksOn ? webhooksQueue.queueArn : pulumi.output(undefined);
 
 const upload = new EcsService('upload', {
   ...serviceBase,
@@ -222,11 +260,14 @@ const upload = new EcsService('upload', {
     ...commonEnv,
     PORT: `${PORTS.upload}`,
     MAX_UPLOAD_BYTES: `${int('maxUploadBytes', 50 * 1024 ** 3)}`,
+    ...eventsEnv,
   },
   secrets: { VOD_API_TOKEN: secrets.apiTokenParameterArn, ORIGIN_VERIFY_SECRET: secrets.originVerifyParameterArn },
   taskPolicy: pulumi
-    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn])
-    .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn]) => uploadTaskPolicy({ uploadsBucketArn, mediaBucketArn, jobsQueueArn })),
+    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn, eventsQueueArn])
+    .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn, webhooksQueueArn]) =>
+      uploadTaskPolicy({ uploadsBucketArn, mediaBucketArn, jobsQueueArn, webhooksQueueArn }),
+    ),
   loadBalancing: { targetGroupArn: origin.targetGroupArns.upload, loadBalancerSecurityGroupId: origin.securityGroupId },
   serviceDependsOn: [cluster.clusterCapacityProviders, ...origin.rules],
 });
@@ -279,16 +320,18 @@ const transcode = new EcsService('transcode', {
     CONTROL_VISIBILITY_TIMEOUT_SECONDS: `${CONTROL_QUEUE_DEFAULTS.visibilityTimeoutSeconds}`,
     CONTROL_MAX_RECEIVE_COUNT: `${CONTROL_QUEUE_DEFAULTS.maxReceiveCount}`,
     SPOT_PRICE_PER_VCPU_HOUR: `${config.getNumber('spotPricePerVcpuHour') ?? 0.015}`,
+    ...eventsEnv,
   },
   taskPolicy: pulumi
-    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn, controlQueue.queueArn, accountId, cluster.clusterName])
-    .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn, controlQueueArn, account, clusterName]) =>
+    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn, controlQueue.queueArn, accountId, cluster.clusterName, eventsQueueArn])
+    .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn, controlQueueArn, account, clusterName, webhooksQueueArn]) =>
       transcodeTaskPolicy({
         uploadsBucketArn,
         mediaBucketArn,
         jobsQueueArn,
         controlQueueArn,
         clusterTasksArn: `arn:aws:ecs:${region}:${account}:task/${clusterName}/*`,
+        webhooksQueueArn,
       }),
     ),
   serviceDependsOn: [cluster.clusterCapacityProviders],
@@ -301,6 +344,28 @@ new QueueBacklogScaling('transcode-scaling', {
   minTasks: transcodeMin,
   maxTasks: int('transcodeMaxTasks', 3),
   targetBacklogPerTask: config.getNumber('targetBacklogPerTask') ?? 1,
+});
+
+// The webhook delivery worker: the upload image's second entry point, its own small service and role.
+// No receivers: no task (and no ENI on the instances).
+const webhooks = new EcsService('webhooks', {
+  ...serviceBase,
+  image: image('upload'),
+  command: ['node', '--import', 'tsx', 'src/webhook-server.ts'],
+  size: webhooksTask,
+  healthPort: PORTS.webhooksHealth,
+  desiredCount: webhooksOn ? 1 : 0,
+  egressPorts: webhookPorts,
+  environment: {
+    AWS_REGION: region,
+    LOG_LEVEL: logLevel,
+    HEALTH_PORT: `${PORTS.webhooksHealth}`,
+    WEBHOOKS_QUEUE_URL: webhooksQueue.queueUrl,
+    VOD_WEBHOOK_URLS: webhookUrls.join(','),
+  },
+  secrets: { VOD_WEBHOOK_SECRET: secrets.webhookSecretParameterArn },
+  taskPolicy: webhooksQueue.queueArn.apply((webhooksQueueArn) => webhooksTaskPolicy({ webhooksQueueArn })),
+  serviceDependsOn: [cluster.clusterCapacityProviders],
 });
 
 const webApp = new WebApp('vod-web', { bucketName: storage.mediaBucketName, distDir: path.join(repoRoot, 'web', 'dist') });
@@ -325,7 +390,16 @@ export const jobsQueueUrl = queue.queueUrl;
 export const jobsQueueArn = queue.queueArn;
 export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
 export const controlQueueUrl = controlQueue.queueUrl;
+export const webhooksQueueUrl = webhooksQueue.queueUrl;
+export const webhooksDeadLetterQueueUrl = webhooksQueue.deadLetterQueueUrl;
+/** The secret webhook receivers verify with (`pulumi stack output webhookSecret --show-secrets`). */
+export const webhookSecret = secrets.webhookSecret;
 export const clusterName = cluster.clusterName;
-export const serviceNames = { upload: upload.serviceName, stream: stream.serviceName, transcode: transcode.serviceName };
+export const serviceNames = {
+  upload: upload.serviceName,
+  stream: stream.serviceName,
+  transcode: transcode.serviceName,
+  webhooks: webhooks.serviceName,
+};
 /** The upload API token (`pulumi stack output apiToken --show-secrets`). */
 export const apiToken = secrets.apiToken;

@@ -52,6 +52,10 @@ export interface EcsServiceArgs {
   containerPort?: number;
   /** Port of `GET /healthz` for the container health check. */
   healthPort: number;
+  /** Ports the tasks may reach anywhere besides 443 (a webhook receiver at http://…:80 or another port). */
+  egressPorts?: number[];
+  /** Overrides the image's CMD (another entry point of the same image, e.g. the webhook delivery worker). */
+  command?: string[];
   /** Plain environment variables. Secrets never go here. */
   environment: Record<string, pulumi.Input<string>>;
   /** Environment variables ECS fills from SSM parameters at start: env name → parameter ARN. */
@@ -187,6 +191,13 @@ export class EcsService extends pulumi.ComponentResource {
       { securityGroupId: sg.id, ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv4: '0.0.0.0/0', description: 'AWS APIs (S3, SQS, SSM)' },
       { parent: this },
     );
+    for (const port of [...new Set(args.egressPorts ?? [])].filter((p) => p !== 443)) {
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-tasks-out-${port}`,
+        { securityGroupId: sg.id, ipProtocol: 'tcp', fromPort: port, toPort: port, cidrIpv4: '0.0.0.0/0', description: `outbound to port ${port}` },
+        { parent: this },
+      );
+    }
     if (args.loadBalancing) {
       if (args.containerPort === undefined) throw new Error(`${name}: a load-balanced service needs containerPort.`);
       new aws.vpc.SecurityGroupIngressRule(
@@ -247,6 +258,7 @@ export class EcsService extends pulumi.ComponentResource {
                 essential: true,
                 cpu: args.size.cpu,
                 memory: args.size.memory,
+                ...(args.command ? { command: args.command } : {}),
                 portMappings:
                   args.containerPort === undefined ? [] : [{ containerPort: args.containerPort, protocol: 'tcp' }],
                 environment: env,

@@ -300,7 +300,7 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
 
     it('services place tasks with the capacity provider strategy (no launch type) in private subnets', () => {
       const cpName = named(T.capacityProvider, 'vod-ecs-spot').state.name;
-      expect(ofType(T.service)).to.have.length(3);
+      expect(ofType(T.service)).to.have.length(4); // + the webhook delivery worker (test/infra/webhooks.test.ts)
       for (const svc of SERVICES) {
         const s = named(T.service, `${svc}-service`).inputs;
         expect(s.launchType, svc).to.equal(undefined);

@@ -110,7 +110,7 @@ describe('webhook events', () => {
           .to.throw(ConfigError)
           .with.property('message')
           .that.includes('VOD_WEBHOOK_URLS')
-          .and.includes(`entry 2 (${JSON.stringify(bad)}) is not an http(s) URL`);
+          .and.includes(`entry 2: ${JSON.stringify(bad)} is not an http(s) URL`);
       }
     });
 

@@ -114,6 +114,22 @@ export function webhookRetryDelaySeconds(attempt: number, delays: readonly numbe
 /** Standard Webhooks header names (lowercase, as Node presents them). */
 export const WEBHOOK_HEADERS = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' } as const;
 
+/**
+ * Why `url` cannot be a webhook receiver, or undefined if it can: an absolute
+ * http(s) URL with a host. Services (VOD_WEBHOOK_URLS) and infra
+ * (`vod:webhookUrls`) check this same rule.
+ */
+export function webhookUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `${JSON.stringify(url)} is not an http(s) URL`;
+  }
+  if (!/^https?:$/.test(parsed.protocol) || parsed.hostname === '') return `${JSON.stringify(url)} is not an http(s) URL`;
+  return undefined;
+}
+
 /** A signing secret: `whsec_` and the base64 of 24–64 random bytes (Standard Webhooks, "Secret format"). */
 export const WEBHOOK_SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/;
 export const WEBHOOK_SECRET_RULE = '"whsec_" followed by the base64 of 24–64 random bytes';

@@ -4,7 +4,7 @@
  * clear message listing every bad variable. A variable that several services
  * read is declared here once, with one rule and one message.
  */
-import { SHARED_SECRET_PATTERN, SHARED_SECRET_RULE, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE } from '@vod/contract';
+import { SHARED_SECRET_PATTERN, SHARED_SECRET_RULE, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE, webhookUrlProblem } from '@vod/contract';
 import { z } from 'zod';
 
 export class ConfigError extends Error {
@@ -63,14 +63,8 @@ const urlList = (name: string, example: string) =>
     .transform((v, ctx) => {
       const urls = v.split(',').map((s) => s.trim()).filter(Boolean);
       urls.forEach((u, i) => {
-        let ok = false;
-        try {
-          const parsed = new URL(u);
-          ok = /^https?:$/.test(parsed.protocol) && parsed.hostname !== '';
-        } catch {
-          /* not a URL */
-        }
-        if (!ok) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} (${JSON.stringify(u)}) is not an http(s) URL; set ${name} to comma-separated http(s) URLs, e.g. ${example}` });
+        const problem = webhookUrlProblem(u);
+        if (problem) ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: ${problem}; set ${name} to comma-separated http(s) URLs, e.g. ${example}` });
       });
       return [...new Set(urls)];
     });
