@@ -55,7 +55,7 @@ try {
     Entry URL:  ${stack.baseUrl}
     API token:  ${stack.token}
     Web app:    ${stack.baseUrl}/#token=${encodeURIComponent(stack.token)}   (opens signed in)
-    Webhooks:   ${webhooks.VOD_WEBHOOK_URLS.length ? webhooks.VOD_WEBHOOK_URLS.join(', ') : 'none (set VOD_WEBHOOK_URLS)'}; secret in ${path.join(stack.dataDir, 'webhook-secret')} unless VOD_WEBHOOK_SECRET is set
+    Webhooks:   ${webhooks.VOD_WEBHOOK_URLS.length ? `${webhooks.VOD_WEBHOOK_URLS.length} receiver(s) at ${webhooks.VOD_WEBHOOK_URLS.map((u) => new URL(u).host).join(', ')}` : 'none (set VOD_WEBHOOK_URLS)'}; secret ${webhooks.VOD_WEBHOOK_SECRET ? 'from VOD_WEBHOOK_SECRET' : `in ${path.join(stack.dataDir, 'webhook-secret')}`}
     Data dir:   ${stack.dataDir}
     Logs:       ${stack.logDir}/{emulator,upload,stream,edge,webhooks,${stack.workers.join(',')}}.log
 
