@@ -32,7 +32,6 @@ import {
 import type { Express, Request, RequestHandler, Response } from 'express';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { openApiDocument } from '@vod/contract/openapi';
 import { PlaylistError, signPlaylist } from './playlist-signing.js';
 import type { VideoUrlSigner } from './url-signer.js';
 
@@ -94,11 +93,19 @@ export function createApp(deps: StreamAppDeps): Express {
 
   const app = baseApp(logger);
   app.use(requireOriginSecret(deps.originVerifySecret));
-  // The API's description is public, as API references are; it holds no secret. Built once, from the contract's schemas.
-  const openApi = JSON.stringify(openApiDocument());
-  app.get(API.getOpenApi.path, (_req, res) => {
+  // The API's description is public, as API references are; it holds no secret. Built once, from the
+  // contract's schemas, on first request (zod-openapi is not loaded on the start-up path).
+  let openApi: Promise<string> | undefined;
+  app.get(API.getOpenApi.path, async (_req, res) => {
+    openApi ??= import('@vod/contract/openapi')
+      .then((m) => JSON.stringify(m.openApiDocument()))
+      .catch((err: unknown) => {
+        openApi = undefined; // try again on the next request
+        throw err;
+      });
+    const body = await openApi;
     res.setHeader('Cache-Control', 'public, max-age=300');
-    res.type('application/json').send(openApi);
+    res.type('application/json').send(body);
   });
   // The API answers only to the API token; media paths answer to signatures (checked at the CDN).
   if (deps.apiToken) app.use('/api', requireBearerToken(deps.apiToken));
