@@ -5,11 +5,12 @@
  * video's whole life — while the stack's webhook worker is stopped mid-way
  * (the events wait in the queue) and killed with SIGKILL (the stack restarts
  * it, as ECS would) — and of a video that fails and an upload that is
- * abandoned.
+ * abandoned; and across a restart of the whole stack on the same data.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { expect } from 'chai';
 import type { WebhookEvent, WebhookEventType } from '@vod/contract';
+import { startStack as startStackOn, type RunningStack } from '../../local/stack.js';
 import { startStack, type TestStack } from '../support/stack.js';
 import { media } from '../support/media.js';
 import { newWebhookSecret, startReceiver, type TestReceiver } from '../support/webhook-receiver.js';
@@ -114,6 +115,55 @@ describe('webhooks end to end on the local stack', function () {
     expect(typesOf(failedId)).to.deep.equal(['video.created', 'video.uploaded', 'video.failed']);
     expect(eventsOf(failedId).find((e) => e.type === 'video.failed')!.data.error).to.be.a('string').that.is.not.empty;
     expect(typesOf(abandonedId).sort()).to.deep.equal(['video.created', 'video.deleted']);
+    expect(receiver.received.filter((r) => r.verifyError), 'every request verified').to.deep.equal([]);
+  });
+});
+
+describe('webhooks across a restart of the whole local stack', function () {
+  this.timeout(400_000);
+  let receiver: TestReceiver;
+  let stack: RunningStack | undefined;
+  let dataDir: string | undefined;
+  const secret = newWebhookSecret();
+  const options = { transcodeWorkers: 1, env: { LADDER: '360', TRANSCODE_PRESET: 'ultrafast' } };
+
+  before(async () => {
+    receiver = await startReceiver(secret);
+  });
+  after(async () => {
+    await stack?.stop();
+    await receiver?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('loses no event when the stack stops right after the upload and starts again on its data', async () => {
+    const first = await startStack({ ...options, webhookUrls: [receiver.url], webhookSecret: secret, keepData: true });
+    stack = first;
+    dataDir = first.dataDir;
+    const call = async (s: RunningStack, p: string, init: RequestInit = {}): Promise<Json> => {
+      const res = await fetch(s.baseUrl + p, { ...init, headers: { authorization: `Bearer ${s.token}`, ...init.headers } });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${p}: ${res.status} ${text}`);
+      return text ? JSON.parse(text) : {};
+    };
+    const file = media('hello-720p-h264-aac.mp4');
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync(file)]), 'clip.mp4');
+    // Stop the webhook worker first, so the upload's events are still queued when everything stops.
+    await first.stopPart('webhooks');
+    const { videoId } = await call(first, '/api/videos', { method: 'POST', body: form });
+    await first.stop();
+    stack = undefined;
+    expect(receiver.events().filter((e) => e.videoId === videoId), 'nothing delivered before the restart').to.deep.equal([]);
+
+    stack = await startStackOn({ ...options, dataDir: dataDir!, port: 0, apiToken: first.token, webhookUrls: [receiver.url], webhookSecret: secret });
+    await receiver.until((r) => r.events().some((e) => e.videoId === videoId && e.type === 'video.ready'), 'video.ready after the restart', 300_000);
+    const types = receiver
+      .events()
+      .filter((e) => e.videoId === videoId)
+      .sort((a, b) => a.data.updatedAt.localeCompare(b.data.updatedAt) || a.timestamp.localeCompare(b.timestamp))
+      .map((e) => e.type);
+    expect(types).to.deep.equal(['video.created', 'video.uploaded', 'video.processing', 'video.ready']);
     expect(receiver.received.filter((r) => r.verifyError), 'every request verified').to.deep.equal([]);
   });
 });
