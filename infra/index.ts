@@ -8,13 +8,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { CONTROL_QUEUE_DEFAULTS, DEFAULT_UPLOAD_EXPIRY_DAYS, JOBS_QUEUE_DEFAULTS, heartbeatSeconds, selectLadder } from '@vod/contract';
+import {
+  CONTROL_QUEUE_DEFAULTS,
+  DEFAULT_UPLOAD_EXPIRY_DAYS,
+  JOBS_QUEUE_DEFAULTS,
+  WEBHOOK_MAX_ATTEMPTS,
+  WEBHOOK_QUEUE_DEFAULTS,
+  heartbeatSeconds,
+  selectLadder,
+  webhookUrlProblem,
+} from '@vod/contract';
 import { Cdn } from './cdn.js';
 import { ECS_SERVICE_LINKED_ROLE, SpotCluster } from './cluster.js';
 import { DomainCertificates } from './domain.js';
 import { OriginLoadBalancer } from './loadBalancer.js';
 import { Network } from './network.js';
-import { streamTaskPolicy, transcodeTaskPolicy, uploadTaskPolicy } from './policies.js';
+import { streamTaskPolicy, transcodeTaskPolicy, uploadTaskPolicy, webhooksTaskPolicy } from './policies.js';
 import { JobQueue } from './queue.js';
 import { QueueBacklogScaling } from './scaling.js';
 import { AppSecrets } from './secrets.js';
@@ -56,7 +65,7 @@ const taskSize = (key: string, fallback: TaskSize): TaskSize => {
 };
 
 /** Ports the services listen on (containers/*: PORT / HEALTH_PORT). */
-const PORTS = { upload: 8081, stream: 8082, transcodeHealth: 8083 } as const;
+const PORTS = { upload: 8081, stream: 8082, transcodeHealth: 8083, webhooksHealth: 8084 } as const;
 /** The transcode worker handles SIGTERM within this; the ECS agent waits this long before SIGKILL. */
 const STOP_TIMEOUT_SECONDS = 120;
 
@@ -74,16 +83,32 @@ const httpTask = taskSize('httpTaskSize', { cpu: 256, memory: 512 });
 const transcodeTask = taskSize('transcodeTaskSize', transcodeTaskSize(ladderShortSides));
 const uploadCount = int('uploadDesiredCount', 1);
 const streamCount = int('streamDesiredCount', 1);
+
+// Webhooks: receivers of the video events (http(s) URLs, the same rule the worker checks).
+// None: no events are queued and the delivery worker runs no task.
+const webhookUrls = [...new Set(strings('webhookUrls', []))];
+const badWebhookUrls = webhookUrls.map(webhookUrlProblem).filter((p): p is string => p !== undefined);
+if (badWebhookUrls.length) throw new Error(`vod:webhookUrls: ${badWebhookUrls.join('; ')}.`);
+const webhooksOn = webhookUrls.length > 0;
+/** The delivery worker: a small task (one Node process polling SQS, POSTing JSON). */
+const webhooksTask: TaskSize = { cpu: 128, memory: 256 };
+/** Ports the worker must reach: each receiver's (default 80 for http, 443 for https). */
+const webhookPorts = webhookUrls.map((u) => {
+  const url = new URL(u);
+  return Number(url.port || (url.protocol === 'http:' ? 80 : 443));
+});
 const architecture = validateInstanceTypes(instanceTypes, [
   { name: 'upload', size: httpTask },
   { name: 'stream', size: httpTask },
   { name: 'transcode', size: transcodeTask },
+  { name: 'webhooks', size: webhooksTask },
 ]);
 const capacity = { minSize: int('asgMinSize', 1), maxSize: int('asgMaxSize', 4), onDemandBase: int('onDemandBase', 0) };
 validateCapacity(
   capacity,
   instancesNeeded(smallestInstanceType(instanceTypes), [
     ...Array<TaskSize>(uploadCount + streamCount).fill(httpTask),
+    ...(webhooksOn ? [webhooksTask] : []),
     transcodeTask,
   ]),
 );
@@ -136,11 +161,22 @@ const controlQueue = new JobQueue('vod-control', {
   alarmEmail: config.get('alarmEmail'),
 });
 
+// Webhook events and per-receiver deliveries (containers/upload/src/webhook-delivery.ts): a standard
+// queue, so one receiver's retries hold nothing else back; after the last attempt, the dead-letter queue.
+const webhooksQueue = new JobQueue('vod-webhooks', {
+  visibilityTimeoutSeconds: WEBHOOK_QUEUE_DEFAULTS.visibilityTimeoutSeconds,
+  maxReceiveCount: WEBHOOK_MAX_ATTEMPTS,
+  messageRetentionSeconds: WEBHOOK_QUEUE_DEFAULTS.messageRetentionSeconds,
+  alarmDescription: 'Webhook deliveries failed every attempt and are waiting in the dead-letter queue.',
+  alarmEmail: config.get('alarmEmail'),
+});
+
 const secrets = new AppSecrets('vod-secrets', {
   parameterPrefix: `/vod/${stack}`,
   apiToken: config.getSecret('apiToken'),
   originVerifySecret: config.getSecret('originVerifySecret'),
   signingKey: publicKeyPem && privateKeyPem ? { publicKeyPem, privateKeyPem } : undefined,
+  webhookSecret: config.getSecret('webhookSecret'),
 });
 
 const certificates =
@@ -223,6 +259,9 @@ const image = (service: string) => ({
   platform: dockerPlatform(architecture),
 });
 const buckets = { uploadsBucketArn: storage.uploadsBucketArn, mediaBucketArn: storage.mediaBucketArn };
+/** What a service that changes status records needs to queue webhook events (nothing when webhooks are off). */
+const eventsEnv: Record<string, pulumi.Input<string>> = webhooksOn ? { WEBHOOKS_QUEUE_URL: webhooksQueue.queueUrl } : {};
+const eventsQueueArn = webhooksOn ? webhooksQueue.queueArn : pulumi.output(undefined);
 
 const upload = new EcsService('upload', {
   ...serviceBase,
@@ -236,11 +275,14 @@ const upload = new EcsService('upload', {
     PORT: `${PORTS.upload}`,
     MAX_UPLOAD_BYTES: `${int('maxUploadBytes', 50 * 1024 ** 3)}`,
     UPLOAD_EXPIRY_DAYS: `${uploadExpiryDays}`,
+    ...eventsEnv,
   },
   secrets: { VOD_API_TOKEN: secrets.apiTokenParameterArn, ORIGIN_VERIFY_SECRET: secrets.originVerifyParameterArn },
   taskPolicy: pulumi
-    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn])
-    .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn]) => uploadTaskPolicy({ uploadsBucketArn, mediaBucketArn, jobsQueueArn })),
+    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn, eventsQueueArn])
+    .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn, webhooksQueueArn]) =>
+      uploadTaskPolicy({ uploadsBucketArn, mediaBucketArn, jobsQueueArn, webhooksQueueArn }),
+    ),
   loadBalancing: { targetGroupArn: origin.targetGroupArns.upload, loadBalancerSecurityGroupId: origin.securityGroupId },
   serviceDependsOn: [cluster.clusterCapacityProviders, ...origin.rules],
 });
@@ -261,7 +303,10 @@ const stream = new EcsService('stream', {
     // Retry and redrive (containers/stream/src/video-admin.ts); a deleted video's CDN cache is invalidated.
     JOBS_DLQ_URL: queue.deadLetterQueueUrl,
     CLOUDFRONT_DISTRIBUTION_ID: cdn.distributionId,
+    ...eventsEnv,
   },
+  // The CloudFront API (invalidations) has no VPC endpoint: HTTPS out through the NAT.
+  internetEgressPorts: [443],
   // The stream service also requires the API token on /api/* (containers/stream/src/server.ts).
   secrets: {
     CLOUDFRONT_PRIVATE_KEY: secrets.signingKeyParameterArn,
@@ -269,9 +314,9 @@ const stream = new EcsService('stream', {
     VOD_API_TOKEN: secrets.apiTokenParameterArn,
   },
   taskPolicy: pulumi
-    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, secrets.signingKeyParameterArn, queue.queueArn, queue.deadLetterQueueArn, cdn.distributionArn])
-    .apply(([uploadsBucketArn, mediaBucketArn, signingKeyParameterArn, jobsQueueArn, deadLetterQueueArn, distributionArn]) =>
-      streamTaskPolicy({ uploadsBucketArn, mediaBucketArn, signingKeyParameterArn, jobsQueueArn, deadLetterQueueArn, distributionArn }),
+    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, secrets.signingKeyParameterArn, queue.queueArn, queue.deadLetterQueueArn, cdn.distributionArn, eventsQueueArn])
+    .apply(([uploadsBucketArn, mediaBucketArn, signingKeyParameterArn, jobsQueueArn, deadLetterQueueArn, distributionArn, webhooksQueueArn]) =>
+      streamTaskPolicy({ uploadsBucketArn, mediaBucketArn, signingKeyParameterArn, jobsQueueArn, deadLetterQueueArn, distributionArn, webhooksQueueArn }),
     ),
   loadBalancing: { targetGroupArn: origin.targetGroupArns.stream, loadBalancerSecurityGroupId: origin.securityGroupId },
   serviceDependsOn: [cluster.clusterCapacityProviders, ...origin.rules],
@@ -296,16 +341,18 @@ const transcode = new EcsService('transcode', {
     CONTROL_VISIBILITY_TIMEOUT_SECONDS: `${CONTROL_QUEUE_DEFAULTS.visibilityTimeoutSeconds}`,
     CONTROL_MAX_RECEIVE_COUNT: `${CONTROL_QUEUE_DEFAULTS.maxReceiveCount}`,
     SPOT_PRICE_PER_VCPU_HOUR: `${config.getNumber('spotPricePerVcpuHour') ?? 0.015}`,
+    ...eventsEnv,
   },
   taskPolicy: pulumi
-    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn, controlQueue.queueArn, accountId, cluster.clusterName])
-    .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn, controlQueueArn, account, clusterName]) =>
+    .all([buckets.uploadsBucketArn, buckets.mediaBucketArn, queue.queueArn, controlQueue.queueArn, accountId, cluster.clusterName, eventsQueueArn])
+    .apply(([uploadsBucketArn, mediaBucketArn, jobsQueueArn, controlQueueArn, account, clusterName, webhooksQueueArn]) =>
       transcodeTaskPolicy({
         uploadsBucketArn,
         mediaBucketArn,
         jobsQueueArn,
         controlQueueArn,
         clusterTasksArn: `arn:aws:ecs:${region}:${account}:task/${clusterName}/*`,
+        webhooksQueueArn,
       }),
     ),
   serviceDependsOn: [cluster.clusterCapacityProviders],
@@ -318,6 +365,28 @@ new QueueBacklogScaling('transcode-scaling', {
   minTasks: transcodeMin,
   maxTasks: int('transcodeMaxTasks', 3),
   targetBacklogPerTask: config.getNumber('targetBacklogPerTask') ?? 1,
+});
+
+// The webhook delivery worker: the upload image's second entry point, its own small service and role.
+// No receivers: no task (and no ENI on the instances).
+const webhooks = new EcsService('webhooks', {
+  ...serviceBase,
+  image: image('upload'),
+  command: ['node', '--import', 'tsx', 'src/webhook-server.ts'],
+  size: webhooksTask,
+  healthPort: PORTS.webhooksHealth,
+  desiredCount: webhooksOn ? 1 : 0,
+  internetEgressPorts: webhookPorts,
+  environment: {
+    AWS_REGION: region,
+    LOG_LEVEL: logLevel,
+    HEALTH_PORT: `${PORTS.webhooksHealth}`,
+    WEBHOOKS_QUEUE_URL: webhooksQueue.queueUrl,
+    VOD_WEBHOOK_URLS: webhookUrls.join(','),
+  },
+  secrets: { VOD_WEBHOOK_SECRET: secrets.webhookSecretParameterArn },
+  taskPolicy: webhooksQueue.queueArn.apply((webhooksQueueArn) => webhooksTaskPolicy({ webhooksQueueArn })),
+  serviceDependsOn: [cluster.clusterCapacityProviders],
 });
 
 const webApp = new WebApp('vod-web', {
@@ -345,7 +414,16 @@ export const jobsQueueUrl = queue.queueUrl;
 export const jobsQueueArn = queue.queueArn;
 export const deadLetterQueueUrl = queue.deadLetterQueueUrl;
 export const controlQueueUrl = controlQueue.queueUrl;
+export const webhooksQueueUrl = webhooksQueue.queueUrl;
+export const webhooksDeadLetterQueueUrl = webhooksQueue.deadLetterQueueUrl;
+/** The secret webhook receivers verify with (`pulumi stack output webhookSecret --show-secrets`). */
+export const webhookSecret = secrets.webhookSecret;
 export const clusterName = cluster.clusterName;
-export const serviceNames = { upload: upload.serviceName, stream: stream.serviceName, transcode: transcode.serviceName };
+export const serviceNames = {
+  upload: upload.serviceName,
+  stream: stream.serviceName,
+  transcode: transcode.serviceName,
+  webhooks: webhooks.serviceName,
+};
 /** The upload API token (`pulumi stack output apiToken --show-secrets`). */
 export const apiToken = secrets.apiToken;

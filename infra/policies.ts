@@ -143,6 +143,8 @@ export interface UploadPolicyArgs {
   uploadsBucketArn: string;
   mediaBucketArn: string;
   jobsQueueArn: string;
+  /** The webhooks queue, when webhooks are on: status changes queue their events there. */
+  webhooksQueueArn?: string;
 }
 
 /**
@@ -159,7 +161,8 @@ export interface UploadPolicyArgs {
  * - lists `sessions/` (stored parts) and `sources/` (404s for missing keys).
  * - creates, updates and (on abort) deletes status records (`records/*`) in
  *   the media bucket, and lists `records/` for honest 404s.
- * - sends transcode jobs to the jobs queue;
+ * - sends transcode jobs to the jobs queue, and (webhooks on) webhook events
+ *   to the webhooks queue;
  * - reads tombstones (`deleted/*`): a video deleted while uploading is not
  *   completed (and lists `deleted/` so a live video's is a 404).
  * It can neither read nor write the published HLS (`videos/*`).
@@ -193,7 +196,38 @@ export function uploadTaskPolicy(a: UploadPolicyArgs): PolicyDocument {
       Action: 'sqs:SendMessage',
       Resource: a.jobsQueueArn,
     },
+    ...queueWebhookEvents(a.webhooksQueueArn),
   );
+}
+
+/**
+ * Producers of webhook events (every service that changes status records)
+ * may send to the webhooks queue, and only send — when webhooks are on.
+ */
+function queueWebhookEvents(webhooksQueueArn: string | undefined): PolicyStatement[] {
+  return webhooksQueueArn ? [{ Sid: 'QueueWebhookEvents', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: webhooksQueueArn }] : [];
+}
+
+/** ARNs the webhook delivery worker's task role is scoped to. */
+export interface WebhooksPolicyArgs {
+  webhooksQueueArn: string;
+}
+
+/**
+ * Task role of the webhook delivery worker (containers/upload/src/webhook-server.ts):
+ * takes events and deliveries from the webhooks queue, sends the per-receiver
+ * deliveries back to it (fan-out; SendMessageBatch is authorised by
+ * sqs:SendMessage), and delays retries (ChangeMessageVisibility). Nothing else:
+ * no bucket, no other queue. Its signing secret reaches it as an ECS secret
+ * through the execution role.
+ */
+export function webhooksTaskPolicy(a: WebhooksPolicyArgs): PolicyDocument {
+  return doc({
+    Sid: 'DeliverWebhooks',
+    Effect: 'Allow',
+    Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage'],
+    Resource: a.webhooksQueueArn,
+  });
 }
 
 /** ARNs the transcode worker's task role is scoped to. */
@@ -205,6 +239,8 @@ export interface TranscodePolicyArgs {
   controlQueueArn: string;
   /** The cluster's tasks, `arn:aws:ecs:{region}:{account}:task/{cluster}/*` (scale-in protection of its own task). */
   clusterTasksArn: string;
+  /** The webhooks queue, when webhooks are on: status changes queue their events there. */
+  webhooksQueueArn?: string;
 }
 
 /**
@@ -221,7 +257,8 @@ export interface TranscodePolicyArgs {
  * - takes tasks from the jobs queue and sends the chunk and audio tasks a
  *   plan makes (SendMessageBatch is authorised by sqs:SendMessage);
  * - reports to and coordinates from the FIFO control queue;
- * - protects its own task from scale-in while it works (ECS task protection).
+ * - protects its own task from scale-in while it works (ECS task protection);
+ * - (webhooks on) sends webhook events to the webhooks queue.
  * It cannot read the published HLS, the upload sessions or any secret.
  */
 export function transcodeTaskPolicy(a: TranscodePolicyArgs): PolicyDocument {
@@ -262,6 +299,7 @@ export function transcodeTaskPolicy(a: TranscodePolicyArgs): PolicyDocument {
     { Sid: 'Tasks', Effect: 'Allow', Action: consume, Resource: a.jobsQueueArn },
     { Sid: 'Coordinate', Effect: 'Allow', Action: consume, Resource: a.controlQueueArn },
     { Sid: 'ScaleInProtection', Effect: 'Allow', Action: 'ecs:UpdateTaskProtection', Resource: a.clusterTasksArn },
+    ...queueWebhookEvents(a.webhooksQueueArn),
   );
 }
 
@@ -277,6 +315,8 @@ export interface StreamPolicyArgs {
   deadLetterQueueArn: string;
   /** The CloudFront distribution, `arn:aws:cloudfront::{account}:distribution/{id}` (invalidations of deleted videos). */
   distributionArn: string;
+  /** The webhooks queue, when webhooks are on: status changes queue their events there. */
+  webhooksQueueArn?: string;
 }
 
 /**
@@ -339,6 +379,7 @@ export function streamTaskPolicy(a: StreamPolicyArgs): PolicyDocument {
       Action: 'ssm:GetParameter',
       Resource: a.signingKeyParameterArn,
     },
+    ...queueWebhookEvents(a.webhooksQueueArn),
   );
 }
 

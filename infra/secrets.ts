@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import * as tls from '@pulumi/tls';
-import { SHARED_SECRET_PATTERN, SHARED_SECRET_RULE } from '@vod/contract';
+import { SHARED_SECRET_PATTERN, SHARED_SECRET_RULE, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE } from '@vod/contract';
 
 /** The one rule for shared secrets (the contract's): the services check the same. */
 export { SHARED_SECRET_PATTERN };
@@ -31,6 +31,8 @@ export interface AppSecretsArgs {
   originVerifySecret?: pulumi.Input<string>;
   /** CloudFront signing key pair. An RSA 2048 pair is generated with @pulumi/tls when absent. */
   signingKey?: SuppliedSigningKey;
+  /** Webhook signing secret, `whsec_…` (`VOD_WEBHOOK_SECRET`). Generated when absent. */
+  webhookSecret?: pulumi.Input<string>;
 }
 
 /**
@@ -40,6 +42,8 @@ export interface AppSecretsArgs {
  * - `{prefix}/api-token` → upload service `VOD_API_TOKEN`
  * - `{prefix}/origin-verify` → upload and stream `ORIGIN_VERIFY_SECRET`
  * - `{prefix}/cloudfront-private-key` → stream `CLOUDFRONT_PRIVATE_KEY`
+ * - `{prefix}/webhook-secret` → webhook delivery worker `VOD_WEBHOOK_SECRET`
+ *   (`whsec_` + base64 of 32 bytes when generated; receivers need it: stack output `webhookSecret`)
  *
  * Missing values are generated once and kept (encrypted) in the stack state:
  * the signing key as a @pulumi/tls RSA 2048 key, the tokens as SHA-256 hex of
@@ -56,6 +60,9 @@ export class AppSecrets extends pulumi.ComponentResource {
   public readonly apiTokenParameterArn: pulumi.Output<string>;
   public readonly originVerifyParameterArn: pulumi.Output<string>;
   public readonly signingKeyParameterArn: pulumi.Output<string>;
+  /** The webhook signing secret (secret output). */
+  public readonly webhookSecret: pulumi.Output<string>;
+  public readonly webhookSecretParameterArn: pulumi.Output<string>;
 
   constructor(name: string, args: AppSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     if (!/^\/[A-Za-z0-9_.\-/]+[^/]$/.test(args.parameterPrefix)) {
@@ -80,6 +87,15 @@ export class AppSecrets extends pulumi.ComponentResource {
       args.originVerifySecret
         ? pulumi.output(args.originVerifySecret).apply((v) => assertSharedSecret('vod:originVerifySecret', v))
         : generated('origin-verify'),
+    );
+
+    this.webhookSecret = pulumi.secret(
+      args.webhookSecret
+        ? pulumi.output(args.webhookSecret).apply((v) => {
+            if (!WEBHOOK_SECRET_PATTERN.test(v)) throw new Error(`vod:webhookSecret must be ${WEBHOOK_SECRET_RULE}.`);
+            return v;
+          })
+        : generated('webhook-secret').apply((hex) => `whsec_${Buffer.from(hex, 'hex').toString('base64')}`),
     );
 
     let privateKeyPem: pulumi.Output<string>;
@@ -112,7 +128,14 @@ export class AppSecrets extends pulumi.ComponentResource {
       privateKeyPem,
     ).arn;
 
+    this.webhookSecretParameterArn = parameter(
+      'webhook-secret',
+      'Standard Webhooks signing secret, whsec_… (VOD_WEBHOOK_SECRET)',
+      this.webhookSecret,
+    ).arn;
+
     this.registerOutputs({
+      webhookSecretParameterArn: this.webhookSecretParameterArn,
       apiTokenParameterArn: this.apiTokenParameterArn,
       originVerifyParameterArn: this.originVerifyParameterArn,
       signingKeyParameterArn: this.signingKeyParameterArn,

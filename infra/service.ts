@@ -53,6 +53,8 @@ export interface EcsServiceArgs {
   containerPort?: number;
   /** Port of `GET /healthz` for the container health check. */
   healthPort: number;
+  /** Overrides the image's CMD (another entry point of the same image, e.g. the webhook delivery worker). */
+  command?: string[];
   /** Plain environment variables. Secrets never go here. */
   environment: Record<string, pulumi.Input<string>>;
   /** Environment variables ECS fills from SSM parameters at start: env name → parameter ARN. */
@@ -74,10 +76,11 @@ export interface EcsServiceArgs {
   /** Where the tasks may connect: S3 and SQS over AWS's network (see `Network.taskEgress`). */
   egress: TaskEgress;
   /**
-   * Also HTTPS to the internet through the NAT gateway, for a service whose
-   * job is to call out (none of the media path does). Default false.
+   * Ports the tasks may also reach on the internet, through the NAT gateway:
+   * for a service whose job is to call out (webhook receivers; the CloudFront
+   * API, which has no VPC endpoint). None of the media path does. Default none.
    */
-  internetEgress?: boolean;
+  internetEgressPorts?: number[];
   /** Resources the ECS service must wait for (capacity provider attachment, listener rules). */
   serviceDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -87,8 +90,8 @@ export interface EcsServiceArgs {
  * ECR repository (scan on push, keeps the last 10 images) + `awsx.ecr.Image`
  * build; a log group with retention; a task execution role (pull this image,
  * write this log group, read this service's secrets) and a task role (the
- * given policy); a task security group (out: S3 and SQS only, unless
- * `internetEgress`; in: from the ALB only, on the service port, if load
+ * given policy); a task security group (out: S3 and SQS only, plus
+ * `internetEgressPorts`; in: from the ALB only, on the service port, if load
  * balanced); an `awsvpc` EC2 task definition with
  * health check and stop timeout; and the service, placed by the capacity
  * provider strategy, with the deployment circuit breaker on.
@@ -211,10 +214,10 @@ export class EcsService extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    if (args.internetEgress) {
+    for (const port of [...new Set(args.internetEgressPorts ?? [])]) {
       new aws.vpc.SecurityGroupEgressRule(
-        `${name}-tasks-https-out`,
-        { securityGroupId: sg.id, ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv4: '0.0.0.0/0', description: 'HTTPS out (NAT)' },
+        `${name}-tasks-out-${port}`,
+        { securityGroupId: sg.id, ipProtocol: 'tcp', fromPort: port, toPort: port, cidrIpv4: '0.0.0.0/0', description: `internet, port ${port} (NAT)` },
         { parent: this },
       );
     }
@@ -278,6 +281,7 @@ export class EcsService extends pulumi.ComponentResource {
                 essential: true,
                 cpu: args.size.cpu,
                 memory: args.size.memory,
+                ...(args.command ? { command: args.command } : {}),
                 portMappings:
                   args.containerPort === undefined ? [] : [{ containerPort: args.containerPort, protocol: 'tcp' }],
                 environment: env,

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startFauxqs } from 'fauxqs';
-import { CONTROL_QUEUE, JOBS_DLQ, JOBS_QUEUE, emulatorInit } from './resources.js';
+import { CONTROL_QUEUE, JOBS_DLQ, JOBS_QUEUE, WEBHOOKS_QUEUE, emulatorInit } from './resources.js';
 
 const dataDir = path.resolve(process.env.VOD_DATA_DIR ?? '.data');
 const port = Number(process.env.EMULATOR_PORT ?? 4566);
@@ -27,7 +27,14 @@ const endpoint = `http://127.0.0.1:${server.port}`;
 // what the SDK then calls (it prefers the QueueUrl's host over AWS_ENDPOINT_URL).
 const queueUrl = (name: string) => `${endpoint}/${server.inspectQueue(name)!.arn.split(':')[4]}/${name}`;
 console.log(
-  JSON.stringify({ ready: true, endpoint, jobsQueueUrl: queueUrl(JOBS_QUEUE), jobsDlqUrl: queueUrl(JOBS_DLQ), controlQueueUrl: queueUrl(CONTROL_QUEUE) }),
+  JSON.stringify({
+    ready: true,
+    endpoint,
+    jobsQueueUrl: queueUrl(JOBS_QUEUE),
+    jobsDlqUrl: queueUrl(JOBS_DLQ),
+    controlQueueUrl: queueUrl(CONTROL_QUEUE),
+    webhooksQueueUrl: queueUrl(WEBHOOKS_QUEUE),
+  }),
 );
 
 let stopping = false;

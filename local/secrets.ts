@@ -1,6 +1,6 @@
 /**
  * Local secrets, made on first start and kept in the data directory:
- * the API token and a CloudFront-style RSA key pair for signed URLs
+ * the API token, the webhook signing secret and a CloudFront-style RSA key pair for signed URLs
  * (in AWS: a Secrets Manager/SSM secret and a CloudFront public key in a trusted key group).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -21,6 +21,17 @@ export function ensureApiToken(dataDir: string, envToken?: string): string {
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, randomBytes(24).toString('base64url') + '\n', { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** `envSecret` if set, else the `whsec_…` webhook signing secret kept in `dataDir/webhook-secret` (24 random bytes, made on first call). */
+export function ensureWebhookSecret(dataDir: string, envSecret?: string): string {
+  if (envSecret) return envSecret;
+  const file = path.join(dataDir, 'webhook-secret');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `whsec_${randomBytes(24).toString('base64')}\n`, { mode: 0o600 });
   }
   return readFileSync(file, 'utf8').trim();
 }

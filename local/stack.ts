@@ -1,8 +1,8 @@
 /**
  * Runs the whole platform on one machine, each part in its own process as in
  * production: the S3+SQS emulator, the upload and stream services,
- * `transcodeWorkers` transcode workers, and the local edge (the stand-in for
- * CloudFront). Used by `npm start`, the integration tests and the benchmarks.
+ * `transcodeWorkers` transcode workers, the webhook delivery worker, and the
+ * local edge (the stand-in for CloudFront). Used by `npm start`, the integration tests and the benchmarks.
  * Services get only standard configuration (AWS_ENDPOINT_URL, region,
  * credentials, bucket and queue names).
  *
@@ -20,7 +20,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { HEALTH_PATH } from '@vod/service-kit';
 import { LOCAL_REGION, MEDIA_BUCKET, UPLOADS_BUCKET } from './resources.js';
-import { ensureApiToken, ensureKeyPair } from './secrets.js';
+import { ensureApiToken, ensureKeyPair, ensureWebhookSecret } from './secrets.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,13 +30,17 @@ export interface StackOptions {
   /** Edge port; 0 picks a free one. */
   port: number;
   /** Fixed ports for the parts (default: free ports). `transcode` is the first worker's health port; the others follow it. */
-  ports?: Partial<Record<'emulator' | 'upload' | 'stream' | 'transcode', number>>;
+  ports?: Partial<Record<'emulator' | 'upload' | 'stream' | 'transcode' | 'webhooks', number>>;
   apiToken?: string;
+  /** Webhook receivers (`VOD_WEBHOOK_URLS`); none by default. */
+  webhookUrls?: string[];
+  /** `whsec_…` signing secret (default: made once, kept in the data dir). */
+  webhookSecret?: string;
   /** Transcode worker processes (default 2). */
   transcodeWorkers?: number;
   /** Extra environment for every service (e.g. MAX_UPLOAD_BYTES, LOG_LEVEL). */
   env?: Record<string, string>;
-  /** Extra environment for one part (`upload`, `stream`, `transcode-1`, …). */
+  /** Extra environment for one part (`upload`, `stream`, `transcode-1`, `webhooks`, …). */
   partEnv?: Record<string, Record<string, string>>;
   /** Restart parts that die (default true). */
   supervise?: boolean;
@@ -59,6 +63,9 @@ export interface RunningStack {
   /** The jobs queue's dead-letter queue. */
   jobsDlqUrl: string;
   controlQueueUrl: string;
+  webhooksQueueUrl: string;
+  /** The secret webhooks are signed with (`whsec_…`). */
+  webhookSecret: string;
   /** Environment the services got (AWS endpoint, buckets, queues), for tests that call S3/SQS directly. */
   serviceEnv: Record<string, string>;
   /** Names of the transcode worker parts: `transcode-1` … */
@@ -110,10 +117,11 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   mkdirSync(logDir, { recursive: true });
   const token = ensureApiToken(dataDir, opts.apiToken);
   const keyPair = ensureKeyPair(dataDir);
+  const webhookSecret = ensureWebhookSecret(dataDir, opts.webhookSecret);
   const workers = Array.from({ length: Math.max(1, opts.transcodeWorkers ?? 2) }, (_, i) => `transcode-${i + 1}`);
   const port = async (name: keyof NonNullable<StackOptions['ports']>, offset = 0) =>
     opts.ports?.[name] !== undefined ? opts.ports[name]! + offset : await freePort();
-  const [emulatorPort, uploadPort, streamPort] = await Promise.all([port('emulator'), port('upload'), port('stream')]);
+  const [emulatorPort, uploadPort, streamPort, webhooksPort] = await Promise.all([port('emulator'), port('upload'), port('stream'), port('webhooks')]);
   const workerPorts = await Promise.all(workers.map((_, i) => port('transcode', i)));
   const edgePort = opts.port || (await freePort());
   const baseUrl = `http://127.0.0.1:${edgePort}`;
@@ -182,7 +190,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const stop = async () => {
     stopping = true;
     for (const r of restarts.values()) clearTimeout(r.timer);
-    await Promise.all(['edge', 'upload', 'stream', ...workers].map(stopPart));
+    await Promise.all(['edge', 'upload', 'stream', ...workers, 'webhooks'].map(stopPart));
     await stopPart('emulator');
   };
 
@@ -194,7 +202,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       health: `http://127.0.0.1:${emulatorPort}/${MEDIA_BUCKET}?max-keys=1`,
     });
     const emulator = launch('emulator');
-    const ready = await new Promise<{ endpoint: string; jobsQueueUrl: string; jobsDlqUrl: string; controlQueueUrl: string }>((resolve, reject) => {
+    const ready = await new Promise<{ endpoint: string; jobsQueueUrl: string; jobsDlqUrl: string; controlQueueUrl: string; webhooksQueueUrl: string }>((resolve, reject) => {
       const lines = createInterface({ input: emulator.stdout! });
       lines.on('line', (line) => {
         if (line.startsWith('{"ready"')) resolve(JSON.parse(line));
@@ -212,6 +220,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       UPLOADS_BUCKET,
       MEDIA_BUCKET,
       JOBS_QUEUE_URL: ready.jobsQueueUrl,
+      WEBHOOKS_QUEUE_URL: ready.webhooksQueueUrl,
       LOG_LEVEL: 'info',
       // Only the edge is the way in, as CloudFront is in AWS: nothing listens beyond this machine.
       HOST: '127.0.0.1',
@@ -244,6 +253,17 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         health: `http://127.0.0.1:${workerPorts[i]}${HEALTH_PATH}`,
       }),
     );
+    // The webhook delivery worker: its own process, as its own ECS service in AWS.
+    specs.set('webhooks', {
+      script: 'containers/upload/src/webhook-server.ts',
+      env: {
+        ...aws,
+        HEALTH_PORT: String(webhooksPort),
+        VOD_WEBHOOK_URLS: (opts.webhookUrls ?? []).join(','),
+        VOD_WEBHOOK_SECRET: webhookSecret,
+      },
+      health: `http://127.0.0.1:${webhooksPort}${HEALTH_PATH}`,
+    });
     specs.set('edge', {
       script: 'local/edge-server.ts',
       env: {
@@ -257,7 +277,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       },
       health: `${baseUrl}${HEALTH_PATH}`,
     });
-    await Promise.all(['upload', 'stream', ...workers, 'edge'].map(startPart));
+    await Promise.all(['upload', 'stream', ...workers, 'webhooks', 'edge'].map(startPart));
 
     return {
       baseUrl,
@@ -268,6 +288,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       jobsQueueUrl: ready.jobsQueueUrl,
       jobsDlqUrl: ready.jobsDlqUrl,
       controlQueueUrl: ready.controlQueueUrl,
+      webhooksQueueUrl: ready.webhooksQueueUrl,
+      webhookSecret,
       serviceEnv: { ...aws, CONTROL_QUEUE_URL: ready.controlQueueUrl },
       workers,
       healthUrl: (name) => specs.get(name)!.health!,
@@ -288,7 +310,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
  * `stop()` (unless `keepData`): for tests and benchmarks.
  */
 export async function startTemporaryStack(
-  opts: Partial<Pick<StackOptions, 'env' | 'partEnv' | 'transcodeWorkers' | 'supervise'>> & { keepData?: boolean } = {},
+  opts: Partial<Pick<StackOptions, 'env' | 'partEnv' | 'transcodeWorkers' | 'supervise' | 'webhookUrls' | 'webhookSecret'>> & { keepData?: boolean } = {},
 ): Promise<RunningStack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vod-stack-'));
   const stack = await startStack({

@@ -4,12 +4,16 @@
  *
  * Environment: PORT (edge, default 8080), VOD_DATA_DIR (default .data),
  * VOD_API_TOKEN (default: generated once, kept in the data dir),
- * TRANSCODE_WORKERS (worker processes, default 2), and passed through to the
+ * TRANSCODE_WORKERS (worker processes, default 2), VOD_WEBHOOK_URLS (webhook
+ * receivers, comma-separated http(s) URLs), VOD_WEBHOOK_SECRET (default:
+ * generated once, kept in the data dir), and passed through to the
  * services: MAX_UPLOAD_BYTES, LOG_LEVEL, SIGNED_URL_TTL_SECONDS,
  * TRANSCODE_PRESET, LADDER, CHUNK_SECONDS, FIRST_CHUNK_SECONDS,
  * SPOT_PRICE_PER_VCPU_HOUR.
  */
 import path from 'node:path';
+import { env, loadConfigOrExit } from '@vod/service-kit';
+import { z } from 'zod';
 import { startStack } from './stack.js';
 
 const dataDir = path.resolve(process.env.VOD_DATA_DIR ?? '.data');
@@ -24,6 +28,12 @@ if (!Number.isInteger(transcodeWorkers) || transcodeWorkers < 1) {
   process.exit(1);
 }
 
+// The delivery worker's own rules, checked here too so a bad URL stops `npm start` with the message on the terminal.
+const webhooks = loadConfigOrExit(
+  'npm start',
+  z.object({ VOD_WEBHOOK_URLS: env.webhookReceivers.VOD_WEBHOOK_URLS, VOD_WEBHOOK_SECRET: env.webhookReceivers.VOD_WEBHOOK_SECRET.optional() }),
+);
+
 console.log(`Starting the VOD platform (emulator, upload, stream, ${transcodeWorkers} transcode workers, edge)…`);
 try {
   const stack = await startStack({
@@ -33,6 +43,8 @@ try {
     apiToken: process.env.VOD_API_TOKEN,
     env: passThrough,
     transcodeWorkers,
+    webhookUrls: webhooks.VOD_WEBHOOK_URLS,
+    webhookSecret: webhooks.VOD_WEBHOOK_SECRET,
   });
   // Supervision, as ECS does it: a dead part is started again.
   stack.events.on('exit', (name, code, signal, logFile) => console.error(`! ${name} exited (${signal ?? `code ${code}`}); see ${logFile}`));
@@ -43,8 +55,9 @@ try {
     Entry URL:  ${stack.baseUrl}
     API token:  ${stack.token}
     Web app:    ${stack.baseUrl}/#token=${encodeURIComponent(stack.token)}   (opens signed in)
+    Webhooks:   ${webhooks.VOD_WEBHOOK_URLS.length ? `${webhooks.VOD_WEBHOOK_URLS.length} receiver(s) at ${webhooks.VOD_WEBHOOK_URLS.map((u) => new URL(u).host).join(', ')}` : 'none (set VOD_WEBHOOK_URLS)'}; secret ${webhooks.VOD_WEBHOOK_SECRET ? 'from VOD_WEBHOOK_SECRET' : `in ${path.join(stack.dataDir, 'webhook-secret')}`}
     Data dir:   ${stack.dataDir}
-    Logs:       ${stack.logDir}/{emulator,upload,stream,edge,${stack.workers.join(',')}}.log
+    Logs:       ${stack.logDir}/{emulator,upload,stream,edge,webhooks,${stack.workers.join(',')}}.log
 
   Upload a video:   npx vod upload ../shared/media/hello-720p-h264-aac.mp4
   List videos:      npx vod status

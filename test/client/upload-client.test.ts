@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { LIST_LIMIT } from '@vod/contract';
 import { ApiError, VodApi } from '@vod/client';
 import {
   backoffDelay,
@@ -293,7 +294,8 @@ describe('client/api VodApi', () => {
       return new Response(JSON.stringify({ videos: [{ videoId: 'a', status: 'ready', progress: 100 }] }), { status: 200 });
     };
     const videos = await new VodApi({ baseUrl: 'http://x/', token: 'tok', fetch }).listVideos();
-    expect(url).to.equal('http://x/api/videos');
+    // listVideos pages through everything, the largest pages the API allows.
+    expect(url).to.equal(`http://x/api/videos?limit=${LIST_LIMIT.max}`);
     expect(auth).to.equal('Bearer tok');
     expect(videos[0].videoId).to.equal('a');
   });

@@ -4,6 +4,7 @@
  * signing key, alarm e-mail, an arm64 cluster, and argument validation.
  */
 import { expect } from 'chai';
+import { WEBHOOK_SECRET_PATTERN } from '@vod/contract';
 import { Cdn } from '../../infra/cdn.js';
 import { SpotCluster } from '../../infra/cluster.js';
 import { DomainCertificates } from '../../infra/domain.js';
@@ -98,10 +99,12 @@ describe('infra components (variants under mocks)', () => {
         parameterPrefix: '/vod/given',
         apiToken: 'b'.repeat(40),
         originVerifySecret: 'c'.repeat(40),
+        webhookSecret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
         signingKey: { publicKeyPem: '-----BEGIN PUBLIC KEY-----\nGIVEN\n-----END PUBLIC KEY-----\n', privateKeyPem: 'PEM' },
       });
       expect(await resolve(s.signingPublicKeyPem)).to.include('GIVEN');
       expect(await resolve(s.apiToken)).to.equal('b'.repeat(40));
+      expect(await resolve(s.webhookSecret)).to.equal(`whsec_${Buffer.alloc(32, 7).toString('base64')}`);
       await settle();
       expect(declared.filter((d) => d.type === 'tls:index/privateKey:PrivateKey' && d.name.startsWith('given-'))).to.have.length(0);
       const key = named('aws:ssm/parameter:Parameter', 'given-cloudfront-private-key');
@@ -113,6 +116,8 @@ describe('infra components (variants under mocks)', () => {
       const s = new AppSecrets('made', { parameterPrefix: '/vod/made' });
       const [token, origin] = [await resolve(s.apiToken), await resolve(s.originVerifySecret)];
       expect(token).to.match(/^[0-9a-f]{64}$/);
+      // A Standard Webhooks secret of 32 random bytes, which the receivers' libraries accept.
+      expect(await resolve(s.webhookSecret)).to.match(WEBHOOK_SECRET_PATTERN).and.have.length('whsec_'.length + 44);
       expect(origin).to.match(/^[0-9a-f]{64}$/);
       expect(token).to.not.equal(origin);
       await settle();

@@ -330,13 +330,14 @@ let queue: Promise<unknown> = Promise.resolve();
 
 /**
  * Runs infra/index.ts under mocks as stack `stack`, with the config of
- * `Pulumi.<stack>.yaml`, waits for every output, and returns the module's
+ * `Pulumi.<stack>.yaml` (plus `extraConfig`, e.g. `{"vod:webhookUrls": "[…]"}`), waits for every output, and returns the module's
  * exports resolved with the resources and invokes that run (alone) declared.
- * One run per stack; runs never overlap. Each run imports a fresh instance of
+ * One run per stack and extra config; runs never overlap. Each run imports a fresh instance of
  * the program module (`index.ts?stack=…`).
  */
-export function runProgram(stack = 'dev'): Promise<ProgramRun> {
-  let run = runs.get(stack);
+export function runProgram(stack = 'dev', extraConfig: Record<string, string> = {}): Promise<ProgramRun> {
+  const key = Object.keys(extraConfig).length ? `${stack}+${JSON.stringify(extraConfig)}` : stack;
+  let run = runs.get(key);
   if (!run) {
     run = queue.then(async () => {
       await settle();
@@ -346,15 +347,16 @@ export function runProgram(stack = 'dev'): Promise<ProgramRun> {
         ...readStackConfig(new URL(`../../Pulumi.${stack}.yaml`, import.meta.url).pathname),
         // `npm test` does not build the web app; the program refuses to deploy without one.
         'vod:webDistDir': webDistFixture(),
+        ...extraConfig,
       });
-      const mod = (await import(new URL(`../../infra/index.ts?stack=${stack}`, import.meta.url).href)) as Record<string, unknown>;
+      const mod = (await import(new URL(`../../infra/index.ts?stack=${encodeURIComponent(key)}`, import.meta.url).href)) as Record<string, unknown>;
       const outputs: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(mod)) outputs[k] = await resolve(v as pulumi.Input<unknown>);
       await settle();
       return { outputs, declared: declared.slice(d0), invoked: invoked.slice(i0) };
     });
     queue = run.catch(() => undefined);
-    runs.set(stack, run);
+    runs.set(key, run);
   }
   return run;
 }

@@ -18,8 +18,18 @@ import {
   transcodeTaskPolicy,
   uploadTaskPolicy,
   uploadsBucketPolicy,
+  webhooksTaskPolicy,
 } from '../../infra/policies.js';
-import { ACCOUNT_ID, FAKE_ARNS as A, mismatches, simulate, taskRoleTables } from './simulate.js';
+import {
+  ACCOUNT_ID,
+  FAKE_ARNS as A,
+  FAKE_WEBHOOK_ARNS as W,
+  mismatches,
+  simulate,
+  taskRoleTables,
+  webhookProducerCases,
+  webhooksRoleTable,
+} from './simulate.js';
 
 /** Whether iam-data lists no resource types for `service:Action` (AWS authorises it on "*" only). */
 const wildcardOnly = (action: string) => {
@@ -55,6 +65,26 @@ describe('infra/policies (evaluated with iam-simulate)', () => {
       expect(await mismatches([policy], cases)).to.deep.equal([]);
     });
   }
+
+  it('webhooks task role: its one queue (consume, back off, fan out), nothing of the pipeline', async () => {
+    const policy = webhooksTaskPolicy({ webhooksQueueArn: W.webhooksQueueArn });
+    expect(await mismatches([policy], webhooksRoleTable(A, W))).to.deep.equal([]);
+    assertNoWildcards('webhooks', policy);
+  });
+
+  it('producers of webhook events may send to the webhooks queue only when webhooks are on, and only send', async () => {
+    const on = { ...A, webhooksQueueArn: W.webhooksQueueArn };
+    for (const [name, make] of [
+      ['upload', () => uploadTaskPolicy(on)],
+      ['transcode', () => transcodeTaskPolicy(on)],
+      ['stream', () => streamTaskPolicy(on)],
+    ] as const) {
+      expect(await mismatches([make()], webhookProducerCases(W, true)), name).to.deep.equal([]);
+    }
+    for (const [name, policy] of Object.entries(taskPolicies)) {
+      expect(await mismatches([policy], webhookProducerCases(W, false)), name).to.deep.equal([]);
+    }
+  });
 
   it('task roles: no wildcard actions and no "*" resources', () => {
     for (const [service, policy] of Object.entries(taskPolicies)) {

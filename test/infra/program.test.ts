@@ -342,7 +342,7 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
 
     it('services place tasks with the capacity provider strategy (no launch type) in private subnets', () => {
       const cpName = named(T.capacityProvider, 'vod-ecs-spot').state.name;
-      expect(ofType(T.service)).to.have.length(3);
+      expect(ofType(T.service)).to.have.length(4); // + the webhook delivery worker (test/infra/webhooks.test.ts)
       for (const svc of SERVICES) {
         const s = named(T.service, `${svc}-service`).inputs;
         expect(s.launchType, svc).to.equal(undefined);
@@ -516,7 +516,7 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       expect(listener.defaultActions[0].fixedResponse.statusCode).to.equal('403');
     });
 
-    it('tasks reach only S3 (gateway endpoint prefix list) and SQS (interface endpoint), never the internet', () => {
+    it('tasks reach only S3 (gateway endpoint prefix list) and SQS (interface endpoint); only stream also HTTPS out (the CloudFront API)', () => {
       const sqs = named('aws:ec2/vpcEndpoint:VpcEndpoint', 'vod-network-sqs').inputs;
       expect(sqs).to.include({ serviceName: 'com.amazonaws.us-east-1.sqs', vpcEndpointType: 'Interface', privateDnsEnabled: true });
       expect(sqs.subnetIds).to.deep.equal(['subnet-private-a', 'subnet-private-b']);
@@ -527,8 +527,9 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       for (const svc of SERVICES) {
         const sg = named(T.sg, `${svc}-tasks`).id;
         const egress = ofType(T.egress).filter((r) => r.inputs.securityGroupId === sg);
+        const internet = svc === 'stream' ? ['0.0.0.0/0'] : [];
         expect(egress.map((r) => r.inputs.prefixListId ?? r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4).sort(), svc).to.deep.equal(
-          [S3_PREFIX_LIST_ID, endpointsSg].sort(),
+          [S3_PREFIX_LIST_ID, endpointsSg, ...internet].sort(),
         );
         for (const r of egress) expect([r.inputs.fromPort, r.inputs.toPort], r.name).to.deep.equal([443, 443]);
       }

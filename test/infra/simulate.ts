@@ -257,3 +257,52 @@ export function taskRoleTables(a: Arns): Record<'upload' | 'transcode' | 'stream
 
   return { upload, transcode, stream };
 }
+
+/** ARNs of the webhooks queue and its dead-letter queue, and the secret parameter, for the webhook tables. */
+export interface WebhookArns {
+  webhooksQueueArn: string;
+  webhooksDlqArn: string;
+  webhookSecretParameterArn: string;
+}
+
+export const FAKE_WEBHOOK_ARNS: WebhookArns = {
+  webhooksQueueArn: `arn:aws:sqs:us-east-1:${ACCOUNT_ID}:vod-webhooks`,
+  webhooksDlqArn: `arn:aws:sqs:us-east-1:${ACCOUNT_ID}:vod-webhooks-dlq`,
+  webhookSecretParameterArn: `arn:aws:ssm:us-east-1:${ACCOUNT_ID}:parameter/vod/dev/webhook-secret`,
+};
+
+/**
+ * The webhook delivery worker's task role: its one queue, for consuming,
+ * delaying retries and fanning out — and nothing of the pipeline.
+ */
+export function webhooksRoleTable(a: Arns, w: WebhookArns): Case[] {
+  const allow = (action: string, resource: string, why?: string): Case => ({ action, resource, allowed: true, why });
+  const deny = (action: string, resource: string, why?: string): Case => ({ action, resource, allowed: false, why });
+  return [
+    allow('sqs:ReceiveMessage', w.webhooksQueueArn),
+    allow('sqs:DeleteMessage', w.webhooksQueueArn, 'delivered'),
+    allow('sqs:ChangeMessageVisibility', w.webhooksQueueArn, 'back off before a retry'),
+    allow('sqs:SendMessage', w.webhooksQueueArn, 'one delivery per receiver'),
+    deny('sqs:PurgeQueue', w.webhooksQueueArn),
+    deny('sqs:DeleteQueue', w.webhooksQueueArn),
+    deny('sqs:SetQueueAttributes', w.webhooksQueueArn),
+    deny('sqs:ReceiveMessage', w.webhooksDlqArn, 'dead letters are for a person'),
+    deny('sqs:SendMessage', a.jobsQueueArn),
+    deny('sqs:ReceiveMessage', a.jobsQueueArn),
+    deny('sqs:SendMessage', a.controlQueueArn),
+    deny('s3:GetObject', `${a.mediaBucketArn}/records/0123456789abcdef0123.json`),
+    deny('s3:GetObject', `${a.uploadsBucketArn}/sources/0123456789abcdef0123/source`),
+    deny('ssm:GetParameter', w.webhookSecretParameterArn, 'the secret comes through the execution role'),
+    deny('ssm:GetParameter', a.apiTokenParameterArn),
+  ];
+}
+
+/** A service that changes status records: may only send to the webhooks queue, and only when webhooks are on. */
+export function webhookProducerCases(w: WebhookArns, on: boolean): Case[] {
+  return [
+    { action: 'sqs:SendMessage', resource: w.webhooksQueueArn, allowed: on, why: on ? 'queue the event of a status change' : 'webhooks are off' },
+    { action: 'sqs:ReceiveMessage', resource: w.webhooksQueueArn, allowed: false },
+    { action: 'sqs:DeleteMessage', resource: w.webhooksQueueArn, allowed: false },
+    { action: 'sqs:SendMessage', resource: w.webhooksDlqArn, allowed: false },
+  ];
+}

@@ -2,7 +2,17 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs, type FauxqsServer } from 'fauxqs';
-import { CONTROL_QUEUE, JOBS_DLQ, JOBS_QUEUE, LOCAL_REGION, MEDIA_BUCKET, UPLOADS_BUCKET, emulatorInit } from '../../local/resources.js';
+import {
+  CONTROL_QUEUE,
+  JOBS_DLQ,
+  JOBS_QUEUE,
+  LOCAL_REGION,
+  MEDIA_BUCKET,
+  UPLOADS_BUCKET,
+  WEBHOOKS_DLQ,
+  WEBHOOKS_QUEUE,
+  emulatorInit,
+} from '../../local/resources.js';
 
 export interface TestAws {
   server: FauxqsServer;
@@ -13,6 +23,8 @@ export interface TestAws {
   jobsQueueUrl: string;
   dlqUrl: string;
   controlQueueUrl: string;
+  webhooksQueueUrl: string;
+  webhooksDlqUrl: string;
   stop(): Promise<void>;
 }
 
@@ -32,6 +44,8 @@ export async function startTestAws(): Promise<TestAws> {
     jobsQueueUrl: url(JOBS_QUEUE),
     dlqUrl: url(JOBS_DLQ),
     controlQueueUrl: url(CONTROL_QUEUE),
+    webhooksQueueUrl: url(WEBHOOKS_QUEUE),
+    webhooksDlqUrl: url(WEBHOOKS_DLQ),
     async stop() {
       s3.destroy();
       sqs.destroy();

@@ -12,6 +12,7 @@
  *   GET /api/videos/:videoId/playback  → { url, expiresAt } signed master playlist URL, once playable (409 `not_ready`)
  *   GET /api/videos/:videoId/source    → the original upload; Range → 206, 416
  *   GET /videos/:videoId/…/*.m3u8      → the playlist with every URI CloudFront-signed (404 until playable)
+ *   GET /api/openapi.json              → the OpenAPI 3.1 document of the whole API (no token needed)
  *
  * Behind CloudFront `/videos/*.m3u8` arrives here only after CloudFront checked
  * the viewer's signature; this service never checks signatures itself, but it
@@ -45,6 +46,7 @@ import {
 import {
   AppError,
   StatusStore,
+  type RecordChangeListener,
   baseApp,
   errorMiddleware,
   logVideoId,
@@ -81,7 +83,7 @@ export interface StreamAppDeps {
   now?: () => Date;
   /** When set, requests without `x-origin-verify: <secret>` get 403 (only CloudFront may call). */
   originVerifySecret?: string;
-  /** Status-record store; default `new StatusStore(s3, mediaBucket, now)`. */
+  /** Status-record store; default `new StatusStore(s3, mediaBucket, now, onRecordChange)`. */
   store?: StatusStore;
   /** What the mutating routes (PATCH, DELETE, retry, redrive) need; without it they answer 404. */
   admin?: {
@@ -92,6 +94,8 @@ export interface StreamAppDeps {
     /** CDN invalidation of a deleted video; unset where no CDN caches segments (the local stack). */
     invalidate?: InvalidateVideo;
   };
+  /** Told of every record change this service makes (the webhook events, `videoEventsFromEnv`). */
+  onRecordChange?: RecordChangeListener;
   /** Cache bounds. */
   cache?: {
     /** Total bytes of playlist text kept in memory, raw and signed (default 32 MiB). */
@@ -121,7 +125,7 @@ const MAX_AGE_MARGIN_SECONDS = 60;
 export function createApp(deps: StreamAppDeps): StreamApp {
   const { s3, uploadsBucket, signer, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const store = deps.store ?? new StatusStore(s3, deps.mediaBucket, now);
+  const store = deps.store ?? new StatusStore(s3, deps.mediaBucket, now, deps.onRecordChange);
   const playlists = new SignedPlaylists({
     s3,
     mediaBucket: deps.mediaBucket,
@@ -155,6 +159,20 @@ export function createApp(deps: StreamAppDeps): StreamApp {
 
   const app = baseApp(logger);
   app.use(requireOriginSecret(deps.originVerifySecret));
+  // The API's description is public, as API references are; it holds no secret. Built once, from the
+  // contract's schemas, on first request (zod-openapi is not loaded on the start-up path).
+  let openApi: Promise<string> | undefined;
+  app.get(API.getOpenApi.path, async (_req, res) => {
+    openApi ??= import('@vod/contract/openapi')
+      .then((m) => JSON.stringify(m.openApiDocument()))
+      .catch((err: unknown) => {
+        openApi = undefined; // try again on the next request
+        throw err;
+      });
+    const body = await openApi;
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('application/json').send(body);
+  });
   // The API answers only to the API token; media paths answer to signatures (checked at the CDN).
   if (deps.apiToken) app.use('/api', requireBearerToken(deps.apiToken));
 

@@ -13,7 +13,7 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { awsFromEnv, createLogger, env, loadConfigOrExit, runService } from '@vod/service-kit';
+import { awsFromEnv, createLogger, env, loadConfigOrExit, runService, videoEventsFromEnv } from '@vod/service-kit';
 import { z } from 'zod';
 import { createApp } from './app.js';
 import { cloudFrontInvalidator } from './cdn-invalidation.js';
@@ -49,6 +49,7 @@ const streamEnv = z.object({
   ...env.jobsQueue,
   ...env.jobsDeadLetterQueue,
   ...env.cdnDistribution,
+  ...env.webhooksQueue,
   PUBLIC_BASE_URL: z.string({ error: BASE_URL_HELP }).refine(isOrigin, BASE_URL_HELP).transform(normalizeBaseUrl),
   CLOUDFRONT_PRIVATE_KEY: z
     .string({ error: PRIVATE_KEY_HELP })
@@ -82,6 +83,7 @@ const app = createApp({
     jobsDlqUrl: config.JOBS_DLQ_URL,
     invalidate: cloudFront && cloudFrontInvalidator(cloudFront, config.CLOUDFRONT_DISTRIBUTION_ID!),
   },
+  onRecordChange: videoEventsFromEnv(config, sqs, logger),
 });
 
 runService({

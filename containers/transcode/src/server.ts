@@ -19,6 +19,7 @@ import {
   loadConfigOrExit,
   notFoundHandler,
   runService,
+  videoEventsFromEnv,
 } from '@vod/service-kit';
 import { z } from 'zod';
 import { DEFAULT_CHUNK_PLAN } from './chunk-plan.js';
@@ -45,6 +46,7 @@ const config = loadConfigOrExit(
     ...env.host,
     HEALTH_PORT: env.port(8083),
     ...env.jobsQueue,
+    ...env.webhooksQueue,
     CONTROL_QUEUE_URL: env.url('CONTROL_QUEUE_URL', 'https://sqs.us-east-1.amazonaws.com/123456789012/vod-control.fifo'),
     WORK_DIR: z.string().default(path.join(os.tmpdir(), 'vod-transcode')),
     TRANSCODE_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),
@@ -102,7 +104,7 @@ const worker = createWorker({
   controlQueueUrl: config.CONTROL_QUEUE_URL,
   sendControl: controlSender(aws.sqs, config.CONTROL_QUEUE_URL),
   store,
-  records: new StatusStore(aws.s3, aws.mediaBucket),
+  records: new StatusStore(aws.s3, aws.mediaBucket, undefined, videoEventsFromEnv(config, aws.sqs, logger)),
   workDir: config.WORK_DIR,
   preset: config.TRANSCODE_PRESET,
   ladder: config.LADDER,

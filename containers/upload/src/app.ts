@@ -21,6 +21,7 @@ import {
   notFoundHandler,
   requireBearerToken,
   requireOriginSecret,
+  type RecordChangeListener,
   type ServiceAws,
 } from '@vod/service-kit';
 import express, { type Express, type Request, type RequestHandler } from 'express';
@@ -42,6 +43,8 @@ export interface UploadAppDeps extends ServiceAws {
   uploadExpiryDays?: number;
   originVerifySecret?: string;
   now?: () => Date;
+  /** Told of every record change (the webhook events, `videoEventsFromEnv`). */
+  onRecordChange?: RecordChangeListener;
 }
 
 /** Room for multipart/form-data boundaries and headers around the file, bytes. */

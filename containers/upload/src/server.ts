@@ -1,6 +1,6 @@
 /** Upload service entry point: the only file that reads the environment. */
 import { DEFAULT_UPLOAD_EXPIRY_DAYS } from '@vod/contract';
-import { awsFromEnv, createLogger, env, loadConfigOrExit, runService } from '@vod/service-kit';
+import { awsFromEnv, createLogger, env, loadConfigOrExit, runService, videoEventsFromEnv } from '@vod/service-kit';
 import { z } from 'zod';
 import { createApp, type UploadAppDeps } from './app.js';
 import { startExpirySweep } from './expiry-sweep.js';
@@ -13,6 +13,7 @@ const config = loadConfigOrExit(
     ...env.host,
     PORT: env.port(8081),
     ...env.jobsQueue,
+    ...env.webhooksQueue,
     ...env.apiToken,
     ...env.originSecret,
     /** Largest accepted upload, bytes (50 GiB). */
@@ -25,9 +26,11 @@ const config = loadConfigOrExit(
 );
 
 const logger = createLogger('upload', config.LOG_LEVEL);
+const aws = awsFromEnv(config);
 const deps: UploadAppDeps = {
-  ...awsFromEnv(config),
+  ...aws,
   logger,
+  onRecordChange: videoEventsFromEnv(config, aws.sqs, logger),
   jobsQueueUrl: config.JOBS_QUEUE_URL,
   apiToken: config.VOD_API_TOKEN,
   maxUploadBytes: config.MAX_UPLOAD_BYTES,

@@ -24,7 +24,7 @@ import {
   type TranscodeJob,
   type UploadSessionInfo,
 } from '@vod/contract';
-import { AppError, StatusStore, isNotFound } from '@vod/service-kit';
+import { AppError, StatusStore, isNotFound, type RecordChangeListener } from '@vod/service-kit';
 import type { Logger } from 'pino';
 import type { ObjectTarget, PartTarget } from './s3-storage-engine.js';
 import { UploadSessions, type UploadSession } from './upload-sessions.js';
@@ -42,6 +42,8 @@ export interface UploadServiceDeps {
   /** Days an incomplete chunked upload lives: the uploads bucket's lifecycle rule (contract DEFAULT_UPLOAD_EXPIRY_DAYS). */
   uploadExpiryDays?: number;
   now?: () => Date;
+  /** Told of every record change (the webhook events); none by default. */
+  onRecordChange?: RecordChangeListener;
 }
 
 /** A part about to be stored: where it goes and the session it belongs to. */
@@ -58,7 +60,7 @@ export class UploadService {
   constructor(private readonly deps: UploadServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.sessions = new UploadSessions(deps.s3, deps.uploadsBucket, this.now, deps.uploadExpiryDays);
-    this.records = new StatusStore(deps.s3, deps.mediaBucket, this.now);
+    this.records = new StatusStore(deps.s3, deps.mediaBucket, this.now, deps.onRecordChange);
   }
 
   get maxUploadBytes(): number {

@@ -34,6 +34,8 @@ export const API = {
   deleteVideo: { method: 'DELETE', path: '/api/videos/:videoId' },
   retryVideo: { method: 'POST', path: '/api/videos/:videoId/retry' },
   redriveJobs: { method: 'POST', path: '/api/jobs/redrive' },
+  /** The OpenAPI 3.1 document (openapi.ts); needs no token. */
+  getOpenApi: { method: 'GET', path: '/api/openapi.json' },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof API;

@@ -17,3 +17,4 @@ export * from './routes.js';
 export * from './secrets.js';
 export * from './uploads.js';
 export * from './video.js';
+export * from './webhooks.js';

@@ -4,7 +4,7 @@
  * clear message listing every bad variable. A variable that several services
  * read is declared here once, with one rule and one message.
  */
-import { SHARED_SECRET_PATTERN, SHARED_SECRET_RULE } from '@vod/contract';
+import { SHARED_SECRET_PATTERN, SHARED_SECRET_RULE, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE, webhookUrlProblem } from '@vod/contract';
 import { z } from 'zod';
 
 export class ConfigError extends Error {
@@ -55,6 +55,20 @@ const url = (name: string, example: string) => {
   }, help);
 };
 
+/** Comma-separated http(s) URLs (blanks ignored); any other entry is refused with its position and value. */
+const urlList = (name: string, example: string) =>
+  z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const urls = v.split(',').map((s) => s.trim()).filter(Boolean);
+      urls.forEach((u, i) => {
+        const problem = webhookUrlProblem(u);
+        if (problem) ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: ${problem}; set ${name} to comma-separated http(s) URLs, e.g. ${example}` });
+      });
+      return [...new Set(urls)];
+    });
+
 /** Environment fragments; each service spreads the ones it reads into its schema. */
 export const env = {
   /** Where the AWS resources are (endpoint and credentials come from the SDK's standard chain). */
@@ -92,6 +106,17 @@ export const env = {
       .string()
       .regex(/^[A-Z0-9]{1,64}$/, 'set CLOUDFRONT_DISTRIBUTION_ID to the distribution id (e.g. E2QWRUHAPOMQZL), or leave it unset without CloudFront')
       .optional(),
+  },
+  /** Where services that change status records queue webhook events; unset = no events. */
+  webhooksQueue: {
+    WEBHOOKS_QUEUE_URL: url('WEBHOOKS_QUEUE_URL', 'https://sqs.us-east-1.amazonaws.com/123456789012/vod-webhooks').optional(),
+  },
+  /** The webhook delivery worker's receivers and signing secret (Standard Webhooks). */
+  webhookReceivers: {
+    VOD_WEBHOOK_URLS: urlList('VOD_WEBHOOK_URLS', 'https://example.com/hooks/vod,https://hooks.example.net/in'),
+    VOD_WEBHOOK_SECRET: z
+      .string({ error: `set VOD_WEBHOOK_SECRET to the signing secret: ${WEBHOOK_SECRET_RULE}` })
+      .regex(WEBHOOK_SECRET_PATTERN, `set VOD_WEBHOOK_SECRET to the signing secret: ${WEBHOOK_SECRET_RULE}`),
   },
   /** Bearer token every `/api/*` request must carry. */
   apiToken: {

@@ -16,3 +16,4 @@ export * from './s3-json.js';
 export * from './s3-object.js';
 export * from './s3-prefix.js';
 export * from './status-store.js';
+export * from './video-events.js';

@@ -14,6 +14,10 @@
  * field under `details/` (PATCH is its only writer; the last PATCH of a field
  * wins, PATCHes of different fields never overwrite each other), merged in
  * by `view` and `page`.
+ *
+ * Every write is reported to an optional change listener after it is stored
+ * (the webhook events, video-events.ts): `previous` absent for a new record,
+ * `next` absent for a deleted one.
  */
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
@@ -40,11 +44,15 @@ export interface RecordPage {
 /** Records fetched at once while listing. */
 const READ_CONCURRENCY = 25;
 
+/** A stored change of a record. Must not throw: the pipeline does not wait on what listens. */
+export type RecordChangeListener = (change: { previous?: VideoRecord; next?: VideoRecord; at: Date }) => Promise<void>;
+
 export class StatusStore {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
     private readonly now: () => Date = () => new Date(),
+    private readonly onChange?: RecordChangeListener,
   ) {}
 
   /** The record, or undefined if there is none. */
@@ -54,9 +62,11 @@ export class StatusStore {
 
   /** Creates a new record in its first state. */
   async create(init: Pick<VideoRecord, 'videoId' | 'status'> & Partial<VideoRecord>): Promise<VideoRecord> {
-    const at = this.now().toISOString();
+    const now = this.now();
+    const at = now.toISOString();
     const record: VideoRecord = { progress: 0, createdAt: at, updatedAt: at, ...init };
     await this.write(record);
+    await this.onChange?.({ next: record, at: now });
     return record;
   }
 
@@ -70,14 +80,19 @@ export class StatusStore {
     if (!canTransition(current.status, to)) {
       throw new AppError('bad_transition', `Video ${videoId} cannot go from ${current.status} to ${to}`);
     }
-    const next: VideoRecord = { ...current, ...patch, status: to, updatedAt: this.now().toISOString() };
+    const now = this.now();
+    const next: VideoRecord = { ...current, ...patch, status: to, updatedAt: now.toISOString() };
     if (to !== 'failed') delete next.error;
     await this.write(next);
+    await this.onChange?.({ previous: current, next, at: now });
     return next;
   }
 
+  /** Removes the record (nothing if there is none). */
   async delete(videoId: string): Promise<void> {
+    const previous = this.onChange ? await this.get(videoId) : undefined;
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: keys.record(videoId) }));
+    if (previous) await this.onChange?.({ previous, at: this.now() });
   }
 
   /** The record with its title and description, or undefined if there is none. */

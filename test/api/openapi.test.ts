@@ -1,0 +1,214 @@
+/**
+ * The OpenAPI document against real answers: the upload and stream apps run
+ * on the S3 + SQS emulator, each request goes to the service the routing
+ * table (contract routes.ts) sends it to, and every answer — successes and
+ * errors — must be listed in the document served at /api/openapi.json, with
+ * its JSON body valid against the listed schema (ajv, JSON Schema 2020-12, as
+ * OpenAPI 3.1 uses). Every operation of `API` must be exercised with a
+ * successful answer, so a route added later without a case here fails.
+ */
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import * as ajvFormats from 'ajv-formats';
+import { expect } from 'chai';
+import { newId } from '@vod/contract';
+import { API, apiPath, serviceFor, type OperationName } from '@vod/contract';
+import { openApiPath } from '@vod/contract/openapi';
+import { StatusStore } from '@vod/service-kit';
+import { createApp as createStreamApp } from '../../containers/stream/src/app.js';
+import { createVideoUrlSigner } from '../../containers/stream/src/url-signer.js';
+import { createApp as createUploadApp } from '../../containers/upload/src/app.js';
+import { startTestAws, type TestAws } from '../support/emulator.js';
+import { listen, silentLogger } from '../support/http.js';
+import { makeKeyPair } from '../stream/support.js';
+
+const MiB = 1024 * 1024;
+const TOKEN = 'openapi-test-token-0123456789abcdef';
+// ajv-formats is CommonJS: its plugin is the module's default export.
+const addFormats = (ajvFormats as unknown as { default: (ajv: Ajv2020) => Ajv2020 }).default;
+
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>>;
+  components: Record<string, unknown>;
+};
+
+describe('OpenAPI document (GET /api/openapi.json) against real answers of every route', function () {
+  this.timeout(60_000);
+  let aws: TestAws;
+  const servers: Record<'upload' | 'stream', { url: string; close(): Promise<void> }> = {} as never;
+  let doc: Doc;
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const succeeded = new Set<OperationName>();
+  const answered: string[] = [];
+
+  before(async () => {
+    aws = await startTestAws();
+    const logger = await silentLogger();
+    servers.upload = await listen(
+      createUploadApp({ ...aws, logger, jobsQueueUrl: aws.jobsQueueUrl, apiToken: TOKEN, maxUploadBytes: 20 * MiB, partSize: 5 * MiB }),
+    );
+    const kp = makeKeyPair();
+    const signer = createVideoUrlSigner({ publicBaseUrl: 'http://127.0.0.1:8080', keyPairId: kp.keyPairId, privateKey: kp.privateKey, ttlSeconds: 3600 });
+    servers.stream = await listen(
+      createStreamApp({
+        s3: aws.s3,
+        mediaBucket: aws.mediaBucket,
+        uploadsBucket: aws.uploadsBucket,
+        signer,
+        logger,
+        apiToken: TOKEN,
+        admin: { sqs: aws.sqs, jobsQueueUrl: aws.jobsQueueUrl, jobsDlqUrl: aws.dlqUrl },
+      }),
+    );
+  });
+  after(async () => {
+    await Promise.all(Object.values(servers).map((s) => s.close()));
+    await aws?.stop();
+  });
+
+  /**
+   * Calls `op` through the service the load balancer would pick, checks the
+   * answer against the document, and returns it.
+   */
+  async function call(
+    op: OperationName,
+    params: Record<string, string | number> = {},
+    init: RequestInit & { auth?: boolean } = {},
+  ): Promise<{ status: number; body: any; headers: Headers }> {
+    const { method } = API[op];
+    const path = apiPath(API[op], params);
+    const service = serviceFor(method, path);
+    expect(service, `${method} ${path} is routed`).to.be.oneOf(['upload', 'stream']);
+    const headers = new Headers(init.headers);
+    if (init.auth !== false) headers.set('authorization', `Bearer ${TOKEN}`);
+    const res = await fetch(servers[service!].url + path, { ...init, method, headers });
+    const text = await res.text();
+    answered.push(`${op} ${res.status}`);
+
+    if (!doc) doc = JSON.parse(text) as Doc; // the first call fetches the document itself
+    const documented = doc.paths[openApiPath(API[op].path)]?.[method.toLowerCase()];
+    expect(documented, `${op} (${method} ${API[op].path}) is in the document`).to.not.equal(undefined);
+    const response = documented!.responses[String(res.status)];
+    expect(response, `${op} answered ${res.status} (${text.slice(0, 200)}), which the document does not list`).to.not.equal(undefined);
+    const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+    if (!response!.content) {
+      expect(text, `${op} ${res.status} has no body in the document`).to.equal('');
+    } else if (type === 'application/json') {
+      const media = response!.content['application/json'];
+      expect(media, `${op} ${res.status} is documented as JSON`).to.not.equal(undefined);
+      const validate = ajv.compile({ ...media!.schema, components: doc.components });
+      const body = JSON.parse(text);
+      expect(validate(body), `${op} ${res.status}: ${ajv.errorsText(validate.errors)}\n${text.slice(0, 500)}`).to.equal(true);
+    } else {
+      expect(response!.content['*/*'] ?? response!.content[type], `${op} ${res.status} documents ${type}`).to.not.equal(undefined);
+    }
+    if (res.status < 300) succeeded.add(op);
+    return { status: res.status, body: type === 'application/json' ? JSON.parse(text) : text, headers: res.headers };
+  }
+
+  const json = (body: unknown): RequestInit => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const form = (field: string, bytes: Uint8Array<ArrayBuffer>, name = 'clip.mp4'): RequestInit => {
+    const f = new FormData();
+    f.append(field, new Blob([bytes]), name);
+    return { body: f };
+  };
+
+  it('is an OpenAPI 3.1 document, public, describing every operation', async () => {
+    const res = await call('getOpenApi', {}, { auth: false });
+    expect(res.status).to.equal(200);
+    expect(res.body.openapi).to.match(/^3\.1\./);
+    for (const [name, op] of Object.entries(API)) expect(res.body.paths[openApiPath(op.path)], name).to.have.property(op.method.toLowerCase());
+    expect(Object.keys(res.body.webhooks)).to.include.members(['video.created', 'video.ready', 'video.deleted']);
+  });
+
+  it('chunked uploads: every answer as documented', async () => {
+    expect((await call('createUpload', {}, { ...json({ filename: 'a.mp4', size: 10 }), auth: false })).status).to.equal(401);
+    expect((await call('createUpload', {}, json({ filename: '', size: -1 }))).status).to.equal(400);
+    expect((await call('createUpload', {}, json({ filename: 'big.mp4', size: 21 * MiB }))).status).to.equal(413);
+    const created = await call('createUpload', {}, json({ filename: 'a.mp4', size: 6 * MiB }));
+    expect(created.status).to.equal(201);
+    const { uploadId } = created.body;
+
+    expect((await call('getUpload', { uploadId })).status).to.equal(200);
+    expect((await call('getUpload', { uploadId: newId() })).status).to.equal(404);
+    expect((await call('getUpload', { uploadId: 'f'.repeat(20) })).status).to.equal(410); // an id from long ago: expired
+    expect((await call('putPart', { uploadId, partNumber: 9 }, form('chunk', new Uint8Array(10)))).status).to.equal(400);
+    expect((await call('putPart', { uploadId, partNumber: 1 }, form('chunk', new Uint8Array(5 * MiB)))).status).to.equal(200);
+    expect((await call('completeUpload', { uploadId })).status).to.equal(400); // part 2 missing
+    expect((await call('putPart', { uploadId, partNumber: 2 }, form('chunk', new Uint8Array(1 * MiB)))).status).to.equal(200);
+    expect((await call('getUpload', { uploadId })).body.parts).to.have.length(2);
+    expect((await call('completeUpload', { uploadId })).status).to.equal(202);
+    expect((await call('abortUpload', { uploadId })).status).to.equal(409);
+
+    const other = (await call('createUpload', {}, json({ filename: 'b.mp4', size: 100 }))).body.uploadId;
+    expect((await call('abortUpload', { uploadId: other })).status).to.equal(204);
+  });
+
+  it('videos: every answer as documented', async () => {
+    expect((await call('createVideo', {}, form('wrong', new Uint8Array(10)))).status).to.equal(400);
+    const queued = await call('createVideo', {}, form('file', new TextEncoder().encode('0123456789abcdef')));
+    expect(queued.status).to.equal(202);
+    const { videoId } = queued.body;
+
+    expect((await call('listVideos')).body.videos.length).to.be.greaterThan(0);
+    expect((await call('getVideo', { videoId })).status).to.equal(200);
+    expect((await call('getVideo', { videoId: 'f'.repeat(20) })).status).to.equal(404);
+    expect((await call('getPlayback', { videoId })).status).to.equal(409);
+
+    // What the pipeline would write once the video is encoded.
+    const records = new StatusStore(aws.s3, aws.mediaBucket);
+    await records.transition(videoId, 'processing', { run: 1 });
+    await records.transition(videoId, 'ready', {
+      progress: 100,
+      playable: true,
+      durationSeconds: 8.3,
+      renditions: [{ name: '360p', width: 640, height: 360, bandwidth: 900_000 }],
+      cpuSeconds: 3.2,
+      encodeSeconds: 4,
+      estimatedCostUsd: 0.00001,
+    });
+    const ready = await call('getVideo', { videoId });
+    expect(ready.body).to.include({ status: 'ready' });
+    expect(ready.body).to.not.have.property('run'); // the pipeline's own fields stay inside
+    expect((await call('getPlayback', { videoId })).status).to.equal(200);
+
+    expect((await call('getSource', { videoId })).status).to.equal(200);
+    expect((await call('getSource', { videoId }, { headers: { range: 'bytes=0-3' } })).status).to.equal(206);
+    expect((await call('getSource', { videoId }, { headers: { range: 'bytes=1000-' } })).status).to.equal(416);
+    expect((await call('getSource', { videoId: 'e'.repeat(20) })).status).to.equal(404);
+  });
+
+  it('changing videos: every answer as documented', async () => {
+    const queued = await call('createVideo', {}, form('file', new TextEncoder().encode('not really a video')));
+    const { videoId } = queued.body;
+    const page = await call('listVideos', {}, {});
+    expect(page.body).to.have.property('nextCursor');
+    const first = await fetch(`${servers.stream.url}/api/videos?limit=1`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(first.status).to.equal(200);
+    expect((await fetch(`${servers.stream.url}/api/videos?limit=0`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).to.equal(400);
+
+    expect((await call('updateVideo', { videoId }, json({ title: 'Launch day' }))).body).to.include({ title: 'Launch day' });
+    expect((await call('updateVideo', { videoId }, json({ colour: 'red' }))).status).to.equal(400);
+    expect((await call('updateVideo', { videoId: 'f'.repeat(20) }, json({ title: 'x' }))).status).to.equal(404);
+
+    expect((await call('retryVideo', { videoId })).status).to.equal(409); // queued, not failed
+    const records = new StatusStore(aws.s3, aws.mediaBucket);
+    await records.transition(videoId, 'processing', { run: 1 });
+    await records.transition(videoId, 'failed', { error: 'Not a video' });
+    const retried = await call('retryVideo', { videoId });
+    expect(retried.status).to.equal(202);
+    expect(retried.body).to.include({ videoId, status: 'queued', run: 2 });
+
+    expect((await call('redriveJobs', {}, json({ max: 5 }))).body).to.deep.equal({ moved: 0 });
+    expect((await call('redriveJobs', {}, json({ max: 'all' }))).status).to.equal(400);
+
+    expect((await call('deleteVideo', { videoId })).status).to.equal(204);
+    expect((await call('deleteVideo', { videoId })).status).to.equal(404);
+  });
+
+  it('exercised every operation with a successful answer', () => {
+    const missing = (Object.keys(API) as OperationName[]).filter((op) => !succeeded.has(op));
+    expect(missing, `operations without a successful call in this test (answers: ${answered.join(', ')})`).to.deep.equal([]);
+  });
+});
