@@ -11,7 +11,7 @@
  * Pause: abort `signal`, later call uploadFile again with resumeUploadId.
  * Cancel: abort `signal`, then `cancelUpload()` (DELETE).
  */
-import { API, UPLOAD_FIELDS, apiPath, type CreatedUpload, type StoredPart, type UploadSessionInfo } from '@vod/contract';
+import { API, apiPath, type CreatedUpload, type StoredPart, type UploadSessionInfo } from '@vod/contract';
 import { ApiError, apiRequest, isAbortError, type ApiConfig } from './api.js';
 
 
@@ -266,11 +266,14 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
         try {
           await call(
             `part ${n}`,
-            (s) => {
-              const form = new FormData();
-              form.append(UPLOAD_FIELDS.part, file.slice(start, end), filename);
-              return apiRequest(cfg, apiPath(API.putPart, { uploadId, partNumber: n }), { method: API.putPart.method, body: form, signal: s });
-            },
+            // The part's bytes are the body (typed application/octet-stream): the
+            // service streams them to S3 as they arrive, with no multipart to parse.
+            (s) =>
+              apiRequest(cfg, apiPath(API.putPart, { uploadId, partNumber: n }), {
+                method: API.putPart.method,
+                body: file.slice(start, end, 'application/octet-stream'),
+                signal: s,
+              }),
             inner.signal,
           );
         } catch (err) {
