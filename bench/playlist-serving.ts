@@ -64,7 +64,7 @@ async function serve(role: Role): Promise<void> {
       mediaBucket: 'vod-media',
       uploadsBucket: 'vod-uploads',
       signer,
-      logger: createLogger('stream', 'info'),
+      logger: createLogger('stream', process.env.BENCH_LOG_LEVEL ?? 'info'),
       originVerifySecret: ORIGIN_SECRET,
     });
     server = app.listen(0, '127.0.0.1');

@@ -77,5 +77,8 @@ runService({
   describe: { publicBaseUrl: config.PUBLIC_BASE_URL },
   // No request here has a body worth waiting for.
   timeouts: { requestMs: 30_000 },
-  onShutdown: async () => s3.destroy(),
+  onShutdown: async () => {
+    app.hitLog.close();
+    s3.destroy();
+  },
 });
