@@ -290,6 +290,35 @@ describe('stream service (against the S3 emulator)', function () {
     });
   });
 
+  describe('readiness of a cached video', () => {
+    it('keeps serving while the record is re-read after readyTtlMs, and stops once it says the video is gone', async () => {
+      const id = 'fffffffffffffffffff4';
+      const store = new StatusStore(aws.s3, aws.mediaBucket);
+      await store.create({ videoId: id, status: 'processing' });
+      await store.transition(id, 'ready', { progress: 100 });
+      await put(aws.mediaBucket, keys.master(id), MASTER);
+      const signer = createVideoUrlSigner({ publicBaseUrl: PUBLIC, keyPairId: kp.keyPairId, privateKey: kp.privateKey, ttlSeconds: 14_400 });
+      let t = clock.getTime();
+      const app = createApp({ s3: aws.s3, mediaBucket: aws.mediaBucket, uploadsBucket: aws.uploadsBucket, signer, now: () => new Date(t), logger: await silentLogger(), cache: { readyTtlMs: 1_000 } });
+      const own = await listen(app);
+      try {
+        const url = `${own.url}${new URL(signer.signedUrl(id, 'master.m3u8', new Date(t)).url).pathname}${new URL(signer.signedUrl(id, 'master.m3u8', new Date(t)).url).search}`;
+        expect((await fetch(url)).status).to.equal(200);
+        await store.delete(id);
+        t += 2_000; // readiness is stale now
+        // Still answered from memory (no viewer waits on S3) while the record is re-read…
+        expect((await fetch(url)).status).to.equal(200);
+        // …and once the re-read has seen the record gone, no longer.
+        let status = 200;
+        for (let i = 0; i < 200 && status === 200; i++) status = (await fetch(url)).status;
+        expect(status).to.equal(404);
+      } finally {
+        await own.close();
+        app.hitLog.close();
+      }
+    });
+  });
+
   describe('access log of the hot path', () => {
     it('counts cache hits per video into one line per interval, with no signed query in it', async () => {
       const lines: string[] = [];
