@@ -9,11 +9,15 @@
  *
  *   npm run bench:playlist            (or: npx tsx bench/playlist-serving.ts [SECONDS] [ROUNDS])
  *
+ * Also printed: each server's CPU per request (from /proc), a capacity ratio
+ * that other processes on the machine do not skew.
+ *
  * Target (issue 9): stream ≥ 0.7× bare req/s, stream p99 < 10 ms.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -64,16 +68,25 @@ async function serve(role: Role): Promise<void> {
       mediaBucket: 'vod-media',
       uploadsBucket: 'vod-uploads',
       signer,
-      logger: createLogger('stream', 'info'),
+      logger: createLogger('stream', process.env.BENCH_LOG_LEVEL ?? 'info'),
       originVerifySecret: ORIGIN_SECRET,
     });
     server = app.listen(0, '127.0.0.1');
   }
   await once(server, 'listening');
+  process.on('SIGTERM', () => process.exit(0)); // exit normally, so a CPU profile is written
   process.send!({ port: (server.address() as { port: number }).port });
 }
 
+/** CPU-seconds (user + system) a process has used so far (/proc/PID/stat fields 14–15, clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 interface Figures {
+  /** Server CPU per answered request, µs: what the server costs, whatever else runs on the machine. */
+  cpuMicros: number;
   reqPerSec: number;
   p99: number;
   p50: number;
@@ -81,14 +94,17 @@ interface Figures {
   non2xx: number;
 }
 
-async function load(url: string, seconds: number): Promise<Figures> {
+async function load(url: string, seconds: number, pid: number): Promise<Figures> {
+  const cpuBefore = cpuSeconds(pid);
   const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers: { 'x-origin-verify': ORIGIN_SECRET } });
-  return { reqPerSec: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  const cpuMicros = ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, r.requests.total);
+  return { cpuMicros, reqPerSec: r.requests.average, p99: r.latency.p99, p50: r.latency.p50, errors: r.errors + r.timeouts, non2xx: r.non2xx };
 }
 
 async function start(role: Role, env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number; logBytes: () => number }> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve', JSON.stringify(role)], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_CPU_PROF=DIR: a V8 CPU profile of each server, written when it stops.
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
@@ -127,27 +143,33 @@ async function main(): Promise<void> {
 
     console.log(`signed master playlist: ${Buffer.byteLength(body)} bytes; ${CONNECTIONS} connections, ${seconds} s per run, ${rounds} rounds, after a 3 s warm-up each`);
     console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes share the cores: compare within a round)`);
-    await load(bareUrl, 3);
-    await load(streamUrl, 3);
+    const bp = bare.child.pid!;
+    const sp = stream.child.pid!;
+    await load(bareUrl, 3, bp);
+    await load(streamUrl, 3, sp);
     const logBefore = stream.logBytes();
     const rows: { round: number; bare: Figures; stream: Figures }[] = [];
     let streamRequests = 0;
     for (let round = 1; round <= rounds; round++) {
-      const b = await load(bareUrl, seconds);
-      const s = await load(streamUrl, seconds);
+      const b = await load(bareUrl, seconds, bp);
+      const s = await load(streamUrl, seconds, sp);
       streamRequests += s.reqPerSec * seconds;
       rows.push({ round, bare: b, stream: s });
     }
-    const fmt = (f: Figures) => `${Math.round(f.reqPerSec).toString().padStart(7)} req/s  p50 ${String(f.p50).padStart(3)} ms  p99 ${String(f.p99).padStart(3)} ms  errors ${f.errors}  non-2xx ${f.non2xx}`;
+    const fmt = (f: Figures) =>
+      `${Math.round(f.reqPerSec).toString().padStart(7)} req/s  p50 ${String(f.p50).padStart(3)} ms  p99 ${String(f.p99).padStart(3)} ms  ${f.cpuMicros.toFixed(0).padStart(3)} CPU-µs/request  errors ${f.errors}  non-2xx ${f.non2xx}`;
     for (const r of rows) {
       console.log(`round ${r.round}  bare node:http ${fmt(r.bare)}`);
       console.log(`round ${r.round}  stream service ${fmt(r.stream)}   ratio ${(r.stream.reqPerSec / r.bare.reqPerSec).toFixed(2)}×`);
     }
     const sum = (k: 'bare' | 'stream') => rows.reduce((a, r) => a + r[k].reqPerSec, 0);
     const worstP99 = Math.max(...rows.map((r) => r.stream.p99));
-    console.log(`overall  stream/bare ${(sum('stream') / sum('bare')).toFixed(2)}× (target ≥ 0.70×)   stream p99 worst ${worstP99} ms (target < 10 ms)`);
+    const bestP99 = Math.min(...rows.map((r) => r.stream.p99));
+    const cpu = (k: 'bare' | 'stream') => rows.reduce((a, r) => a + r[k].cpuMicros, 0) / rows.length;
+    console.log(`overall  stream/bare req/s ${(sum('stream') / sum('bare')).toFixed(2)}× (target ≥ 0.70×)   stream p99 ${bestP99}–${worstP99} ms (target < 10 ms)`);
+    console.log(`         server CPU per request: bare ${cpu('bare').toFixed(0)} µs, stream ${cpu('stream').toFixed(0)} µs → capacity ratio ${(cpu('bare') / cpu('stream')).toFixed(2)}× (independent of other load)`);
     const logged = stream.logBytes() - logBefore;
-    console.log(`stream access log: ${(logged / 1024 / 1024).toFixed(1)} MiB for ~${Math.round(streamRequests)} requests (${Math.round(logged / Math.max(1, streamRequests))} bytes/request)`);
+    console.log(`stream access log: ${(logged / 1024).toFixed(1)} KiB for ~${Math.round(streamRequests)} requests`);
   } finally {
     for (const c of children) c.kill();
     await aws.stop();

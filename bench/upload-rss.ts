@@ -1,27 +1,45 @@
 /**
- * Memory of a big chunked upload through the local stack: uploads a file of
- * BENCH_UPLOAD_MIB (default 1024) MiB via the edge with the shared upload
- * client (4 parts in flight), and prints each process's peak RSS (VmHWM) and
- * the throughput. The upload service streams parts to S3, so its peak should
- * stay flat whatever the file size; the emulator holds multipart parts in
- * memory (about 2× the upload).
+ * Throughput and memory of a big chunked upload through the local stack,
+ * against its floor, in one run:
+ * - direct: `@aws-sdk/lib-storage` multipart upload of the file straight to
+ *   the S3 emulator (the same endpoint the upload service writes to), with the
+ *   session's part size and 4 parts in flight;
+ * - API: the same file via the edge with the shared upload client (4 parts in
+ *   flight, each one S3 part), as the CLI and the web app upload.
+ * Prints both throughputs, their ratio (target ≥ 0.9×), and each process's
+ * peak RSS (VmHWM) during the API upload (target: upload service ≤ 150 MiB).
+ * The upload service streams parts to S3, so its peak should stay flat
+ * whatever the file size; the emulator holds multipart parts in memory (about
+ * 2× the upload). The transcode workers are stopped first: the random file is
+ * not media, and their work would compete for the same cores.
  *
- *   npx tsx bench/upload-rss.ts
+ *   npm run bench:upload           (BENCH_UPLOAD_MIB, default 1024; BENCH_ROUNDS, default 1; BENCH_UPLOAD_ENV)
  */
 import { openAsBlob, closeSync, mkdtempSync, openSync, ftruncateSync, writeSync, rmSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { createReadStream } from 'node:fs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { uploadFile } from '@vod/client';
 import { startTemporaryStack as startStack } from '../local/stack.js';
 
 const MiB = 1024 * 1024;
 const sizeMiB = Number(process.env.BENCH_UPLOAD_MIB ?? 1024);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
+const PARTS_IN_FLIGHT = 4;
 
 function memory(pid: number): { rssMiB: number; peakMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
+}
+
+/** CPU-seconds (user + system) a process has used so far (/proc/PID/stat fields 14–15, clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vod-bench-'));
@@ -32,25 +50,85 @@ ftruncateSync(fd, sizeMiB * MiB);
 writeSync(fd, randomBytes(MiB), 0, MiB, 0);
 closeSync(fd);
 
-const stack = await startStack();
+// BENCH_UPLOAD_ENV: extra environment for the upload service, as JSON (to compare settings).
+const stack = await startStack({ partEnv: { upload: JSON.parse(process.env.BENCH_UPLOAD_ENV ?? '{}') as Record<string, string> } });
 try {
+  for (const w of stack.workers) await stack.stopPart(w);
+  const env = stack.serviceEnv;
+  const s3 = new S3Client({
+    region: env.AWS_REGION,
+    endpoint: stack.emulatorEndpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+  });
   const pids = Object.fromEntries(['upload', 'edge', 'emulator'].map((n) => [n, stack.processes.get(n)!.pid!]));
   const before = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, memory(pid)]));
-  const started = Date.now();
   const samples: Record<string, number> = {};
-  const timer = setInterval(() => {
-    for (const [n, pid] of Object.entries(pids)) samples[n] = Math.max(samples[n] ?? 0, memory(pid).rssMiB);
-  }, 100);
-  const blob = await openAsBlob(file);
-  const result = await uploadFile({ baseUrl: stack.baseUrl, token: stack.token, file: blob, filename: 'big.bin', concurrency: 4 });
-  clearInterval(timer);
-  const seconds = (Date.now() - started) / 1000;
-  console.log(`uploaded ${sizeMiB} MiB in ${seconds.toFixed(1)} s (${(sizeMiB / seconds).toFixed(1)} MiB/s), videoId ${result.videoId}`);
-  console.log('process    RSS before   peak RSS during (VmHWM)');
+  let partSize = 0;
+
+  /** The floor: lib-storage straight to the emulator, same part size and parallelism. */
+  const direct = async (round: number): Promise<number> => {
+    const started = Date.now();
+    await new Upload({
+      client: s3,
+      params: { Bucket: env.UPLOADS_BUCKET, Key: `bench/direct-${round}`, Body: createReadStream(file) },
+      partSize,
+      queueSize: PARTS_IN_FLIGHT,
+    }).done();
+    return sizeMiB / ((Date.now() - started) / 1000);
+  };
+
+  const viaApi = async (): Promise<number> => {
+    const timer = setInterval(() => {
+      for (const [n, pid] of Object.entries(pids)) samples[n] = Math.max(samples[n] ?? 0, memory(pid).rssMiB);
+    }, 100);
+    const started = Date.now();
+    const blob = await openAsBlob(file);
+    await uploadFile({ baseUrl: stack.baseUrl, token: stack.token, file: blob, filename: 'big.bin', concurrency: PARTS_IN_FLIGHT });
+    clearInterval(timer);
+    return sizeMiB / ((Date.now() - started) / 1000);
+  };
+
+  // The upload service decides the part size: learn it from a session for the same size.
+  const probe = await (
+    await fetch(`${stack.baseUrl}/api/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ filename: 'probe.bin', size: sizeMiB * MiB }),
+    })
+  ).json() as { uploadId: string; partSize: number };
+  partSize = probe.partSize;
+  await fetch(`${stack.baseUrl}/api/uploads/${probe.uploadId}`, { method: 'DELETE', headers: { authorization: `Bearer ${stack.token}` } });
+
+  console.log(`${sizeMiB} MiB, part size ${partSize / MiB} MiB, ${PARTS_IN_FLIGHT} parts in flight, ${rounds} round(s); machine load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const ratios: number[] = [];
+  const cpu = { direct: {} as Record<string, number>, api: {} as Record<string, number> };
+  const measureCpu = async <T>(into: Record<string, number>, fn: () => Promise<T>): Promise<T> => {
+    const at = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSeconds(pid)]));
+    const self = process.cpuUsage();
+    const out = await fn();
+    for (const [n, pid] of Object.entries(pids)) into[n] = (into[n] ?? 0) + cpuSeconds(pid) - at[n]!;
+    const used = process.cpuUsage(self);
+    into.bench = (into.bench ?? 0) + (used.user + used.system) / 1e6;
+    return out;
+  };
+  for (let round = 1; round <= rounds; round++) {
+    const d = await measureCpu(cpu.direct, () => direct(round));
+    const a = await measureCpu(cpu.api, () => viaApi());
+    ratios.push(a / d);
+    console.log(`round ${round}: direct lib-storage ${d.toFixed(1)} MiB/s   via the API (edge → upload service) ${a.toFixed(1)} MiB/s   ratio ${(a / d).toFixed(2)}× (target ≥ 0.90×)`);
+  }
+  if (rounds > 1) console.log(`mean ratio ${(ratios.reduce((x, y) => x + y, 0) / rounds).toFixed(2)}×`);
+  const cpuLine = (c: Record<string, number>) =>
+    ['bench', ...Object.keys(pids)].map((n) => `${n === 'bench' ? 'client (this process)' : n} ${(c[n] ?? 0).toFixed(1)}`).join(', ');
+  console.log(`CPU-seconds, direct: ${cpuLine(cpu.direct)}`);
+  console.log(`CPU-seconds, API:    ${cpuLine(cpu.api)}`);
+  console.log('process    RSS before   peak RSS (VmHWM, whole run)   sampled max during API uploads');
   for (const [n, pid] of Object.entries(pids)) {
     const m = memory(pid);
-    console.log(`${n.padEnd(10)} ${before[n].rssMiB.toFixed(0).padStart(7)} MiB   ${m.peakMiB.toFixed(0).padStart(7)} MiB (sampled max ${samples[n].toFixed(0)} MiB)`);
+    console.log(`${n.padEnd(10)} ${before[n].rssMiB.toFixed(0).padStart(7)} MiB   ${m.peakMiB.toFixed(0).padStart(7)} MiB                     ${samples[n].toFixed(0).padStart(7)} MiB${n === 'upload' ? '  (target ≤ 150 MiB)' : ''}`);
   }
+  s3.destroy();
 } finally {
   await stack.stop();
   rmSync(dir, { recursive: true, force: true });

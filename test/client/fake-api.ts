@@ -83,7 +83,8 @@ export class FakeApi {
     const m = url.pathname.match(/^\/api\/uploads\/([^/]+)\/parts\/(\d+)$/);
     if (m) {
       rec.partNumber = Number(m[2]);
-      const chunk = (init?.body as FormData | undefined)?.get('chunk');
+      const body = init?.body;
+      const chunk = body instanceof FormData ? body.get('chunk') : body;
       rec.bytes = chunk instanceof Blob ? chunk.size : undefined;
     }
     this.requests.push(rec);

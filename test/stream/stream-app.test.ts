@@ -3,7 +3,7 @@ import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { expect } from 'chai';
 import { keys } from '@vod/contract';
-import { StatusStore } from '@vod/service-kit';
+import { StatusStore, createLogger } from '@vod/service-kit';
 import { createApp } from '../../containers/stream/src/app.js';
 import { createVideoUrlSigner } from '../../containers/stream/src/url-signer.js';
 import { trustedKeysFromPem, verifySignedRequest } from '../../local/cloudfront-verify.js';
@@ -287,6 +287,59 @@ describe('stream service (against the S3 emulator)', function () {
         const res = await get(`/videos/${READY}/master.m3u8${query}`);
         expect(res.status, query).to.equal(403);
         expect(((await res.json()) as { error: { code: string } }).error.code, query).to.equal(code);
+      }
+    });
+  });
+
+  describe('readiness of a cached video', () => {
+    it('keeps serving while the record is re-read after readyTtlMs, and stops once it says the video is gone', async () => {
+      const id = 'fffffffffffffffffff4';
+      const store = new StatusStore(aws.s3, aws.mediaBucket);
+      await store.create({ videoId: id, status: 'processing' });
+      await store.transition(id, 'ready', { progress: 100 });
+      await put(aws.mediaBucket, keys.master(id), MASTER);
+      const signer = createVideoUrlSigner({ publicBaseUrl: PUBLIC, keyPairId: kp.keyPairId, privateKey: kp.privateKey, ttlSeconds: 14_400 });
+      let t = clock.getTime();
+      const app = createApp({ s3: aws.s3, mediaBucket: aws.mediaBucket, uploadsBucket: aws.uploadsBucket, signer, now: () => new Date(t), logger: await silentLogger(), cache: { readyTtlMs: 1_000 } });
+      const own = await listen(app);
+      try {
+        const url = `${own.url}${new URL(signer.signedUrl(id, 'master.m3u8', new Date(t)).url).pathname}${new URL(signer.signedUrl(id, 'master.m3u8', new Date(t)).url).search}`;
+        expect((await fetch(url)).status).to.equal(200);
+        await store.delete(id);
+        t += 2_000; // readiness is stale now
+        // Still answered from memory (no viewer waits on S3) while the record is re-read…
+        expect((await fetch(url)).status).to.equal(200);
+        // …and once the re-read has seen the record gone, no longer.
+        let status = 200;
+        for (let i = 0; i < 200 && status === 200; i++) status = (await fetch(url)).status;
+        expect(status).to.equal(404);
+      } finally {
+        await own.close();
+        app.hitLog.close();
+      }
+    });
+  });
+
+  describe('access log of the hot path', () => {
+    it('counts cache hits per video into one line per interval, with no signed query in it', async () => {
+      const lines: string[] = [];
+      const logger = createLogger('stream', 'info', { write: (l: string) => void lines.push(l) });
+      const signer = createVideoUrlSigner({ publicBaseUrl: PUBLIC, keyPairId: kp.keyPairId, privateKey: kp.privateKey, ttlSeconds: 14_400 });
+      const app = createApp({ s3: aws.s3, mediaBucket: aws.mediaBucket, uploadsBucket: aws.uploadsBucket, signer, now: () => clock, logger, hitLogIntervalMs: 3_600_000 });
+      const own = await listen(app);
+      try {
+        const query = grantQuery(clock.getTime() / 1000 + 3600);
+        for (let i = 0; i < 5; i++) expect((await fetch(`${own.url}/videos/${READY}/master.m3u8${query}`)).status).to.equal(200);
+        app.hitLog.flush();
+        const hits = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'playlist cache hits');
+        // The first request is a miss (read, signed, cached: its own access-log line); the other four are hits.
+        expect(hits).to.have.length(1);
+        expect(hits[0]).to.deep.include({ hits: 4, videos: { [READY]: 4 } });
+        expect(lines.filter((l) => JSON.parse(l).msg === 'request completed')).to.have.length(1);
+        expect(lines.join('')).not.to.include(new URLSearchParams(query).get('Signature')!);
+      } finally {
+        await own.close();
+        app.hitLog.close();
       }
     });
   });

@@ -42,6 +42,13 @@ describe('upload service (against the S3 + SQS emulator)', () => {
     form.append(field, new Blob([new Uint8Array(bytes)]), "chunk.bin");
     return fetch(`${api.url}/api/uploads/${uploadId}/parts/${n}`, { method: 'PUT', headers: auth, body: form });
   };
+  /** A part sent as the raw request body (what @vod/client sends). */
+  const putRawPart = (uploadId: string, n: number, bytes: Buffer) =>
+    fetch(`${api.url}/api/uploads/${uploadId}/parts/${n}`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(bytes),
+    });
   const sha256 = (b: Uint8Array | Buffer) => createHash('sha256').update(b).digest('hex');
 
   async function drainJobs() {
@@ -116,6 +123,33 @@ describe('upload service (against the S3 + SQS emulator)', () => {
     expect(await drainJobs()).to.deep.equal([]);
     const late = await putPart(uploadId, 1, part(1));
     expect(late.status).to.equal(409);
+  });
+
+  it('takes parts as raw bodies too, mixed with multipart ones, into a byte-identical source', async () => {
+    const file = randomBytes(11 * MiB + 777);
+    const { uploadId, videoId, partSize } = await (await post('/api/uploads', { filename: 'raw.mp4', size: file.length })).json();
+    const part = (n: number) => file.subarray((n - 1) * partSize, Math.min(n * partSize, file.length));
+    const raw = await putRawPart(uploadId, 1, part(1));
+    expect(raw.status).to.equal(200);
+    expect(await raw.json()).to.include({ partNumber: 1, size: partSize });
+    expect((await putPart(uploadId, 2, part(2))).status).to.equal(200);
+    expect((await putRawPart(uploadId, 3, part(3))).status).to.equal(200);
+    expect((await fetch(`${api.url}/api/uploads/${uploadId}/complete`, { method: 'POST', headers: auth })).status).to.equal(202);
+    const obj = await aws.s3.send(new GetObjectCommand({ Bucket: aws.uploadsBucket, Key: `sources/${videoId}/source` }));
+    expect(sha256(await obj.Body!.transformToByteArray())).to.equal(sha256(file));
+    await drainJobs();
+  });
+
+  it('rejects a raw part of the wrong size and stores nothing for it', async () => {
+    const { uploadId } = await (await post('/api/uploads', { filename: 'x.mp4', size: 6 * MiB })).json();
+    const short = await putRawPart(uploadId, 1, randomBytes(1000));
+    expect(short.status).to.equal(400);
+    expect((await short.json()).error.code).to.equal('wrong_part_size');
+    const long = await putRawPart(uploadId, 2, randomBytes(MiB + 10));
+    expect(long.status).to.equal(400);
+    expect((await long.json()).error.code).to.equal('wrong_part_size');
+    const state = await (await fetch(`${api.url}/api/uploads/${uploadId}`, { headers: auth })).json();
+    expect(state.parts).to.deep.equal([]);
   });
 
   it('rejects a part of the wrong size and stores nothing for it', async () => {

@@ -96,6 +96,7 @@ runService({
   // No request here has a body worth waiting for.
   timeouts: { requestMs: 30_000 },
   onShutdown: async () => {
+    app.hitLog.close();
     s3.destroy();
     sqs.destroy();
     cloudFront?.destroy();

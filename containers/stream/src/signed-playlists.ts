@@ -58,7 +58,14 @@ export class SignedPlaylists {
     const bytes = opts.cacheBytes ?? 32 * 1024 * 1024;
     this.raw = new LRUCache({ maxSize: Math.ceil(bytes / 4), sizeCalculation: (t) => Math.max(1, t.length * 2) });
     this.signed = new LRUCache({ maxSize: Math.ceil((bytes * 3) / 4), sizeCalculation: (p) => Math.max(1, p.body.length) });
-    this.ready = new LRUCache({ max: 10_000, ttl: opts.readyTtlMs ?? 60_000, ttlAutopurge: false, perf: { now: () => opts.now().getTime() } });
+    this.ready = new LRUCache({
+      max: 10_000,
+      ttl: opts.readyTtlMs ?? 60_000,
+      ttlAutopurge: false,
+      // A stale entry stays (and is re-checked) rather than vanishing on read.
+      noDeleteOnStaleGet: true,
+      perf: { now: () => opts.now().getTime() },
+    });
   }
 
   /** Remembers that `videoId` is ready (its ladder is final). */
@@ -78,10 +85,33 @@ export class SignedPlaylists {
   /**
    * The cached answer for `relative` (e.g. `720p/index.m3u8`) of a ready video,
    * signed for `expiresAt` (epoch seconds), or undefined. Synchronous: the hot path.
+   *
+   * When "ready" has gone stale it keeps answering while one background read
+   * of the record re-checks it (stale-while-revalidate), so every viewer of a
+   * popular video does not wait on S3 at once each `readyTtlMs`; a video that
+   * is no longer ready stops being served as soon as that read returns.
    */
   cached(videoId: string, relative: string, expiresAt: number): SignedPlaylist | undefined {
-    if (!this.ready.has(videoId)) return undefined;
+    if (this.ready.get(videoId, { allowStale: true }) === undefined) return undefined;
+    if (this.ready.getRemainingTTL(videoId) <= 0) this.revalidate(videoId);
     return this.signed.get(`${keys.videoPrefix(videoId)}${relative}@${expiresAt}`);
+  }
+
+  private readonly revalidating = new Set<string>();
+
+  private revalidate(videoId: string): void {
+    if (this.revalidating.has(videoId)) return;
+    this.revalidating.add(videoId);
+    this.opts.store
+      .get(videoId)
+      .then(
+        (record) => {
+          if (record?.status === 'ready') this.markReady(videoId);
+          else this.ready.delete(videoId);
+        },
+        () => this.ready.delete(videoId), // unknown: ask S3 again on the next request
+      )
+      .finally(() => this.revalidating.delete(videoId));
   }
 
   /**

@@ -4,7 +4,8 @@
  * is `S3StorageEngine`. Operations (contract `API`):
  *
  *   createUpload    POST   /api/uploads                      {filename,size,contentType?} → 201 {uploadId,videoId,partSize,partCount}
- *   putPart         PUT    /api/uploads/:uploadId/parts/:n   multipart field "chunk"      → 200 {partNumber,etag,size}
+ *   putPart         PUT    /api/uploads/:uploadId/parts/:n   the part's bytes as the body (application/octet-stream),
+ *                                                             or a multipart field "chunk" → 200 {partNumber,etag,size}
  *   getUpload       GET    /api/uploads/:uploadId            → {uploadId,videoId,filename,size,partSize,partCount,parts,state}
  *   completeUpload  POST   /api/uploads/:uploadId/complete   → 202 {videoId,status:"queued"}
  *   abortUpload     DELETE /api/uploads/:uploadId            → 204
@@ -125,6 +126,14 @@ export function createApp(deps: UploadAppDeps): Express {
       rejectOversize(req, part.target.expectedBytes);
       state.set(req, { kind: 'part', part });
       next();
+    },
+    // A raw body (any type but multipart) is the part itself, streamed to S3
+    // as it arrives: no multipart parsing (the CLI and the web app send this).
+    async (req, res, next) => {
+      if (req.is('multipart/form-data')) return next();
+      const s = state.get(req) as { kind: 'part'; part: OpenPart };
+      const file = await engine.storePartStream(req, s.part.target);
+      res.json(await uploads.recordPart(s.part.session, { partNumber: s.part.target.partNumber, size: file.size, etag: file.etag }));
     },
     partUpload,
     async (req, res) => {

@@ -15,7 +15,7 @@
  * (lib-storage: `AbortMultipartUpload`; part: the request is destroyed, so S3
  * stores nothing for it). No ACL is ever sent: buckets use BucketOwnerEnforced.
  */
-import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DeleteObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -151,12 +151,20 @@ export class S3StorageEngine implements StorageEngine {
     }
   }
 
-  private async storePart(file: Express.Multer.File, t: PartTarget): Promise<StoredFileInfo> {
+  private storePart(file: Express.Multer.File, t: PartTarget): Promise<StoredFileInfo> {
+    return this.storePartStream(file.stream, t);
+  }
+
+  /**
+   * Streams `src` (a multipart file field, or a raw request body) into one S3
+   * part. Resolves once S3 has stored it.
+   * @throws WrongPartSizeError if `src` does not carry exactly `t.expectedBytes` bytes; the client's stream error.
+   */
+  async storePartStream(src: Readable, t: PartTarget): Promise<StoredFileInfo> {
     // The SDK gets a body that never errors: a wrong size or a broken client
     // stream aborts the request instead, so S3 stores nothing for this part.
     const body = new PassThrough();
     const abort = new AbortController();
-    const src = file.stream;
     let bytes = 0;
     let failure: unknown;
     const fail = (err: unknown) => {

@@ -276,11 +276,14 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
         try {
           await call(
             `part ${n}`,
-            (s) => {
-              const form = new FormData();
-              form.append(UPLOAD_FIELDS.part, file.slice(start, end), filename);
-              return apiRequest(cfg, apiPath(API.putPart, { uploadId, partNumber: n }), { method: API.putPart.method, body: form, signal: s });
-            },
+            // The part's bytes are the body (typed application/octet-stream): the
+            // service streams them to S3 as they arrive, with no multipart to parse.
+            (s) =>
+              apiRequest(cfg, apiPath(API.putPart, { uploadId, partNumber: n }), {
+                method: API.putPart.method,
+                body: file.slice(start, end, 'application/octet-stream'),
+                signal: s,
+              }),
             inner.signal,
           );
         } catch (err) {
