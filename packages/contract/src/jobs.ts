@@ -117,11 +117,29 @@ export type WorkMessage = z.infer<typeof workMessageSchema>;
 
 // --- control queue ---------------------------------------------------------------
 
+/**
+ * One keyframe (IDR picture) inside a video segment, as an I-frame playlist
+ * lists it (RFC 8216 §4.3.3.6 EXT-X-I-FRAMES-ONLY, §4.3.2.2 EXT-X-BYTERANGE):
+ * the byte range holds the PAT/PMT packets written just before the picture
+ * and every TS packet of the picture, so it decodes on its own.
+ */
+export const keyframeInfoSchema = z.object({
+  /** Seconds from the segment's start (its first keyframe) to this picture's presentation time. */
+  at: seconds,
+  /** Bytes from the start of the segment file to the range's first TS packet. */
+  offset: z.number().int().min(0),
+  /** Bytes in the range (a multiple of 188, the TS packet size). */
+  length: z.number().int().positive(),
+});
+export type KeyframeInfo = z.infer<typeof keyframeInfoSchema>;
+
 /** A published segment: its number, duration (EXTINF, seconds) and size (bytes). */
 export const segmentInfoSchema = z.object({
   n: z.number().int().min(0),
   duration: z.number().positive(),
   bytes: z.number().int().positive(),
+  /** Video segments: its keyframes, in order (for the I-frame playlist). Absent for audio. */
+  keyframes: z.array(keyframeInfoSchema).optional(),
 });
 export type SegmentInfo = z.infer<typeof segmentInfoSchema>;
 

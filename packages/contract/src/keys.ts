@@ -10,6 +10,7 @@
  * Media bucket:
  *   videos/{videoId}/master.m3u8          multivariant playlist (viewers: signed URLs only)
  *   videos/{videoId}/{rendition}/index.m3u8, …/seg_00000.ts
+ *   videos/{videoId}/{rendition}/iframes.m3u8   I-frame playlist (byte ranges into the segments)
  *   records/{videoId}.json                the video's status record (never public)
  *   pipeline/{videoId}/{run}/…            the transcode run's working state (never public)
  *   deleted/{videoId}                     tombstone of a deleted video (workers stop writing for it)
@@ -41,6 +42,12 @@ export const PREFIX = {
 export const MASTER_PLAYLIST = 'master.m3u8';
 /** File name of each rendition's media playlist, in the rendition's directory. */
 export const MEDIA_PLAYLIST = 'index.m3u8';
+/**
+ * File name of each video rendition's I-frame playlist (RFC 8216 §4.3.4.3
+ * EXT-X-I-FRAME-STREAM-INF), next to its media playlist: byte ranges of the
+ * keyframes inside the rendition's own segments (no extra files).
+ */
+export const IFRAME_PLAYLIST = 'iframes.m3u8';
 /** Name (and directory) of the audio rendition shared by every video variant. */
 export const AUDIO_RENDITION = 'audio';
 
@@ -64,6 +71,7 @@ export const keys = {
   videoPrefix: (videoId: string) => `${PREFIX.videos}${videoId}/`,
   master: (videoId: string) => `${PREFIX.videos}${videoId}/${MASTER_PLAYLIST}`,
   mediaPlaylist: (videoId: string, rendition: string) => `${PREFIX.videos}${videoId}/${rendition}/${MEDIA_PLAYLIST}`,
+  iframePlaylist: (videoId: string, rendition: string) => `${PREFIX.videos}${videoId}/${rendition}/${IFRAME_PLAYLIST}`,
   segment: (videoId: string, rendition: string, n: number) => `${PREFIX.videos}${videoId}/${rendition}/${segmentFile(n)}`,
   record: (videoId: string) => `${PREFIX.records}${videoId}.json`,
   /** Everything a video's transcode runs keep while they work. */
