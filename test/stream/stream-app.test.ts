@@ -57,8 +57,13 @@ describe('stream service (against the S3 emulator)', function () {
     let t = Date.parse('2029-12-31T00:00:00Z');
     const store = new StatusStore(aws.s3, aws.mediaBucket, () => new Date((t += 60_000)));
     await store.create({ videoId: READY, status: 'processing', filename: 'clip.mp4' });
-    await store.transition(READY, 'ready', { progress: 100, durationSeconds: 9.2, renditions: [{ name: '720p', width: 1280, height: 720, bandwidth: 2928000 }] });
-    await store.create({ videoId: BUSY, status: 'processing', progress: 40 });
+    await store.transition(READY, 'ready', {
+      progress: 100,
+      durationSeconds: 9.2,
+      renditions: [{ name: '720p', width: 1280, height: 720, bandwidth: 2928000 }],
+      poster: { available: true, atSeconds: 3.1, images: [{ format: 'jpeg', width: 320, height: 180, bytes: 9000, path: 'poster/poster-320.jpg' }] },
+    });
+    await store.create({ videoId: BUSY, status: 'processing', progress: 40, poster: { available: false, reason: 'no_picture', message: 'The source has no picture (audio only)' } });
 
     for (const id of [READY, BUSY]) {
       await put(aws.mediaBucket, keys.master(id), MASTER);
@@ -100,6 +105,15 @@ describe('stream service (against the S3 emulator)', function () {
       const rec = (await res.json()) as Record<string, unknown>;
       expect(rec).to.include({ videoId: READY, status: 'ready', progress: 100, durationSeconds: 9.2, filename: 'clip.mp4' });
       expect(rec.renditions).to.deep.equal([{ name: '720p', width: 1280, height: 720, bandwidth: 2928000 }]);
+
+      // The poster comes with a signed URL of each image (the video's policy), that the edge accepts.
+      const poster = rec.poster as { available: true; images: { url: string; path: string }[] };
+      expect(poster.available).to.equal(true);
+      const url = new URL(poster.images[0]!.url);
+      expect(url.origin + url.pathname).to.equal(`${PUBLIC}/videos/${READY}/poster/poster-320.jpg`);
+      expect(url.searchParams.get('Signature')).to.be.a('string');
+      const busy = (await (await get(`/api/videos/${BUSY}`)).json()) as Record<string, unknown>;
+      expect(busy.poster).to.deep.equal({ available: false, reason: 'no_picture', message: 'The source has no picture (audio only)' });
 
       for (const id of [NONE, 'not-an-id', 'AAAAAAAAAAAAAAAAAAAA', `${READY}0`]) {
         const r = await get(`/api/videos/${id}`);

@@ -4,7 +4,7 @@
  *
  * Routes (all JSON errors are `{ error: { code, message } }`):
  *   GET /api/videos                    → { videos: VideoRecord[] } newest first
- *   GET /api/videos/:videoId           → VideoRecord (404 `not_found`)
+ *   GET /api/videos/:videoId           → VideoRecord (404 `not_found`); poster images carry signed URLs
  *   GET /api/videos/:videoId/playback  → { url, expiresAt } signed master playlist URL, once playable (409 `not_ready`)
  *   GET /api/videos/:videoId/source    → the original upload; Range → 206, 416
  *   GET /videos/:videoId/…/*.m3u8      → the playlist with every URI CloudFront-signed (404 until playable)
@@ -14,7 +14,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { API, MASTER_PLAYLIST, PREFIX, isId, isPlayable, keys, publicRecord, type ListVideosResponse, type PlaybackInfo, type StoredVideoRecord } from '@vod/contract';
+import { API, MASTER_PLAYLIST, PREFIX, isId, isPlayable, keys, publicRecord, type ListVideosResponse, type PlaybackInfo, type StoredVideoRecord, type VideoRecord } from '@vod/contract';
 import {
   AppError,
   StatusStore,
@@ -111,13 +111,23 @@ export function createApp(deps: StreamAppDeps): Express {
     return record;
   }
 
+  /** The record as the API answers it: pipeline fields dropped, each poster image with a signed URL. */
+  function answer(record: StoredVideoRecord): VideoRecord {
+    const out = publicRecord(record);
+    if (out.poster?.available) {
+      const at = now();
+      out.poster = { ...out.poster, images: out.poster.images.map((i) => ({ ...i, url: signer.signedUrl(out.videoId, i.path, at).url })) };
+    }
+    return out;
+  }
+
   app.get(API.listVideos.path, noStore, async (_req, res) => {
-    const body: ListVideosResponse = { videos: (await store.list()).map(publicRecord) };
+    const body: ListVideosResponse = { videos: (await store.list()).map(answer) };
     res.json(body);
   });
 
   app.get(API.getVideo.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
-    res.json(publicRecord(await getRecord(req.params.videoId)));
+    res.json(answer(await getRecord(req.params.videoId)));
   });
 
   app.get(API.getPlayback.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {

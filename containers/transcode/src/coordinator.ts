@@ -13,6 +13,7 @@
  *               → when every chunk and the audio are in: finalize — VOD
  *                 playlists, the master last, record `ready` with renditions,
  *                 duration and cost
+ *   poster-done → the record shows the poster (or why there is none) at once
  *   failed      → record `failed` with the reason
  *
  * Exactly one finalize: `ready` is terminal and every later message of the
@@ -24,7 +25,7 @@
  * remove what we wrote (write, then check the tombstone).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { keys, type ControlMessage, type StoredVideoRecord } from '@vod/contract';
+import { keys, type ControlMessage, type Poster, type StoredVideoRecord } from '@vod/contract';
 import type { StatusStore } from '@vod/service-kit';
 import type { Logger } from 'pino';
 import { putPlaylist } from './publish.js';
@@ -74,6 +75,9 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
       state.audio = { segments: msg.segments, cost: msg.cost, attempt: msg.attempt };
       delete state.progress.audio;
       break;
+    case 'poster-done':
+      state.poster = { poster: msg.poster, cost: msg.cost, attempt: msg.attempt };
+      break;
     case 'failed':
       await deps.records.transition(videoId, 'failed', { error: msg.reason });
       log.info({ reason: msg.reason }, 'video failed');
@@ -97,6 +101,7 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
       playable: true,
       durationSeconds: out.durationSeconds,
       renditions: out.renditions,
+      poster: posterOf(state.plan, state),
       ...cost,
       processingStartedAt: startedAt,
     } satisfies Partial<StoredVideoRecord>);
@@ -106,6 +111,8 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
   }
 
   const patch: Partial<StoredVideoRecord> = { progress: Math.max(view.progress, record.status === 'processing' ? record.progress : 0), processingStartedAt: startedAt };
+  // The library can show the poster while the rest still encodes.
+  if (state.poster) patch.poster = state.poster.poster;
   const publishable = view.playable ? view.contiguousChunks : 0;
   if (publishable > state.publishedChunks || (view.playable && !record.playable)) {
     const out = stitch(state.plan, state, publishable, false);
@@ -136,9 +143,20 @@ async function undoIfDeleted(deps: CoordinatorDeps, videoId: string, log: Logger
   log.info('video was deleted meanwhile; removed what the coordinator wrote');
 }
 
+/** The record's poster once the run is complete: the poster task's outcome, or "no picture" for a source without one. */
+export function posterOf(plan: RunState['plan'], state: RunState): Poster | undefined {
+  if (state.poster) return state.poster.poster;
+  if (plan && plan.renditions.length === 0) return { available: false, reason: 'no_picture', message: 'The source has no picture (audio only)' };
+  return undefined;
+}
+
 /** CPU-seconds and worker-seconds of a run, and their price. */
 export function runCost(state: RunState, pricePerVcpuHour: number): { cpuSeconds: number; encodeSeconds: number; estimatedCostUsd: number } {
-  const costs = [...Object.values(state.chunks).map((c) => c.cost), ...(state.audio ? [state.audio.cost] : [])];
+  const costs = [
+    ...Object.values(state.chunks).map((c) => c.cost),
+    ...(state.audio ? [state.audio.cost] : []),
+    ...(state.poster ? [state.poster.cost] : []),
+  ];
   const cpuSeconds = Math.round(costs.reduce((s, c) => s + c.cpuSeconds, 0) * 1000) / 1000;
   const encodeSeconds = Math.round(costs.reduce((s, c) => s + c.wallSeconds, 0) * 1000) / 1000;
   return { cpuSeconds, encodeSeconds, estimatedCostUsd: Math.round((cpuSeconds / 3600) * pricePerVcpuHour * 1e6) / 1e6 };

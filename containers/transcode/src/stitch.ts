@@ -33,7 +33,7 @@ export interface RunView {
   audioReady: boolean;
   /** Something can be played: the first chunk (or, audio-only, the audio) and the audio are done. */
   playable: boolean;
-  /** Every usable chunk and the audio are done: the video can be finalized. */
+  /** Every usable chunk, the audio and the poster (when planned) are done: the video can be finalized. */
   complete: boolean;
   /** 0–99 while encoding (100 is for `ready`), weighted by source seconds; running tasks count by their progress. */
   progress: number;
@@ -54,7 +54,8 @@ export function runView(plan: RunPlan, state: RunState): RunView {
   let contiguousChunks = 0;
   while (contiguousChunks < usableChunks && state.chunks[contiguousChunks]) contiguousChunks++;
   const audioReady = !plan.audio || !!state.audio;
-  const complete = contiguousChunks === usableChunks && audioReady && (usableChunks > 0 || !!plan.audio);
+  const posterReady = !plan.poster || !!state.poster;
+  const complete = contiguousChunks === usableChunks && audioReady && posterReady && (usableChunks > 0 || !!plan.audio);
   const playable = audioReady && (contiguousChunks > 0 || (usableChunks === 0 && !!plan.audio));
 
   const span = (i: number) => Math.min(chunks[i]!.endSeconds, plan.durationSeconds) - chunks[i]!.startSeconds;

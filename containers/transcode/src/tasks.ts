@@ -25,6 +25,8 @@ import {
   type AudioTask,
   type ChunkTask,
   type LadderRung,
+  type Poster,
+  type PosterTask,
   type RunPlan,
   type WorkMessage,
 } from '@vod/contract';
@@ -37,7 +39,8 @@ import { TranscodeError } from './errors.js';
 import { planLadder } from './ladder.js';
 import { DEFAULT_SOURCE_LIMITS, checkSourceLimits, type SourceLimits } from './limits.js';
 import { probeSource } from './probe.js';
-import { publishSegments } from './publish.js';
+import { makePoster } from './poster.js';
+import { publishFiles, publishSegments } from './publish.js';
 import type { RunStore } from './run-store.js';
 
 export interface TaskDeps extends ServiceAws {
@@ -90,6 +93,7 @@ export async function runPlanTask(deps: TaskDeps, job: { videoId: string; source
     renditions,
     audio: source.audio ? { channels: AUDIO.channels, language: source.audio.language } : undefined,
     settings,
+    poster: !!source.video,
   };
   await deps.sendControl({ type: 'planned', videoId, run, plan });
 
@@ -105,8 +109,22 @@ export async function runPlanTask(deps: TaskDeps, job: { videoId: string; source
   const audioTask: WorkMessage[] = source.audio
     ? [{ ...base, type: 'audio', index: source.audio.index, endSeconds: source.durationSeconds + chunkPlan.endMarginSeconds }]
     : [];
-  // The first chunk and the audio make the video playable: they go first.
-  await sendWork(deps, [...chunkTasks.slice(0, 1), ...audioTask, ...chunkTasks.slice(1)]);
+  const posterTask: WorkMessage[] = source.video
+    ? [
+        {
+          type: 'poster',
+          videoId,
+          run,
+          sourceKey: job.sourceKey,
+          picture: { index: source.video.index, interlaced: source.video.interlaced },
+          durationSeconds: source.durationSeconds,
+          displayWidth: source.video.displayWidth,
+          displayHeight: source.video.displayHeight,
+        },
+      ]
+    : [];
+  // The first chunk and the audio make the video playable: they go first; the poster (seconds of work) shows it in the library.
+  await sendWork(deps, [...chunkTasks.slice(0, 1), ...audioTask, ...posterTask, ...chunkTasks.slice(1)]);
   await deps.store.markPlanSent(videoId, run);
   log.info({ chunks: chunks.length, audio: !!source.audio, renditions: renditions.map((r) => r.name) }, 'run planned, tasks sent');
 }
@@ -166,6 +184,57 @@ export async function runAudioTask(deps: TaskDeps, task: AudioTask, attempt: num
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Makes, publishes and reports the poster. A source whose picture does not
+ * decode at any candidate time reports "no poster" rather than failing: the
+ * video itself may still be fine.
+ */
+export async function runPosterTask(deps: TaskDeps, task: PosterTask, attempt: number, signal: AbortSignal): Promise<void> {
+  const { videoId, run } = task;
+  const log = deps.logger.child({ videoId, run, task: 'poster', attempt });
+  if (!(await deps.store.wanted(videoId, run))) return void log.info('video no longer wants this run; poster skipped');
+  const dir = await scratchDir(deps, `${videoId}-poster-`, 16 * 1024 * 1024);
+  try {
+    const out = await makePoster(
+      {
+        input: await sourceUrl(deps, task.sourceKey),
+        index: task.picture.index,
+        interlaced: task.picture.interlaced,
+        durationSeconds: task.durationSeconds,
+        displayWidth: task.displayWidth,
+        displayHeight: task.displayHeight,
+      },
+      dir,
+      { signal, niceness: deps.bulkNiceness ?? 10 },
+    );
+    let poster: Poster;
+    if (out) {
+      const published = await publishFiles(deps.s3, deps.mediaBucket, videoId, dir, out.images.map((i) => i.path));
+      if (await removeIfDeleted(deps, videoId, published.keys, log)) return;
+      poster = { available: true, atSeconds: out.atSeconds, images: out.images };
+      log.info({ atSeconds: out.atSeconds, candidates: out.candidates, cpuSeconds: out.cpuSeconds }, 'poster done');
+    } else {
+      poster = unavailablePoster('failed', 'No frame of the video could be decoded for a poster');
+      log.warn('no candidate frame decoded; no poster');
+    }
+    await deps.sendControl({
+      type: 'poster-done',
+      videoId,
+      run,
+      poster,
+      cost: { cpuSeconds: out?.cpuSeconds ?? 0, wallSeconds: out?.wallSeconds ?? 0 },
+      attempt,
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A poster that is not there, and why (contract `NO_POSTER_REASONS`). */
+export function unavailablePoster(reason: 'no_picture' | 'failed', message: string): Poster {
+  return { available: false, reason, message };
 }
 
 /** Sends work messages, ten per request (SendMessageBatch), in order. */

@@ -23,7 +23,7 @@ import type { StatusStore } from '@vod/service-kit';
 import { Consumer } from 'sqs-consumer';
 import { coordinate } from './coordinator.js';
 import { InvalidMediaError } from './errors.js';
-import { runAudioTask, runChunkTask, runPlanTask, type TaskDeps } from './tasks.js';
+import { runAudioTask, runChunkTask, runPlanTask, runPosterTask, unavailablePoster, type TaskDeps } from './tasks.js';
 import { taskName } from './run-store.js';
 import type { TaskProtection } from './task-protection.js';
 
@@ -74,6 +74,19 @@ export function createWorker(deps: WorkerDeps): Worker {
   const release = (message: Message) =>
     deps.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: deps.jobsQueueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 1 }));
 
+  /**
+   * A task cannot be done: its video fails with `reason` — except the
+   * poster, which only says there is none (the video plays without it).
+   */
+  async function giveUp(work: WorkMessage, attempt: number, reason: string): Promise<void> {
+    const { videoId, run } = work;
+    if (work.type === 'poster') {
+      await deps.sendControl({ type: 'poster-done', videoId, run, poster: unavailablePoster('failed', reason), cost: { cpuSeconds: 0, wallSeconds: 0 }, attempt });
+      return;
+    }
+    await deps.sendControl({ type: 'failed', videoId, run, reason });
+  }
+
   async function handleWork(message: Message): Promise<Message | undefined> {
     let work: WorkMessage;
     try {
@@ -95,7 +108,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     const attempts = await deps.store.attempts(videoId, run, task);
     const vanished = attempts.starts - attempts.failures - attempts.releases - (attempts.completions ?? 0);
     if (vanished >= limits.maxCrashes) {
-      await deps.sendControl({ type: 'failed', videoId, run, reason: `Transcoding stopped: the worker was lost ${vanished} times while ${what}` });
+      await giveUp(work, attempts.starts, `Transcoding stopped: the worker was lost ${vanished} times while ${what}`);
       tlog.error({ attempts }, 'task took its workers down too often; video failed');
       return message;
     }
@@ -109,6 +122,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     const done = (async () => {
       if (work.type === 'transcode') return runPlanTask(deps, work);
       if (work.type === 'chunk') return runChunkTask(deps, work, attempts.starts, abort.signal);
+      if (work.type === 'poster') return runPosterTask(deps, work, attempts.starts, abort.signal);
       return runAudioTask(deps, work, attempts.starts, abort.signal);
     })();
     running = { what: `${videoId}: ${what}`, done };
@@ -127,7 +141,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         return undefined; // not acknowledged: visible again in a second, for another worker
       }
       if (err instanceof InvalidMediaError) {
-        await deps.sendControl({ type: 'failed', videoId, run, reason: err.message });
+        await giveUp(work, attempts.starts, err.message);
         tlog.info({ reason: err.message }, 'video failed: the source cannot be used');
         return message;
       }
@@ -136,7 +150,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       attempts.lastError = reason;
       await deps.store.saveAttempts(videoId, run, task, attempts);
       if (attempts.failures >= limits.maxFailures) {
-        await deps.sendControl({ type: 'failed', videoId, run, reason: `Transcoding failed ${attempts.failures === 1 ? 'once' : `${attempts.failures} times`} while ${what}: ${reason}` });
+        await giveUp(work, attempts.starts, `Transcoding failed ${attempts.failures === 1 ? 'once' : `${attempts.failures} times`} while ${what}: ${reason}`);
         tlog.error({ err, attempts }, 'task failed too often; video failed');
         return message;
       }
@@ -235,6 +249,7 @@ function duration(seconds: number): string {
 function describe(work: WorkMessage): string {
   if (work.type === 'transcode') return 'reading the upload';
   if (work.type === 'audio') return 'encoding the audio';
+  if (work.type === 'poster') return 'making the poster';
   const clock = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
   return `encoding ${clock(work.chunk.startSeconds)}–${work.chunk.last ? 'the end' : clock(work.chunk.endSeconds)}`;
 }

@@ -5,16 +5,18 @@
  *   `transcode`  upload service → worker: plan this video (probe, ladder, chunks).
  *   `chunk`      planner → workers: encode one time range of the source, every rendition.
  *   `audio`      planner → workers: encode the whole audio track once.
+ *   `poster`     planner → workers: pick a representative frame, write the poster images.
  *
  * Control queue (FIFO SQS, message group = videoId, so one video's messages
  * are handled one at a time, in order, by the coordinator):
- *   `planned`, `progress`, `chunk-done`, `audio-done`, `failed`.
+ *   `planned`, `progress`, `chunk-done`, `audio-done`, `poster-done`, `failed`.
  *
  * Every message carries the video's `run` (1 for the first transcode, +1 for
  * each retry); a message from an older run is ignored.
  */
 import { z } from 'zod';
 import { idSchema } from './ids.js';
+import { posterSchema } from './video.js';
 
 const run = z.number().int().min(1);
 const seconds = z.number().min(0);
@@ -112,7 +114,22 @@ export const audioTaskSchema = z.object({
 });
 export type AudioTask = z.infer<typeof audioTaskSchema>;
 
-export const workMessageSchema = z.discriminatedUnion('type', [transcodeJobSchema, chunkTaskSchema, audioTaskSchema]);
+/** What the poster task needs to know about the source's picture. */
+export const posterTaskSchema = z.object({
+  type: z.literal('poster'),
+  videoId: idSchema,
+  run,
+  sourceKey: z.string().min(1),
+  picture: sourcePictureSchema,
+  /** Seconds of the source (candidate frames are spread over it). */
+  durationSeconds: z.number().positive(),
+  /** The picture as shown (rotation and pixel aspect ratio applied), pixels. */
+  displayWidth: z.number().int().positive(),
+  displayHeight: z.number().int().positive(),
+});
+export type PosterTask = z.infer<typeof posterTaskSchema>;
+
+export const workMessageSchema = z.discriminatedUnion('type', [transcodeJobSchema, chunkTaskSchema, audioTaskSchema, posterTaskSchema]);
 export type WorkMessage = z.infer<typeof workMessageSchema>;
 
 // --- control queue ---------------------------------------------------------------
@@ -154,6 +171,8 @@ export const runPlanSchema = z.object({
   renditions: z.array(renditionSchema),
   audio: z.object({ channels: z.number().int().positive(), language: z.string().optional() }).optional(),
   settings: encodeSettingsSchema,
+  /** A poster task was sent: the run is complete only once it reports (absent in plans from before posters). */
+  poster: z.boolean().optional(),
 });
 export type RunPlan = z.infer<typeof runPlanSchema>;
 
@@ -187,6 +206,14 @@ export const audioDoneMessageSchema = z.object({
   cost: taskCostSchema,
   attempt: z.number().int().min(1),
 });
+export const posterDoneMessageSchema = z.object({
+  type: z.literal('poster-done'),
+  ...control,
+  /** The poster made, or why there is none (a poster that cannot be made does not fail the video). */
+  poster: posterSchema,
+  cost: taskCostSchema,
+  attempt: z.number().int().min(1),
+});
 export const failedMessageSchema = z.object({
   type: z.literal('failed'),
   ...control,
@@ -199,8 +226,10 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   progressMessageSchema,
   chunkDoneMessageSchema,
   audioDoneMessageSchema,
+  posterDoneMessageSchema,
   failedMessageSchema,
 ]);
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
 export type ChunkDoneMessage = z.infer<typeof chunkDoneMessageSchema>;
 export type AudioDoneMessage = z.infer<typeof audioDoneMessageSchema>;
+export type PosterDoneMessage = z.infer<typeof posterDoneMessageSchema>;

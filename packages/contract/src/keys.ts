@@ -11,6 +11,7 @@
  *   videos/{videoId}/master.m3u8          multivariant playlist (viewers: signed URLs only)
  *   videos/{videoId}/{rendition}/index.m3u8, …/seg_00000.ts
  *   videos/{videoId}/{rendition}/iframes.m3u8   I-frame playlist (byte ranges into the segments)
+ *   videos/{videoId}/poster/poster-{width}.jpg|.webp   the poster
  *   records/{videoId}.json                the video's status record (never public)
  *   pipeline/{videoId}/{run}/…            the transcode run's working state (never public)
  *   deleted/{videoId}                     tombstone of a deleted video (workers stop writing for it)
@@ -48,6 +49,15 @@ export const MEDIA_PLAYLIST = 'index.m3u8';
  * keyframes inside the rendition's own segments (no extra files).
  */
 export const IFRAME_PLAYLIST = 'iframes.m3u8';
+/** Directory of the poster images under a video's prefix. */
+export const POSTER_DIR = 'poster';
+/** File extension of each poster format. */
+export const POSTER_EXTENSIONS = { jpeg: '.jpg', webp: '.webp' } as const;
+/** `poster/poster-640.jpg`: a poster image's path under the video's prefix. */
+export function posterPath(width: number, format: keyof typeof POSTER_EXTENSIONS): string {
+  if (!Number.isInteger(width) || width <= 0) throw new RangeError(`Poster width must be a positive whole number (got ${width})`);
+  return `${POSTER_DIR}/poster-${width}${POSTER_EXTENSIONS[format]}`;
+}
 /** Name (and directory) of the audio rendition shared by every video variant. */
 export const AUDIO_RENDITION = 'audio';
 
@@ -73,6 +83,8 @@ export const keys = {
   mediaPlaylist: (videoId: string, rendition: string) => `${PREFIX.videos}${videoId}/${rendition}/${MEDIA_PLAYLIST}`,
   iframePlaylist: (videoId: string, rendition: string) => `${PREFIX.videos}${videoId}/${rendition}/${IFRAME_PLAYLIST}`,
   segment: (videoId: string, rendition: string, n: number) => `${PREFIX.videos}${videoId}/${rendition}/${segmentFile(n)}`,
+  /** A file under the video's prefix, by its relative path (`poster/poster-640.jpg`). */
+  videoFile: (videoId: string, relative: string) => `${PREFIX.videos}${videoId}/${relative}`,
   record: (videoId: string) => `${PREFIX.records}${videoId}.json`,
   /** Everything a video's transcode runs keep while they work. */
   pipelinePrefix: (videoId: string) => `${PREFIX.pipeline}${videoId}/`,

@@ -39,6 +39,50 @@ export const renditionSummarySchema = z.object({
 });
 export type RenditionSummary = z.infer<typeof renditionSummarySchema>;
 
+/** Image formats of the poster, each at every poster width (JPEG for everything, WebP smaller where supported). */
+export const POSTER_FORMATS = ['jpeg', 'webp'] as const;
+export type PosterFormat = (typeof POSTER_FORMATS)[number];
+/** Poster widths, pixels; a source narrower than one gets it at its own width (never upscaled). */
+export const POSTER_WIDTHS = [320, 640, 1280] as const;
+
+export const posterImageSchema = z.object({
+  format: z.enum(POSTER_FORMATS),
+  /** Pixels, upright and square-pixel (rotation and pixel aspect ratio applied). */
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** Bytes. */
+  bytes: z.number().int().positive(),
+  /** Path under the video's prefix, e.g. `poster/poster-640.jpg`. */
+  path: z.string(),
+  /** In API answers: a signed URL of the image (same policy as the playlists). */
+  url: z.string().url().optional(),
+});
+export type PosterImage = z.infer<typeof posterImageSchema>;
+
+/** Why a video has no poster: its source has no picture (audio only), or making one failed (the video is still fine). */
+export const NO_POSTER_REASONS = ['no_picture', 'failed'] as const;
+
+/**
+ * The video's poster: a representative frame (not black, not a fade; see
+ * transcode's poster.ts) in every format and width — or why there is none,
+ * which is not an error of the video.
+ */
+export const posterSchema = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    /** Source time of the frame, seconds. */
+    atSeconds: z.number().min(0),
+    images: z.array(posterImageSchema).min(1),
+  }),
+  z.object({
+    available: z.literal(false),
+    reason: z.enum(NO_POSTER_REASONS),
+    /** For people: "The source has no picture". */
+    message: z.string(),
+  }),
+]);
+export type Poster = z.infer<typeof posterSchema>;
+
 export const videoRecordSchema = z.object({
   videoId: idSchema,
   status: videoStatusSchema,
@@ -58,6 +102,8 @@ export const videoRecordSchema = z.object({
    * grow as more is encoded). Always true once `ready`.
    */
   playable: z.boolean().optional(),
+  /** The poster, once made (it can arrive while `processing`); for an audio-only source, `available: false, reason: "no_picture"`. */
+  poster: posterSchema.optional(),
   /** Once ready: CPU-seconds the encoders used, all tasks together. */
   cpuSeconds: z.number().min(0).optional(),
   /** Once ready: worker seconds spent on the video (wall time of all tasks added up). */
