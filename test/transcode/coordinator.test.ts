@@ -120,6 +120,37 @@ describe('transcode/coordinator (emulator)', function () {
     expect(await records.get(videoId)).to.deep.equal(rec);
   });
 
+  it('a planned poster: shown in the record as soon as it is made; ready waits for it; its cost counts', async () => {
+    const videoId = await queuedVideo();
+    const [planned, c0, c1, c2, c3, audio] = runMessages(videoId);
+    const withPoster = { ...planned!, plan: { ...plan, poster: true } } as ControlMessage;
+    for (const m of [withPoster, c0!, audio!, c1!]) await coordinate(deps, m);
+    const poster = { available: true as const, atSeconds: 31.2, images: [{ format: 'jpeg' as const, width: 640, height: 360, bytes: 20_000, path: 'poster/poster-640.jpg' }] };
+    expect(await coordinate(deps, { type: 'poster-done', videoId, run: 1, poster, cost: { cpuSeconds: 3, wallSeconds: 4 }, attempt: 1 })).to.equal('applied');
+    expect(await records.get(videoId)).to.deep.include({ status: 'processing', poster });
+    await coordinate(deps, c2!);
+    expect(await coordinate(deps, c3!)).to.equal('ready');
+    expect(await records.get(videoId)).to.deep.include({ status: 'ready', poster, cpuSeconds: 85 });
+
+    // Every chunk and the audio, but no poster yet: not ready.
+    const other = await queuedVideo();
+    const msgs = runMessages(other);
+    await coordinate(deps, { ...msgs[0]!, plan: { ...plan, poster: true } } as ControlMessage);
+    for (const m of msgs.slice(1)) expect(await coordinate(deps, m)).to.equal('applied');
+    expect(await records.get(other)).to.include({ status: 'processing', playable: true });
+    const none = { available: false as const, reason: 'failed' as const, message: 'no frame' };
+    expect(await coordinate(deps, { type: 'poster-done', videoId: other, run: 1, poster: none, cost: { cpuSeconds: 0, wallSeconds: 0 }, attempt: 3 })).to.equal('ready');
+    expect(await records.get(other)).to.deep.include({ status: 'ready', poster: none });
+  });
+
+  it('an audio-only run says "no picture" in its record', async () => {
+    const videoId = await queuedVideo();
+    const audioOnly: RunPlan = { ...plan, chunks: [], renditions: [], poster: false };
+    await coordinate(deps, { type: 'planned', videoId, run: 1, plan: audioOnly });
+    expect(await coordinate(deps, { type: 'audio-done', videoId, run: 1, segments: segs(0, 22), cost: { cpuSeconds: 1, wallSeconds: 1 }, attempt: 1 })).to.equal('ready');
+    expect((await records.get(videoId))!.poster).to.deep.include({ available: false, reason: 'no_picture' });
+  });
+
   it('exactly one finalize when every message arrives twice, shuffled, at three competing coordinators (FIFO control queue)', async () => {
     const videoId = await queuedVideo();
     const [planned, ...rest] = runMessages(videoId);
