@@ -163,17 +163,19 @@ export interface PosterOutput {
 }
 
 /**
- * Makes the poster images of `src` in `outDir/poster/`.
- * @returns undefined when no candidate frame could be decoded (the caller reports "no poster").
- * @throws TranscodeError when ffmpeg fails on our own files, or on abort.
+ * Makes the poster images of `src` in `outDir/poster/`. A candidate that
+ * does not decode is skipped.
+ * @throws TranscodeError when no candidate decodes (with the last ffmpeg error: the task is retried), when
+ *   ffmpeg fails on our own files, or on abort.
  */
-export async function makePoster(src: PosterSource, outDir: string, opts: { signal?: AbortSignal; niceness?: number } = {}): Promise<PosterOutput | undefined> {
+export async function makePoster(src: PosterSource, outDir: string, opts: { signal?: AbortSignal; niceness?: number } = {}): Promise<PosterOutput> {
   const sizes = posterSizes(src.displayWidth, src.displayHeight);
   const largest = sizes[sizes.length - 1]!;
   await mkdir(path.join(outDir, POSTER_DIR), { recursive: true });
   let cpuSeconds = 0;
   let wallSeconds = 0;
   const candidates: (CandidateStats & { png: string })[] = [];
+  let lastError: Error | undefined;
   for (const [i, at] of candidateTimes(src.durationSeconds).entries()) {
     const png = path.join(outDir, `candidate-${i}.png`);
     const statsFile = path.join(outDir, `candidate-${i}.txt`);
@@ -183,12 +185,13 @@ export async function makePoster(src: PosterSource, outDir: string, opts: { sign
       wallSeconds += ran.wallSeconds;
     } catch (err) {
       if ((err as TranscodeError).aborted) throw err;
+      lastError = err as Error;
       continue; // that point does not decode: try the others
     }
     const stats = parseStats(await readFile(statsFile, 'utf8').catch(() => ''), at);
     if (stats && (await exists(png))) candidates.push({ ...stats, png });
   }
-  if (candidates.length === 0) return undefined;
+  if (candidates.length === 0) throw new TranscodeError(`No frame could be decoded for the poster${lastError ? `: ${lastError.message}` : ''}`);
   const chosen = pickCandidate(candidates) as CandidateStats & { png: string };
 
   const ran = await runFfmpeg(buildPosterArgs(chosen.png, sizes, outDir), opts);

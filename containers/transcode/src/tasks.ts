@@ -123,8 +123,9 @@ export async function runPlanTask(deps: TaskDeps, job: { videoId: string; source
         },
       ]
     : [];
-  // The first chunk and the audio make the video playable: they go first; the poster (seconds of work) shows it in the library.
-  await sendWork(deps, [...chunkTasks.slice(0, 1), ...audioTask, ...posterTask, ...chunkTasks.slice(1)]);
+  // The first chunk and the audio make the video playable: they go first. The poster (a few seconds of work,
+  // for the library) goes last, so it never holds up a chunk of a video someone is waiting to watch.
+  await sendWork(deps, [...chunkTasks.slice(0, 1), ...audioTask, ...chunkTasks.slice(1), ...posterTask]);
   await deps.store.markPlanSent(videoId, run);
   log.info({ chunks: chunks.length, audio: !!source.audio, renditions: renditions.map((r) => r.name) }, 'run planned, tasks sent');
 }
@@ -187,9 +188,9 @@ export async function runAudioTask(deps: TaskDeps, task: AudioTask, attempt: num
 }
 
 /**
- * Makes, publishes and reports the poster. A source whose picture does not
- * decode at any candidate time reports "no poster" rather than failing: the
- * video itself may still be fine.
+ * Makes, publishes and reports the poster. Errors are retried like any
+ * task's; when the poster cannot be made at all the worker reports "no
+ * poster" rather than failing the video (worker.ts `giveUp`).
  */
 export async function runPosterTask(deps: TaskDeps, task: PosterTask, attempt: number, signal: AbortSignal): Promise<void> {
   const { videoId, run } = task;
@@ -209,24 +210,11 @@ export async function runPosterTask(deps: TaskDeps, task: PosterTask, attempt: n
       dir,
       { signal, niceness: deps.bulkNiceness ?? 10 },
     );
-    let poster: Poster;
-    if (out) {
-      const published = await publishFiles(deps.s3, deps.mediaBucket, videoId, dir, out.images.map((i) => i.path));
-      if (await removeIfDeleted(deps, videoId, published.keys, log)) return;
-      poster = { available: true, atSeconds: out.atSeconds, images: out.images };
-      log.info({ atSeconds: out.atSeconds, candidates: out.candidates, cpuSeconds: out.cpuSeconds }, 'poster done');
-    } else {
-      poster = unavailablePoster('failed', 'No frame of the video could be decoded for a poster');
-      log.warn('no candidate frame decoded; no poster');
-    }
-    await deps.sendControl({
-      type: 'poster-done',
-      videoId,
-      run,
-      poster,
-      cost: { cpuSeconds: out?.cpuSeconds ?? 0, wallSeconds: out?.wallSeconds ?? 0 },
-      attempt,
-    });
+    const published = await publishFiles(deps.s3, deps.mediaBucket, videoId, dir, out.images.map((i) => i.path));
+    if (await removeIfDeleted(deps, videoId, published.keys, log)) return;
+    const poster: Poster = { available: true, atSeconds: out.atSeconds, images: out.images };
+    await deps.sendControl({ type: 'poster-done', videoId, run, poster, cost: { cpuSeconds: out.cpuSeconds, wallSeconds: out.wallSeconds }, attempt });
+    log.info({ atSeconds: out.atSeconds, candidates: out.candidates, cpuSeconds: out.cpuSeconds }, 'poster done');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
