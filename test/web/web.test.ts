@@ -195,6 +195,19 @@ describe('web app in chromium against the local stack', function () {
       await card.and(page.locator('[data-status="ready"]')).waitFor();
       const chips = await card.getByRole('list', { name: 'Renditions' }).locator('li').allTextContents();
       expect(chips.sort()).to.deep.equal(record.renditions!.map((r) => r.name).sort());
+      // Its poster, loaded through a signed URL.
+      await card.getByTestId('poster').waitFor();
+      await page.waitForFunction(
+        (id) => {
+          const img = document.querySelector(`[data-video-id="${id}"] img[data-testid="poster"]`) as HTMLImageElement | null;
+          return !!img && img.complete && img.naturalWidth > 0;
+        },
+        videoId,
+        { timeout: 20_000 },
+      );
+      const posterSrc = await card.getByTestId('poster').evaluate((img: HTMLImageElement) => img.currentSrc);
+      expect(hasSignature(posterSrc), `poster signed: ${posterSrc}`).to.equal(true);
+      expect(new URL(posterSrc).pathname).to.match(new RegExp(`^/videos/${videoId}/poster/poster-\\d+\\.(jpg|webp)$`));
       await page.screenshot({ path: path.join(ARTIFACTS, 'library.png') });
       expect(errors, errors.join('\n')).to.deep.equal([]);
     });

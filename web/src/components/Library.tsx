@@ -2,6 +2,7 @@ import { formatBytes, formatDuration, isPlayable } from '@vod/client';
 import { linkClick } from '../router.js';
 import type { VideosState } from '../useVideos.js';
 import { ProgressBar, StatusBadge } from './common.js';
+import { Poster } from './Poster.js';
 
 export function Library({ state }: { state: VideosState }) {
   const { videos, error } = state;
@@ -27,6 +28,7 @@ export function Library({ state }: { state: VideosState }) {
           const ready = isPlayable(v);
           return (
             <li key={v.videoId} className="card video-card" data-testid="video-card" data-video-id={v.videoId} data-status={v.status}>
+              <Poster poster={v.poster} title={title} />
               <div className="video-card-head">
                 {ready ? (
                   <a href={`/watch/${encodeURIComponent(v.videoId)}`} onClick={linkClick} className="video-title" title={title}>

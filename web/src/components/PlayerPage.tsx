@@ -4,6 +4,7 @@ import { formatDuration } from '@vod/client';
 import { PlaybackController, type Engine, type LevelInfo } from '../playback.js';
 import { linkClick } from '../router.js';
 import { ProgressBar, StatusBadge } from './common.js';
+import { largestPosterUrl } from './Poster.js';
 
 function formatBitrate(bps: number): string {
   return bps >= 1e6 ? `${(bps / 1e6).toFixed(1)} Mb/s` : `${Math.round(bps / 1000)} kb/s`;
@@ -115,7 +116,7 @@ function Player({ videoId, api, record }: { videoId: string; api: VodApi; record
   return (
     <div className="player-wrap" data-testid="player" data-engine={engine ?? ''} data-level={playing?.label ?? ''}>
       <div className="video-box">
-        <video ref={videoRef} controls playsInline preload="auto" aria-label={`Video: ${record.filename ?? videoId}`} data-testid="video" />
+        <video ref={videoRef} controls playsInline preload="auto" poster={largestPosterUrl(record.poster)} aria-label={`Video: ${record.filename ?? videoId}`} data-testid="video" />
       </div>
       {notice && (
         <div className="card message info" role="status" data-testid="player-notice">
