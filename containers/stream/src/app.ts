@@ -7,6 +7,7 @@
  *   GET /api/videos/:videoId           → VideoRecord (404 `not_found`); poster images carry signed URLs
  *   GET /api/videos/:videoId/playback  → { url, expiresAt } signed master playlist URL, once playable (409 `not_ready`)
  *   GET /api/videos/:videoId/source    → the original upload; Range → 206, 416
+ *   GET /api/videos/:videoId/download  → { url, expiresAt } signed MP4 download URL, once ready (409 `not_ready`, 404 `no_download`)
  *   GET /videos/:videoId/…/*.m3u8      → the playlist with every URI CloudFront-signed (404 until playable)
  *
  * Behind CloudFront `/videos/*.m3u8` arrives here only after CloudFront checked
@@ -14,10 +15,11 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { API, MASTER_PLAYLIST, PREFIX, isId, isPlayable, keys, publicRecord, type ListVideosResponse, type PlaybackInfo, type StoredVideoRecord, type VideoRecord } from '@vod/contract';
+import { API, DOWNLOAD_FILE, MASTER_PLAYLIST, type DownloadInfo, PREFIX, isId, isPlayable, keys, publicRecord, type ListVideosResponse, type PlaybackInfo, type StoredVideoRecord, type VideoRecord } from '@vod/contract';
 import {
   AppError,
   StatusStore,
+  contentDisposition,
   baseApp,
   errorMiddleware,
   isNotFound,
@@ -142,6 +144,19 @@ export function createApp(deps: StreamAppDeps): Express {
     res.json(body);
   });
 
+  app.get(API.getDownload.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
+    const { videoId } = req.params;
+    const record = await getRecord(videoId);
+    if (record.status !== 'ready') throw new AppError('not_ready', `Video ${videoId} is ${record.status}; its download is made once it is ready`);
+    if (!record.download?.available) {
+      throw new AppError('no_download', record.download?.message ?? `Video ${videoId} has no MP4 download`);
+    }
+    // The object carries `Content-Disposition: attachment` with the name (set when it was written).
+    const { url, expiresAt } = signer.signedUrl(videoId, DOWNLOAD_FILE, now());
+    const body: DownloadInfo = { url, expiresAt: expiresAt.toISOString() };
+    res.json(body);
+  });
+
   app.get(API.getSource.path, videoIdParam, async (req: Request<{ videoId: string }>, res: Response) => {
     const { videoId } = req.params;
     await sendS3Object(req, res, s3, {
@@ -150,7 +165,8 @@ export function createApp(deps: StreamAppDeps): Express {
       notFoundMessage: `No source upload for video ${videoId}`,
       onObject: (out, r) => {
         const name = decodeFilename(out.Metadata?.filename);
-        if (name) r.setHeader('Content-Disposition', contentDisposition(name));
+        // `inline` lets a `<video>` element play it; an `<a download>` still gets the name.
+        if (name) r.setHeader('Content-Disposition', contentDisposition(name, 'inline'));
       },
     });
   });
@@ -224,14 +240,4 @@ export function decodeFilename(raw: string | undefined): string | undefined {
   }
 }
 
-/**
- * `Content-Disposition: inline` with the original name (RFC 6266): an ASCII
- * `filename` fallback plus `filename*` in UTF-8 (RFC 8187). `inline` lets a
- * `<video>` element play it; an `<a download>` still gets the name.
- */
-export function contentDisposition(name: string): string {
-  const base = name.split(/[/\\]/).pop() || 'source';
-  const ascii = base.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  const encoded = encodeURIComponent(base).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `inline; filename="${ascii}"; filename*=UTF-8''${encoded}`;
-}
+export { contentDisposition };

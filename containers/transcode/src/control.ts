@@ -20,6 +20,7 @@ export function controlSender(sqs: SQSClient, queueUrl: string): SendControl {
       message.type === 'chunk-done' ? `chunk-${message.index}-${message.attempt}`
       : message.type === 'audio-done' ? `audio-${message.attempt}`
       : message.type === 'poster-done' ? `poster-${message.attempt}`
+      : message.type === 'download-done' ? `download-${message.attempt}`
       : message.type === 'planned' ? 'planned'
       : `${message.type}-${Date.now()}-${process.pid}-${sequence++}`;
     await sqs.send(

@@ -10,9 +10,12 @@
  *               → when the first chunk and the audio are in: growing (EVENT)
  *                 playlists, master, `playable: true`; each further contiguous
  *                 chunk extends them
- *               → when every chunk and the audio are in: finalize — VOD
- *                 playlists, the master last, record `ready` with renditions,
- *                 duration and cost
+ *               → when every chunk, the audio and the poster are in: the VOD
+ *                 playlists, the master last; then, if the plan has a
+ *                 download, the download task (the record stays `processing`,
+ *                 playable, until it reports); else finalize
+ *   download-done → finalize: record `ready` with renditions, duration,
+ *                 poster, download and cost
  *   poster-done → the record shows the poster (or why there is none) at once
  *   failed      → record `failed` with the reason
  *
@@ -25,9 +28,10 @@
  * remove what we wrote (write, then check the tombstone).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { keys, type ControlMessage, type Poster, type StoredVideoRecord } from '@vod/contract';
+import { keys, type ControlMessage, type DownloadTask, type Poster, type RunPlan, type StoredVideoRecord, type WorkMessage } from '@vod/contract';
 import type { StatusStore } from '@vod/service-kit';
 import type { Logger } from 'pino';
+import { downloadFilename } from './download.js';
 import { putPlaylist } from './publish.js';
 import type { RunState, RunStore } from './run-store.js';
 import { runView, stitch } from './stitch.js';
@@ -41,6 +45,8 @@ export interface CoordinatorDeps {
   now?: () => Date;
   /** US dollars per vCPU-hour of the transcode fleet (for `estimatedCostUsd`). */
   pricePerVcpuHour: number;
+  /** Sends a task to the jobs queue (the download task). Without it a planned download is skipped. */
+  sendWork?: (message: WorkMessage) => Promise<void>;
 }
 
 export type CoordinatorOutcome = 'applied' | 'ignored' | 'ready' | 'failed';
@@ -78,6 +84,9 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
     case 'poster-done':
       state.poster = { poster: msg.poster, cost: msg.cost, attempt: msg.attempt };
       break;
+    case 'download-done':
+      state.download = { download: msg.download, cost: msg.cost, attempt: msg.attempt };
+      break;
     case 'failed':
       await deps.records.transition(videoId, 'failed', { error: msg.reason });
       log.info({ reason: msg.reason }, 'video failed');
@@ -91,6 +100,28 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
 
   const view = runView(state.plan, state);
   const startedAt = record.processingStartedAt ?? now().toISOString();
+  if (view.complete && state.plan.download && !state.download && deps.sendWork) {
+    // Everything is encoded: the final playlists go out now (the video is complete to watch), then the MP4
+    // is remuxed from them; `ready` waits for it so the record's cost and download are whole.
+    if (!state.downloadRequested) {
+      const out = stitch(state.plan, state, view.usableChunks, true);
+      await publish(deps, videoId, out.files);
+      await deps.sendWork(downloadTask(state.plan, state, videoId, run, view.usableChunks, record.filename));
+      state.downloadRequested = true;
+      state.publishedChunks = view.usableChunks;
+      log.info({ rendition: state.plan.download.rendition }, 'final playlists published; download task sent');
+    }
+    await deps.store.saveState(videoId, run, state);
+    await deps.records.transition(videoId, 'processing', {
+      progress: 99,
+      playable: true,
+      durationSeconds: state.plan.durationSeconds,
+      processingStartedAt: startedAt,
+      ...(state.poster ? { poster: state.poster.poster } : {}),
+    });
+    await undoIfDeleted(deps, videoId, log);
+    return 'applied';
+  }
   if (view.complete) {
     const out = stitch(state.plan, state, view.usableChunks, true);
     await publish(deps, videoId, out.files);
@@ -102,6 +133,7 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
       durationSeconds: out.durationSeconds,
       renditions: out.renditions,
       poster: posterOf(state.plan, state),
+      download: state.download?.download,
       ...cost,
       processingStartedAt: startedAt,
     } satisfies Partial<StoredVideoRecord>);
@@ -143,6 +175,27 @@ async function undoIfDeleted(deps: CoordinatorDeps, videoId: string, log: Logger
   log.info('video was deleted meanwhile; removed what the coordinator wrote');
 }
 
+/** The download task of a complete run: the planned rendition's segments (numbered from 0) and the audio's. */
+export function downloadTask(plan: RunPlan, state: RunState, videoId: string, run: number, chunkCount: number, filename: string | undefined): DownloadTask {
+  const name = plan.download!.rendition;
+  const rendition = plan.renditions.find((r) => r.name === name);
+  if (!rendition) throw new RangeError(`The download rendition ${name} is not in the plan`);
+  const video = Array.from({ length: chunkCount }, (_, i) => state.chunks[i]?.renditions[name]?.segments ?? []).flat();
+  const audio = state.audio?.segments ?? [];
+  return {
+    type: 'download',
+    videoId,
+    run,
+    rendition: name,
+    width: rendition.width,
+    height: rendition.height,
+    videoSegments: video.length,
+    audioSegments: audio.length,
+    filename: downloadFilename(filename, videoId),
+    bytes: [...video, ...audio].reduce((sum, s) => sum + s.bytes, 0),
+  };
+}
+
 /** The record's poster once the run is complete: the poster task's outcome, or "no picture" for a source without one. */
 export function posterOf(plan: RunState['plan'], state: RunState): Poster | undefined {
   if (state.poster) return state.poster.poster;
@@ -156,6 +209,7 @@ export function runCost(state: RunState, pricePerVcpuHour: number): { cpuSeconds
     ...Object.values(state.chunks).map((c) => c.cost),
     ...(state.audio ? [state.audio.cost] : []),
     ...(state.poster ? [state.poster.cost] : []),
+    ...(state.download ? [state.download.cost] : []),
   ];
   const cpuSeconds = Math.round(costs.reduce((s, c) => s + c.cpuSeconds, 0) * 1000) / 1000;
   const encodeSeconds = Math.round(costs.reduce((s, c) => s + c.wallSeconds, 0) * 1000) / 1000;

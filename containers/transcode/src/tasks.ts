@@ -24,6 +24,7 @@ import {
   AUDIO_RENDITION,
   type AudioTask,
   type ChunkTask,
+  type DownloadTask,
   type LadderRung,
   type Poster,
   type PosterTask,
@@ -39,6 +40,7 @@ import { TranscodeError } from './errors.js';
 import { planLadder } from './ladder.js';
 import { DEFAULT_SOURCE_LIMITS, checkSourceLimits, type SourceLimits } from './limits.js';
 import { probeSource } from './probe.js';
+import { chooseDownloadRendition, DEFAULT_DOWNLOAD_SHORT_SIDE, makeDownload } from './download.js';
 import { makePoster } from './poster.js';
 import { publishFiles, publishSegments } from './publish.js';
 import type { RunStore } from './run-store.js';
@@ -62,6 +64,11 @@ export interface TaskDeps extends ServiceAws {
   bulkNiceness?: number;
   /** Milliseconds between progress reports of a running task. */
   progressIntervalMs?: number;
+  /**
+   * Short side of the rendition offered as an MP4 download (the largest rendition at most this
+   * size; default 720); null: no downloads.
+   */
+  downloadShortSide?: number | null;
 }
 
 /** Keyframe interval of every rendition, seconds (Apple HLS Authoring Spec: 2 s). */
@@ -87,6 +94,8 @@ export async function runPlanTask(deps: TaskDeps, job: { videoId: string; source
   const settings = { segmentSeconds: chunkPlan.segmentSeconds, keyframeSeconds: KEYFRAME_SECONDS, preset: deps.preset };
   const renditions = source.video ? planLadder(source.video, deps.ladder) : [];
   const chunks = source.video ? planChunks(source.durationSeconds, chunkPlan) : [];
+  const downloadShortSide = deps.downloadShortSide === undefined ? DEFAULT_DOWNLOAD_SHORT_SIDE : deps.downloadShortSide;
+  const downloadRendition = downloadShortSide === null ? undefined : chooseDownloadRendition(renditions, downloadShortSide);
   const plan: RunPlan = {
     durationSeconds: source.durationSeconds,
     chunks,
@@ -94,6 +103,7 @@ export async function runPlanTask(deps: TaskDeps, job: { videoId: string; source
     audio: source.audio ? { channels: AUDIO.channels, language: source.audio.language } : undefined,
     settings,
     poster: !!source.video,
+    download: downloadRendition ? { rendition: downloadRendition.name } : undefined,
   };
   await deps.sendControl({ type: 'planned', videoId, run, plan });
 
@@ -220,13 +230,37 @@ export async function runPosterTask(deps: TaskDeps, task: PosterTask, attempt: n
   }
 }
 
+/** Remuxes one rendition's published segments and the audio into the MP4 download, uploads it, reports it. */
+export async function runDownloadTask(deps: TaskDeps, task: DownloadTask, attempt: number, signal: AbortSignal): Promise<void> {
+  const { videoId, run } = task;
+  const log = deps.logger.child({ videoId, run, task: 'download', attempt });
+  if (!(await deps.store.wanted(videoId, run))) return void log.info('video no longer wants this run; download skipped');
+  // The joined TS files, then the MP4 (a little smaller than they are).
+  const dir = await scratchDir(deps, `${videoId}-download-`, 2 * task.bytes);
+  try {
+    const out = await makeDownload(deps.s3, deps.mediaBucket, task, dir, { signal, niceness: deps.bulkNiceness ?? 10 });
+    if (await removeIfDeleted(deps, videoId, [out.key], log)) return;
+    await deps.sendControl({
+      type: 'download-done',
+      videoId,
+      run,
+      download: { available: true, rendition: task.rendition, width: task.width, height: task.height, bytes: out.bytes, filename: task.filename },
+      cost: { cpuSeconds: out.cpuSeconds, wallSeconds: out.wallSeconds },
+      attempt,
+    });
+    log.info({ bytes: out.bytes, cpuSeconds: out.cpuSeconds, wallSeconds: out.wallSeconds }, 'download done');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** A poster that is not there, and why (contract `NO_POSTER_REASONS`). */
 export function unavailablePoster(reason: 'no_picture' | 'failed', message: string): Poster {
   return { available: false, reason, message };
 }
 
-/** Sends work messages, ten per request (SendMessageBatch), in order. */
-async function sendWork(deps: TaskDeps, messages: WorkMessage[]): Promise<void> {
+/** Sends work messages to the jobs queue, ten per request (SendMessageBatch), in order. */
+export async function sendWork(deps: Pick<TaskDeps, 'sqs' | 'jobsQueueUrl'>, messages: WorkMessage[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
     const batch = messages.slice(i, i + 10);
     const out = await deps.sqs.send(

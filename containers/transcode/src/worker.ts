@@ -23,7 +23,7 @@ import type { StatusStore } from '@vod/service-kit';
 import { Consumer } from 'sqs-consumer';
 import { coordinate } from './coordinator.js';
 import { InvalidMediaError } from './errors.js';
-import { runAudioTask, runChunkTask, runPlanTask, runPosterTask, unavailablePoster, type TaskDeps } from './tasks.js';
+import { runAudioTask, runChunkTask, runDownloadTask, runPlanTask, runPosterTask, sendWork, unavailablePoster, type TaskDeps } from './tasks.js';
 import { taskName } from './run-store.js';
 import type { TaskProtection } from './task-protection.js';
 
@@ -76,12 +76,17 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   /**
    * A task cannot be done: its video fails with `reason` — except the
-   * poster, which only says there is none (the video plays without it).
+   * poster and the download, which only say there is none (the video plays without them).
    */
   async function giveUp(work: WorkMessage, attempt: number, reason: string): Promise<void> {
     const { videoId, run } = work;
+    const noCost = { cpuSeconds: 0, wallSeconds: 0 };
     if (work.type === 'poster') {
-      await deps.sendControl({ type: 'poster-done', videoId, run, poster: unavailablePoster('failed', reason), cost: { cpuSeconds: 0, wallSeconds: 0 }, attempt });
+      await deps.sendControl({ type: 'poster-done', videoId, run, poster: unavailablePoster('failed', reason), cost: noCost, attempt });
+      return;
+    }
+    if (work.type === 'download') {
+      await deps.sendControl({ type: 'download-done', videoId, run, download: { available: false, message: `The MP4 download could not be made: ${reason}` }, cost: noCost, attempt });
       return;
     }
     await deps.sendControl({ type: 'failed', videoId, run, reason });
@@ -123,6 +128,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       if (work.type === 'transcode') return runPlanTask(deps, work);
       if (work.type === 'chunk') return runChunkTask(deps, work, attempts.starts, abort.signal);
       if (work.type === 'poster') return runPosterTask(deps, work, attempts.starts, abort.signal);
+      if (work.type === 'download') return runDownloadTask(deps, work, attempts.starts, abort.signal);
       return runAudioTask(deps, work, attempts.starts, abort.signal);
     })();
     running = { what: `${videoId}: ${what}`, done };
@@ -166,7 +172,10 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   async function handleControl(message: Message): Promise<Message> {
     const msg = controlMessageSchema.parse(JSON.parse(message.Body ?? ''));
-    const step = coordinate({ ...deps, s3: deps.s3, store: deps.store, records: deps.records, pricePerVcpuHour: deps.pricePerVcpuHour }, msg);
+    const step = coordinate(
+      { ...deps, s3: deps.s3, store: deps.store, records: deps.records, pricePerVcpuHour: deps.pricePerVcpuHour, sendWork: (m) => sendWork(deps, [m]) },
+      msg,
+    );
     coordinating = step;
     try {
       await step;
@@ -250,6 +259,7 @@ function describe(work: WorkMessage): string {
   if (work.type === 'transcode') return 'reading the upload';
   if (work.type === 'audio') return 'encoding the audio';
   if (work.type === 'poster') return 'making the poster';
+  if (work.type === 'download') return 'making the MP4 download';
   const clock = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
   return `encoding ${clock(work.chunk.startSeconds)}–${work.chunk.last ? 'the end' : clock(work.chunk.endSeconds)}`;
 }

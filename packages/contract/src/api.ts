@@ -30,6 +30,7 @@ export const API = {
   getVideo: { method: 'GET', path: '/api/videos/:videoId' },
   getPlayback: { method: 'GET', path: '/api/videos/:videoId/playback' },
   getSource: { method: 'GET', path: '/api/videos/:videoId/source' },
+  getDownload: { method: 'GET', path: '/api/videos/:videoId/download' },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof API;
@@ -120,3 +121,7 @@ export const playbackResponseSchema = z.object({
   expiresAt: z.string(),
 });
 export type PlaybackInfo = z.infer<typeof playbackResponseSchema>;
+
+/** `GET /api/videos/:id/download`: a signed URL of the MP4 download (served with `Content-Disposition: attachment`). */
+export const downloadResponseSchema = playbackResponseSchema;
+export type DownloadInfo = z.infer<typeof downloadResponseSchema>;

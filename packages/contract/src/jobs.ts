@@ -6,17 +6,19 @@
  *   `chunk`      planner → workers: encode one time range of the source, every rendition.
  *   `audio`      planner → workers: encode the whole audio track once.
  *   `poster`     planner → workers: pick a representative frame, write the poster images.
+ *   `download`   coordinator → workers, once the final playlists are out: remux one
+ *                rendition's segments and the audio into a progressive MP4.
  *
  * Control queue (FIFO SQS, message group = videoId, so one video's messages
  * are handled one at a time, in order, by the coordinator):
- *   `planned`, `progress`, `chunk-done`, `audio-done`, `poster-done`, `failed`.
+ *   `planned`, `progress`, `chunk-done`, `audio-done`, `poster-done`, `download-done`, `failed`.
  *
  * Every message carries the video's `run` (1 for the first transcode, +1 for
  * each retry); a message from an older run is ignored.
  */
 import { z } from 'zod';
 import { idSchema } from './ids.js';
-import { posterSchema } from './video.js';
+import { downloadSchema, posterSchema } from './video.js';
 
 const run = z.number().int().min(1);
 const seconds = z.number().min(0);
@@ -129,7 +131,26 @@ export const posterTaskSchema = z.object({
 });
 export type PosterTask = z.infer<typeof posterTaskSchema>;
 
-export const workMessageSchema = z.discriminatedUnion('type', [transcodeJobSchema, chunkTaskSchema, audioTaskSchema, posterTaskSchema]);
+export const downloadTaskSchema = z.object({
+  type: z.literal('download'),
+  videoId: idSchema,
+  run,
+  /** The rendition to remux (its segments `seg_00000.ts` … are published). */
+  rendition: z.string(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** Segments of the rendition, numbered from 0. */
+  videoSegments: z.number().int().positive(),
+  /** Segments of the audio rendition, numbered from 0; 0 = the video has no audio. */
+  audioSegments: z.number().int().min(0),
+  /** The name a browser saves the file under. */
+  filename: z.string().min(1),
+  /** Bytes of those segments together (the task needs about twice this in scratch space). */
+  bytes: z.number().int().positive(),
+});
+export type DownloadTask = z.infer<typeof downloadTaskSchema>;
+
+export const workMessageSchema = z.discriminatedUnion('type', [transcodeJobSchema, chunkTaskSchema, audioTaskSchema, posterTaskSchema, downloadTaskSchema]);
 export type WorkMessage = z.infer<typeof workMessageSchema>;
 
 // --- control queue ---------------------------------------------------------------
@@ -173,6 +194,8 @@ export const runPlanSchema = z.object({
   settings: encodeSettingsSchema,
   /** A poster task was sent: the run is complete only once it reports (absent in plans from before posters). */
   poster: z.boolean().optional(),
+  /** An MP4 download of this rendition is made after the final playlists, before `ready`. */
+  download: z.object({ rendition: z.string() }).optional(),
 });
 export type RunPlan = z.infer<typeof runPlanSchema>;
 
@@ -214,6 +237,14 @@ export const posterDoneMessageSchema = z.object({
   cost: taskCostSchema,
   attempt: z.number().int().min(1),
 });
+export const downloadDoneMessageSchema = z.object({
+  type: z.literal('download-done'),
+  ...control,
+  /** The MP4 made, or why there is none (a download that cannot be made does not fail the video). */
+  download: downloadSchema,
+  cost: taskCostSchema,
+  attempt: z.number().int().min(1),
+});
 export const failedMessageSchema = z.object({
   type: z.literal('failed'),
   ...control,
@@ -227,6 +258,7 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   chunkDoneMessageSchema,
   audioDoneMessageSchema,
   posterDoneMessageSchema,
+  downloadDoneMessageSchema,
   failedMessageSchema,
 ]);
 export type ControlMessage = z.infer<typeof controlMessageSchema>;

@@ -12,6 +12,7 @@
  *   videos/{videoId}/{rendition}/index.m3u8, …/seg_00000.ts
  *   videos/{videoId}/{rendition}/iframes.m3u8   I-frame playlist (byte ranges into the segments)
  *   videos/{videoId}/poster/poster-{width}.jpg|.webp   the poster
+ *   videos/{videoId}/download.mp4         the MP4 download (Content-Disposition: attachment)
  *   records/{videoId}.json                the video's status record (never public)
  *   pipeline/{videoId}/{run}/…            the transcode run's working state (never public)
  *   deleted/{videoId}                     tombstone of a deleted video (workers stop writing for it)
@@ -58,6 +59,12 @@ export function posterPath(width: number, format: keyof typeof POSTER_EXTENSIONS
   if (!Number.isInteger(width) || width <= 0) throw new RangeError(`Poster width must be a positive whole number (got ${width})`);
   return `${POSTER_DIR}/poster-${width}${POSTER_EXTENSIONS[format]}`;
 }
+/**
+ * Path of the progressive MP4 download under a video's prefix. One fixed
+ * name: the name a browser saves it under is set on the object
+ * (Content-Disposition) when it is written.
+ */
+export const DOWNLOAD_FILE = 'download.mp4';
 /** Name (and directory) of the audio rendition shared by every video variant. */
 export const AUDIO_RENDITION = 'audio';
 

@@ -83,6 +83,31 @@ export const posterSchema = z.discriminatedUnion('available', [
 ]);
 export type Poster = z.infer<typeof posterSchema>;
 
+/**
+ * The progressive MP4 download (H.264/AAC, `+faststart`) of one rendition,
+ * remuxed from its published segments and the audio — or why there is none.
+ * Its URL comes from `GET /api/videos/:id/download`.
+ */
+export const downloadSchema = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    /** The rendition it was made of, e.g. "720p". */
+    rendition: z.string(),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    /** Bytes. */
+    bytes: z.number().int().positive(),
+    /** The name a browser saves it under (Content-Disposition), e.g. "holiday.mp4". */
+    filename: z.string(),
+  }),
+  z.object({
+    available: z.literal(false),
+    /** For people: why there is no download. */
+    message: z.string(),
+  }),
+]);
+export type Download = z.infer<typeof downloadSchema>;
+
 export const videoRecordSchema = z.object({
   videoId: idSchema,
   status: videoStatusSchema,
@@ -104,6 +129,8 @@ export const videoRecordSchema = z.object({
   playable: z.boolean().optional(),
   /** The poster, once made (it can arrive while `processing`); for an audio-only source, `available: false, reason: "no_picture"`. */
   poster: posterSchema.optional(),
+  /** Once ready, when the deployment makes downloads: the MP4 download (or why there is none). */
+  download: downloadSchema.optional(),
   /** Once ready: CPU-seconds the encoders used, all tasks together. */
   cpuSeconds: z.number().min(0).optional(),
   /** Once ready: worker seconds spent on the video (wall time of all tasks added up). */
