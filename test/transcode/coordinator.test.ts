@@ -10,7 +10,7 @@ import * as HLS from 'hls-parser';
 import type { MediaPlaylist } from 'hls-parser/types.js';
 import { pino } from 'pino';
 import { Consumer } from 'sqs-consumer';
-import { controlMessageSchema, keys, newId, type ControlMessage, type RunPlan, type SegmentInfo } from '@vod/contract';
+import { controlMessageSchema, keys, newId, type ControlMessage, type RunPlan, type SegmentInfo, type WorkMessage } from '@vod/contract';
 import { StatusStore } from '@vod/service-kit';
 import { planChunks } from '../../containers/transcode/src/chunk-plan.js';
 import { controlSender } from '../../containers/transcode/src/control.js';
@@ -141,6 +141,26 @@ describe('transcode/coordinator (emulator)', function () {
     const none = { available: false as const, reason: 'failed' as const, message: 'no frame' };
     expect(await coordinate(deps, { type: 'poster-done', videoId: other, run: 1, poster: none, cost: { cpuSeconds: 0, wallSeconds: 0 }, attempt: 3 })).to.equal('ready');
     expect(await records.get(other)).to.deep.include({ status: 'ready', poster: none });
+  });
+
+  it('a planned download: the final playlists go out, one download task is sent, ready waits for it and carries it', async () => {
+    const videoId = await queuedVideo();
+    const sent: WorkMessage[] = [];
+    const withSend: CoordinatorDeps = { ...deps, sendWork: async (m) => void sent.push(m) };
+    const [planned, ...rest] = runMessages(videoId);
+    await coordinate(withSend, { ...planned!, plan: { ...plan, download: { rendition: '360p' } } } as ControlMessage);
+    for (const m of rest) expect(await coordinate(withSend, m)).to.equal('applied');
+    // Complete to watch: VOD playlists are out, the record is playable at 99 %, not ready.
+    expect(HLS.parse(await text(keys.mediaPlaylist(videoId, '360p')))).to.include({ playlistType: 'VOD', endlist: true });
+    expect(await records.get(videoId)).to.include({ status: 'processing', playable: true, progress: 99 });
+    expect(sent).to.have.length(1);
+    expect(sent[0]).to.deep.include({ type: 'download', videoId, run: 1, rendition: '360p', width: 640, height: 360, videoSegments: 22, audioSegments: 22, bytes: 44 * 150_000 });
+    // A redelivered event does not send it again.
+    await coordinate(withSend, rest[rest.length - 1]!);
+    expect(sent).to.have.length(1);
+    const download = { available: true as const, rendition: '360p', width: 640, height: 360, bytes: 3_000_000, filename: 'clip.mp4' };
+    expect(await coordinate(withSend, { type: 'download-done', videoId, run: 1, download, cost: { cpuSeconds: 0.5, wallSeconds: 3 }, attempt: 1 })).to.equal('ready');
+    expect(await records.get(videoId)).to.deep.include({ status: 'ready', progress: 100, download, cpuSeconds: 82.5 });
   });
 
   it('an audio-only run says "no picture" in its record', async () => {
