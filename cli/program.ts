@@ -14,6 +14,7 @@ export interface Handlers {
   upload(file: string, opts: UploadCommandOptions, globals: GlobalOptions): Promise<void>;
   status(videoId: string | undefined, globals: GlobalOptions): Promise<void>;
   url(videoId: string, globals: GlobalOptions): Promise<void>;
+  download(videoId: string, globals: GlobalOptions): Promise<void>;
 }
 
 export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
@@ -82,6 +83,12 @@ export function buildProgram(handlers: Handlers): Command {
     .description('print a fresh signed playback URL for a ready video')
     .argument('<videoId>', 'video')
     .action(async (videoId: string, _opts: unknown, cmd: Command) => handlers.url(videoId, globals(cmd)));
+
+  program
+    .command('download')
+    .description('print a signed URL of the MP4 download of a ready video (saved under its original name)')
+    .argument('<videoId>', 'video')
+    .action(async (videoId: string, _opts: unknown, cmd: Command) => handlers.download(videoId, globals(cmd)));
 
   return program;
 }

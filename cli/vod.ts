@@ -3,7 +3,7 @@
  *   vod upload FILE | vod status [ID] | vod url ID    (see `vod --help`)
  */
 import { CommanderError } from 'commander';
-import { statusCommand, uploadCommand, urlCommand, type Context } from './commands.js';
+import { downloadCommand, statusCommand, uploadCommand, urlCommand, type Context } from './commands.js';
 import { resolveConfig, type CliConfig } from './config.js';
 import { buildProgram, describeError, type GlobalOptions } from './program.js';
 import { defaultStatePath } from './state.js';
@@ -36,6 +36,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     upload: (file, opts, g) => uploadCommand(file, opts, context(g)),
     status: (id, g) => statusCommand(id, context(g)),
     url: (id, g) => urlCommand(id, context(g)),
+    download: (id, g) => downloadCommand(id, context(g)),
   }).exitOverride();
 
   try {

@@ -94,6 +94,7 @@ describe('cli/program argument parsing', () => {
       upload: async (file, opts, g) => void calls.push({ cmd: 'upload', args: [file, opts, g] }),
       status: async (id, g) => void calls.push({ cmd: 'status', args: [id, g] }),
       url: async (id, g) => void calls.push({ cmd: 'url', args: [id, g] }),
+      download: async (id, g) => void calls.push({ cmd: 'download', args: [id, g] }),
     };
     const errors: string[] = [];
     const program: Command = buildProgram(handlers)
@@ -125,6 +126,12 @@ describe('cli/program argument parsing', () => {
     const err = await c.run().catch((e) => e);
     expect(err.code).to.equal('commander.missingArgument');
     expect(c.calls).to.have.length(0);
+  });
+  it('download takes a video id', async () => {
+    const a = parse(['download', 'v1', '--json']);
+    await a.run();
+    expect(a.calls).to.deep.equal([{ cmd: 'download', args: ['v1', G({ json: true })] }]);
+    expect((await parse(['download']).run().catch((e) => e)).code).to.equal('commander.missingArgument');
   });
   it('rejects a bad concurrency and unknown commands', async () => {
     const a = parse(['upload', 'x', '-c', '0']);

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { ApiError, isPlayable, type VideoRecord, type VodApi } from '@vod/client';
-import { formatDuration } from '@vod/client';
+import { formatBytes, formatDuration } from '@vod/client';
 import { PlaybackController, type Engine, type LevelInfo } from '../playback.js';
 import { linkClick } from '../router.js';
 import { ProgressBar, StatusBadge } from './common.js';
@@ -165,6 +165,14 @@ function Player({ videoId, api, record }: { videoId: string; api: VodApi; record
             <dt>Renditions</dt>
             <dd>{[...(record.renditions ?? [])].sort((a, b) => b.height - a.height).map((r) => r.name).join(' · ') || '–'}</dd>
           </div>
+          {record.download?.available && (
+            <div>
+              <dt>Download</dt>
+              <dd>
+                <DownloadButton api={api} videoId={videoId} label={`MP4 ${record.download.rendition} · ${formatBytes(record.download.bytes)}`} />
+              </dd>
+            </div>
+          )}
           {expiresAt && (
             <div>
               <dt>Link valid until</dt>
@@ -176,5 +184,30 @@ function Player({ videoId, api, record }: { videoId: string; api: VodApi; record
         </dl>
       </div>
     </div>
+  );
+}
+
+/** Fetches a fresh signed URL of the MP4 and opens it: the file comes with `Content-Disposition: attachment`, so the browser saves it. */
+function DownloadButton({ api, videoId, label }: { api: VodApi; videoId: string; label: string }) {
+  const [error, setError] = useState<string>();
+  return (
+    <>
+      <button
+        type="button"
+        className="link-button"
+        data-testid="download"
+        onClick={async () => {
+          setError(undefined);
+          try {
+            window.location.assign((await api.getDownload(videoId)).url);
+          } catch (err) {
+            setError((err as Error).message);
+          }
+        }}
+      >
+        {label}
+      </button>
+      {error && <span className="error-text small"> {error}</span>}
+    </>
   );
 }
