@@ -6,7 +6,7 @@
  * VOD_API_TOKEN (default: generated once, kept in the data dir),
  * TRANSCODE_WORKERS (worker processes, default 2), and passed through to the
  * services: MAX_UPLOAD_BYTES, LOG_LEVEL, SIGNED_URL_TTL_SECONDS,
- * TRANSCODE_PRESET, LADDER, CHUNK_SECONDS, FIRST_CHUNK_SECONDS,
+ * TRANSCODE_PRESET, LADDER, CHUNK_SECONDS, FIRST_CHUNK_SECONDS, DOWNLOAD_RENDITION,
  * SPOT_PRICE_PER_VCPU_HOUR.
  */
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { startStack } from './stack.js';
 
 const dataDir = path.resolve(process.env.VOD_DATA_DIR ?? '.data');
 const passThrough = Object.fromEntries(
-  ['MAX_UPLOAD_BYTES', 'LOG_LEVEL', 'SIGNED_URL_TTL_SECONDS', 'TRANSCODE_PRESET', 'LADDER', 'CHUNK_SECONDS', 'FIRST_CHUNK_SECONDS', 'SPOT_PRICE_PER_VCPU_HOUR'].flatMap(
+  ['MAX_UPLOAD_BYTES', 'LOG_LEVEL', 'SIGNED_URL_TTL_SECONDS', 'TRANSCODE_PRESET', 'LADDER', 'CHUNK_SECONDS', 'FIRST_CHUNK_SECONDS', 'SPOT_PRICE_PER_VCPU_HOUR', 'DOWNLOAD_RENDITION'].flatMap(
     (k) => (process.env[k] ? [[k, process.env[k]!]] : []),
   ),
 );
