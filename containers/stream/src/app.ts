@@ -113,12 +113,14 @@ export function createApp(deps: StreamAppDeps): Express {
     return record;
   }
 
-  /** The record as the API answers it: pipeline fields dropped, each poster image with a signed URL. */
+  /** The record as the API answers it: pipeline fields dropped, each poster image and storyboard file with a signed URL. */
   function answer(record: StoredVideoRecord): VideoRecord {
     const out = publicRecord(record);
-    if (out.poster?.available) {
-      const at = now();
-      out.poster = { ...out.poster, images: out.poster.images.map((i) => ({ ...i, url: signer.signedUrl(out.videoId, i.path, at).url })) };
+    const at = now();
+    const sign = <T extends { path: string }>(f: T): T & { url: string } => ({ ...f, url: signer.signedUrl(out.videoId, f.path, at).url });
+    if (out.poster?.available) out.poster = { ...out.poster, images: out.poster.images.map(sign) };
+    if (out.storyboard?.available) {
+      out.storyboard = { ...out.storyboard, sheets: out.storyboard.sheets.map(sign), vtt: sign(out.storyboard.vtt), json: sign(out.storyboard.json) };
     }
     return out;
   }

@@ -11,11 +11,12 @@
  *                 playlists, master, `playable: true`; each further contiguous
  *                 chunk extends them
  *               → when every chunk, the audio and the poster are in: the VOD
- *                 playlists, the master last; then, if the plan has a
- *                 download, the download task (the record stays `processing`,
- *                 playable, until it reports); else finalize
- *   download-done → finalize: record `ready` with renditions, duration,
- *                 poster, download and cost
+ *                 playlists, the master last; then the finishing tasks the
+ *                 plan has (download, storyboard; the record stays
+ *                 `processing`, playable, until they report); else finalize
+ *   download-done, storyboard-done
+ *               → once all are in, finalize: record `ready` with renditions,
+ *                 duration, poster, download, storyboard and cost
  *   poster-done → the record shows the poster (or why there is none) at once
  *   failed      → record `failed` with the reason
  *
@@ -87,6 +88,9 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
     case 'download-done':
       state.download = { download: msg.download, cost: msg.cost, attempt: msg.attempt };
       break;
+    case 'storyboard-done':
+      state.storyboard = { storyboard: msg.storyboard, cost: msg.cost, attempt: msg.attempt };
+      break;
     case 'failed':
       await deps.records.transition(videoId, 'failed', { error: msg.reason });
       log.info({ reason: msg.reason }, 'video failed');
@@ -100,16 +104,28 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
 
   const view = runView(state.plan, state);
   const startedAt = record.processingStartedAt ?? now().toISOString();
-  if (view.complete && state.plan.download && !state.download && deps.sendWork) {
-    // Everything is encoded: the final playlists go out now (the video is complete to watch), then the MP4
-    // is remuxed from them; `ready` waits for it so the record's cost and download are whole.
-    if (!state.downloadRequested) {
+  const finishing = (state.plan.download && !state.download) || (state.plan.storyboard && !state.storyboard);
+  if (view.complete && finishing && deps.sendWork) {
+    // Everything is encoded: the final playlists go out now (the video is complete to watch), then the
+    // finishing tasks work from them; `ready` waits for them so the record's cost and extras are whole.
+    if (!state.finishingSent) {
       const out = stitch(state.plan, state, view.usableChunks, true);
       await publish(deps, videoId, out.files);
-      await deps.sendWork(downloadTask(state.plan, state, videoId, run, view.usableChunks, record.filename));
-      state.downloadRequested = true;
+      if (state.plan.download) await deps.sendWork(downloadTask(state.plan, state, videoId, run, view.usableChunks, record.filename));
+      const sb = state.plan.storyboard && state.plan.renditions.find((r) => r.name === state.plan!.storyboard!.rendition);
+      if (sb) {
+        await deps.sendWork({
+          type: 'storyboard',
+          videoId,
+          run,
+          rendition: { name: sb.name, width: sb.width, height: sb.height },
+          durationSeconds: out.durationSeconds,
+          keyframeSeconds: state.plan.settings.keyframeSeconds,
+        });
+      }
+      state.finishingSent = true;
       state.publishedChunks = view.usableChunks;
-      log.info({ rendition: state.plan.download.rendition }, 'final playlists published; download task sent');
+      log.info({ download: state.plan.download?.rendition, storyboard: state.plan.storyboard?.rendition }, 'final playlists published; finishing tasks sent');
     }
     await deps.store.saveState(videoId, run, state);
     await deps.records.transition(videoId, 'processing', {
@@ -134,6 +150,7 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
       renditions: out.renditions,
       poster: posterOf(state.plan, state),
       download: state.download?.download,
+      storyboard: state.storyboard?.storyboard,
       ...cost,
       processingStartedAt: startedAt,
     } satisfies Partial<StoredVideoRecord>);
@@ -210,6 +227,7 @@ export function runCost(state: RunState, pricePerVcpuHour: number): { cpuSeconds
     ...(state.audio ? [state.audio.cost] : []),
     ...(state.poster ? [state.poster.cost] : []),
     ...(state.download ? [state.download.cost] : []),
+    ...(state.storyboard ? [state.storyboard.cost] : []),
   ];
   const cpuSeconds = Math.round(costs.reduce((s, c) => s + c.cpuSeconds, 0) * 1000) / 1000;
   const encodeSeconds = Math.round(costs.reduce((s, c) => s + c.wallSeconds, 0) * 1000) / 1000;

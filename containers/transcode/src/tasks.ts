@@ -29,6 +29,7 @@ import {
   type Poster,
   type PosterTask,
   type RunPlan,
+  type StoryboardTask,
   type WorkMessage,
 } from '@vod/contract';
 import type { ServiceAws } from '@vod/service-kit';
@@ -42,6 +43,7 @@ import { DEFAULT_SOURCE_LIMITS, checkSourceLimits, type SourceLimits } from './l
 import { probeSource } from './probe.js';
 import { chooseDownloadRendition, DEFAULT_DOWNLOAD_SHORT_SIDE, makeDownload } from './download.js';
 import { makePoster } from './poster.js';
+import { chooseStoryboardRendition, makeStoryboard } from './storyboard.js';
 import { publishFiles, publishSegments } from './publish.js';
 import type { RunStore } from './run-store.js';
 
@@ -104,6 +106,7 @@ export async function runPlanTask(deps: TaskDeps, job: { videoId: string; source
     settings,
     poster: !!source.video,
     download: downloadRendition ? { rendition: downloadRendition.name } : undefined,
+    storyboard: renditions.length ? { rendition: chooseStoryboardRendition(renditions)!.name } : undefined,
   };
   await deps.sendControl({ type: 'planned', videoId, run, plan });
 
@@ -249,6 +252,28 @@ export async function runDownloadTask(deps: TaskDeps, task: DownloadTask, attemp
       attempt,
     });
     log.info({ bytes: out.bytes, cpuSeconds: out.cpuSeconds, wallSeconds: out.wallSeconds }, 'download done');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Makes the storyboard from one rendition's published keyframes, publishes it, reports it. */
+export async function runStoryboardTask(deps: TaskDeps, task: StoryboardTask, attempt: number, signal: AbortSignal): Promise<void> {
+  const { videoId, run } = task;
+  const log = deps.logger.child({ videoId, run, task: 'storyboard', attempt });
+  if (!(await deps.store.wanted(videoId, run))) return void log.info('video no longer wants this run; storyboard skipped');
+  const dir = await scratchDir(deps, `${videoId}-storyboard-`, 64 * 1024 * 1024);
+  const started = performance.now();
+  try {
+    const out = await makeStoryboard(deps.s3, deps.mediaBucket, { videoId, rendition: task.rendition, durationSeconds: task.durationSeconds, keyframeSeconds: task.keyframeSeconds }, dir, {
+      signal,
+      niceness: deps.bulkNiceness ?? 10,
+    });
+    const published = await publishFiles(deps.s3, deps.mediaBucket, videoId, dir, out.files);
+    if (await removeIfDeleted(deps, videoId, published.keys, log)) return;
+    const wallSeconds = Math.round(performance.now() - started) / 1000;
+    await deps.sendControl({ type: 'storyboard-done', videoId, run, storyboard: out.storyboard, cost: { cpuSeconds: out.cpuSeconds, wallSeconds }, attempt });
+    log.info({ tiles: out.storyboard.count, sheets: out.storyboard.sheets.length, cpuSeconds: out.cpuSeconds, wallSeconds }, 'storyboard done');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

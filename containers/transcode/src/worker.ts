@@ -23,7 +23,17 @@ import type { StatusStore } from '@vod/service-kit';
 import { Consumer } from 'sqs-consumer';
 import { coordinate } from './coordinator.js';
 import { InvalidMediaError } from './errors.js';
-import { runAudioTask, runChunkTask, runDownloadTask, runPlanTask, runPosterTask, sendWork, unavailablePoster, type TaskDeps } from './tasks.js';
+import {
+  runAudioTask,
+  runChunkTask,
+  runDownloadTask,
+  runPlanTask,
+  runPosterTask,
+  runStoryboardTask,
+  sendWork,
+  unavailablePoster,
+  type TaskDeps,
+} from './tasks.js';
 import { taskName } from './run-store.js';
 import type { TaskProtection } from './task-protection.js';
 
@@ -89,6 +99,10 @@ export function createWorker(deps: WorkerDeps): Worker {
       await deps.sendControl({ type: 'download-done', videoId, run, download: { available: false, message: `The MP4 download could not be made: ${reason}` }, cost: noCost, attempt });
       return;
     }
+    if (work.type === 'storyboard') {
+      await deps.sendControl({ type: 'storyboard-done', videoId, run, storyboard: { available: false, message: `The seek previews could not be made: ${reason}` }, cost: noCost, attempt });
+      return;
+    }
     await deps.sendControl({ type: 'failed', videoId, run, reason });
   }
 
@@ -129,7 +143,9 @@ export function createWorker(deps: WorkerDeps): Worker {
       if (work.type === 'chunk') return runChunkTask(deps, work, attempts.starts, abort.signal);
       if (work.type === 'poster') return runPosterTask(deps, work, attempts.starts, abort.signal);
       if (work.type === 'download') return runDownloadTask(deps, work, attempts.starts, abort.signal);
-      return runAudioTask(deps, work, attempts.starts, abort.signal);
+      if (work.type === 'storyboard') return runStoryboardTask(deps, work, attempts.starts, abort.signal);
+      if (work.type === 'audio') return runAudioTask(deps, work, attempts.starts, abort.signal);
+      throw new Error(`Unknown task type ${(work as { type: string }).type}`);
     })();
     running = { what: `${videoId}: ${what}`, done };
     await deps.protection.hold(deps.taskTimeLimitMs / 60_000);
@@ -260,6 +276,7 @@ function describe(work: WorkMessage): string {
   if (work.type === 'audio') return 'encoding the audio';
   if (work.type === 'poster') return 'making the poster';
   if (work.type === 'download') return 'making the MP4 download';
+  if (work.type === 'storyboard') return 'making the seek previews';
   const clock = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
   return `encoding ${clock(work.chunk.startSeconds)}–${work.chunk.last ? 'the end' : clock(work.chunk.endSeconds)}`;
 }

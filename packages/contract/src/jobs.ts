@@ -8,17 +8,20 @@
  *   `poster`     planner → workers: pick a representative frame, write the poster images.
  *   `download`   coordinator → workers, once the final playlists are out: remux one
  *                rendition's segments and the audio into a progressive MP4.
+ *   `storyboard` coordinator → workers, then too: seek-preview sheets from one
+ *                rendition's keyframes (its I-frame playlist's byte ranges).
  *
  * Control queue (FIFO SQS, message group = videoId, so one video's messages
  * are handled one at a time, in order, by the coordinator):
- *   `planned`, `progress`, `chunk-done`, `audio-done`, `poster-done`, `download-done`, `failed`.
+ *   `planned`, `progress`, `chunk-done`, `audio-done`, `poster-done`, `download-done`,
+ *   `storyboard-done`, `failed`.
  *
  * Every message carries the video's `run` (1 for the first transcode, +1 for
  * each retry); a message from an older run is ignored.
  */
 import { z } from 'zod';
 import { idSchema } from './ids.js';
-import { downloadSchema, posterSchema } from './video.js';
+import { downloadSchema, posterSchema, storyboardSchema } from './video.js';
 
 const run = z.number().int().min(1);
 const seconds = z.number().min(0);
@@ -150,7 +153,27 @@ export const downloadTaskSchema = z.object({
 });
 export type DownloadTask = z.infer<typeof downloadTaskSchema>;
 
-export const workMessageSchema = z.discriminatedUnion('type', [transcodeJobSchema, chunkTaskSchema, audioTaskSchema, posterTaskSchema, downloadTaskSchema]);
+export const storyboardTaskSchema = z.object({
+  type: z.literal('storyboard'),
+  videoId: idSchema,
+  run,
+  /** The rendition whose keyframes become the tiles (its I-frame playlist is published). */
+  rendition: z.object({ name: z.string(), width: z.number().int().positive(), height: z.number().int().positive() }),
+  /** Seconds of the presentation. */
+  durationSeconds: z.number().positive(),
+  /** Keyframe interval, seconds (tiles are every whole multiple of it). */
+  keyframeSeconds: z.number().int().positive(),
+});
+export type StoryboardTask = z.infer<typeof storyboardTaskSchema>;
+
+export const workMessageSchema = z.discriminatedUnion('type', [
+  transcodeJobSchema,
+  chunkTaskSchema,
+  audioTaskSchema,
+  posterTaskSchema,
+  downloadTaskSchema,
+  storyboardTaskSchema,
+]);
 export type WorkMessage = z.infer<typeof workMessageSchema>;
 
 // --- control queue ---------------------------------------------------------------
@@ -196,6 +219,8 @@ export const runPlanSchema = z.object({
   poster: z.boolean().optional(),
   /** An MP4 download of this rendition is made after the final playlists, before `ready`. */
   download: z.object({ rendition: z.string() }).optional(),
+  /** Seek previews from this rendition's keyframes are made after the final playlists, before `ready`. */
+  storyboard: z.object({ rendition: z.string() }).optional(),
 });
 export type RunPlan = z.infer<typeof runPlanSchema>;
 
@@ -245,6 +270,14 @@ export const downloadDoneMessageSchema = z.object({
   cost: taskCostSchema,
   attempt: z.number().int().min(1),
 });
+export const storyboardDoneMessageSchema = z.object({
+  type: z.literal('storyboard-done'),
+  ...control,
+  /** The storyboard made, or why there is none (it never fails the video). */
+  storyboard: storyboardSchema,
+  cost: taskCostSchema,
+  attempt: z.number().int().min(1),
+});
 export const failedMessageSchema = z.object({
   type: z.literal('failed'),
   ...control,
@@ -259,6 +292,7 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   audioDoneMessageSchema,
   posterDoneMessageSchema,
   downloadDoneMessageSchema,
+  storyboardDoneMessageSchema,
   failedMessageSchema,
 ]);
 export type ControlMessage = z.infer<typeof controlMessageSchema>;

@@ -13,6 +13,7 @@
  *   videos/{videoId}/{rendition}/iframes.m3u8   I-frame playlist (byte ranges into the segments)
  *   videos/{videoId}/poster/poster-{width}.jpg|.webp   the poster
  *   videos/{videoId}/download.mp4         the MP4 download (Content-Disposition: attachment)
+ *   videos/{videoId}/storyboard/sheet-NNN.jpg, storyboard.vtt, storyboard.json   seek previews
  *   records/{videoId}.json                the video's status record (never public)
  *   pipeline/{videoId}/{run}/…            the transcode run's working state (never public)
  *   deleted/{videoId}                     tombstone of a deleted video (workers stop writing for it)
@@ -58,6 +59,15 @@ export const POSTER_EXTENSIONS = { jpeg: '.jpg', webp: '.webp' } as const;
 export function posterPath(width: number, format: keyof typeof POSTER_EXTENSIONS): string {
   if (!Number.isInteger(width) || width <= 0) throw new RangeError(`Poster width must be a positive whole number (got ${width})`);
   return `${POSTER_DIR}/poster-${width}${POSTER_EXTENSIONS[format]}`;
+}
+/** Directory of the storyboard (seek previews) under a video's prefix. */
+export const STORYBOARD_DIR = 'storyboard';
+/** The storyboard's WebVTT thumbnails track and JSON, in `STORYBOARD_DIR`. */
+export const STORYBOARD_FILES = { vtt: 'storyboard.vtt', json: 'storyboard.json' } as const;
+/** `storyboard/sheet-000.jpg`: sprite sheet `i` (from 0). */
+export function storyboardSheetPath(i: number): string {
+  if (!Number.isInteger(i) || i < 0) throw new RangeError(`Sheet number must be a whole number ≥ 0 (got ${i})`);
+  return `${STORYBOARD_DIR}/sheet-${String(i).padStart(3, '0')}.jpg`;
 }
 /**
  * Path of the progressive MP4 download under a video's prefix. One fixed

@@ -108,6 +108,38 @@ export const downloadSchema = z.discriminatedUnion('available', [
 ]);
 export type Download = z.infer<typeof downloadSchema>;
 
+const signedFileSchema = z.object({
+  /** Path under the video's prefix, e.g. `storyboard/sheet-000.jpg`. */
+  path: z.string(),
+  /** In API answers: a signed URL of the file. */
+  url: z.string().url().optional(),
+});
+
+/**
+ * Seek previews: tiles of `tileWidth`×`tileHeight` pixels, one every
+ * `intervalSeconds`, laid out row by row in sheets of `columns`×`rows`.
+ * Tile i shows the picture at i·interval s and sits in sheet
+ * ⌊i ÷ (columns·rows)⌋ at x = (i mod columns)·tileWidth, y = ⌊(i mod
+ * columns·rows) ÷ columns⌋·tileHeight. Also as a WebVTT thumbnails track
+ * (`#xywh=` cues) and as JSON listing every tile.
+ */
+export const storyboardSchema = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    intervalSeconds: z.number().positive(),
+    count: z.number().int().positive(),
+    tileWidth: z.number().int().positive(),
+    tileHeight: z.number().int().positive(),
+    columns: z.number().int().positive(),
+    rows: z.number().int().positive(),
+    sheets: z.array(signedFileSchema).min(1),
+    vtt: signedFileSchema,
+    json: signedFileSchema,
+  }),
+  z.object({ available: z.literal(false), message: z.string() }),
+]);
+export type Storyboard = z.infer<typeof storyboardSchema>;
+
 export const videoRecordSchema = z.object({
   videoId: idSchema,
   status: videoStatusSchema,
@@ -129,6 +161,8 @@ export const videoRecordSchema = z.object({
   playable: z.boolean().optional(),
   /** The poster, once made (it can arrive while `processing`); for an audio-only source, `available: false, reason: "no_picture"`. */
   poster: posterSchema.optional(),
+  /** Once ready, for a video with a picture: seek previews (or why there are none). */
+  storyboard: storyboardSchema.optional(),
   /** Once ready, when the deployment makes downloads: the MP4 download (or why there is none). */
   download: downloadSchema.optional(),
   /** Once ready: CPU-seconds the encoders used, all tasks together. */
