@@ -143,24 +143,28 @@ describe('transcode/coordinator (emulator)', function () {
     expect(await records.get(other)).to.deep.include({ status: 'ready', poster: none });
   });
 
-  it('a planned download: the final playlists go out, one download task is sent, ready waits for it and carries it', async () => {
+  it('a planned download and storyboard: the final playlists go out, each task is sent once, ready waits for both and carries them', async () => {
     const videoId = await queuedVideo();
     const sent: WorkMessage[] = [];
     const withSend: CoordinatorDeps = { ...deps, sendWork: async (m) => void sent.push(m) };
     const [planned, ...rest] = runMessages(videoId);
-    await coordinate(withSend, { ...planned!, plan: { ...plan, download: { rendition: '360p' } } } as ControlMessage);
+    await coordinate(withSend, { ...planned!, plan: { ...plan, download: { rendition: '360p' }, storyboard: { rendition: '234p' } } } as ControlMessage);
     for (const m of rest) expect(await coordinate(withSend, m)).to.equal('applied');
     // Complete to watch: VOD playlists are out, the record is playable at 99 %, not ready.
     expect(HLS.parse(await text(keys.mediaPlaylist(videoId, '360p')))).to.include({ playlistType: 'VOD', endlist: true });
     expect(await records.get(videoId)).to.include({ status: 'processing', playable: true, progress: 99 });
-    expect(sent).to.have.length(1);
+    expect(sent).to.have.length(2);
     expect(sent[0]).to.deep.include({ type: 'download', videoId, run: 1, rendition: '360p', width: 640, height: 360, videoSegments: 22, audioSegments: 22, bytes: 44 * 150_000 });
-    // A redelivered event does not send it again.
+    expect(sent[1]).to.deep.include({ type: 'storyboard', videoId, run: 1, rendition: { name: '234p', width: 416, height: 234 }, durationSeconds: 130, keyframeSeconds: 2 });
+    // A redelivered event does not send them again.
     await coordinate(withSend, rest[rest.length - 1]!);
-    expect(sent).to.have.length(1);
+    expect(sent).to.have.length(2);
     const download = { available: true as const, rendition: '360p', width: 640, height: 360, bytes: 3_000_000, filename: 'clip.mp4' };
-    expect(await coordinate(withSend, { type: 'download-done', videoId, run: 1, download, cost: { cpuSeconds: 0.5, wallSeconds: 3 }, attempt: 1 })).to.equal('ready');
-    expect(await records.get(videoId)).to.deep.include({ status: 'ready', progress: 100, download, cpuSeconds: 82.5 });
+    expect(await coordinate(withSend, { type: 'download-done', videoId, run: 1, download, cost: { cpuSeconds: 0.5, wallSeconds: 3 }, attempt: 1 })).to.equal('applied');
+    expect(await records.get(videoId)).to.include({ status: 'processing' });
+    const storyboard = { available: false as const, message: 'The seek previews could not be made: test' };
+    expect(await coordinate(withSend, { type: 'storyboard-done', videoId, run: 1, storyboard, cost: { cpuSeconds: 0.25, wallSeconds: 1 }, attempt: 3 })).to.equal('ready');
+    expect(await records.get(videoId)).to.deep.include({ status: 'ready', progress: 100, download, storyboard, cpuSeconds: 82.75 });
   });
 
   it('an audio-only run says "no picture" in its record', async () => {
