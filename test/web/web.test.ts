@@ -165,6 +165,23 @@ describe('web app in chromium against the local stack', function () {
       await video.evaluate((v: HTMLVideoElement) => v.pause());
       await page.mouse.move(0, 0);
       await page.screenshot({ path: path.join(ARTIFACTS, 'player.png') });
+
+      // Seek preview: hovering the scrub bar shows the storyboard tile of the time under the pointer, from a signed sheet.
+      expect(record.storyboard?.available, 'the record has a storyboard').to.equal(true);
+      const sb = record.storyboard as Extract<NonNullable<typeof record.storyboard>, { available: true }>;
+      const bar = page.getByTestId('seek-bar');
+      const box = (await bar.boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+      const preview = page.getByTestId('seek-preview');
+      await preview.waitFor();
+      const expectedTile = Math.min(sb.count - 1, Math.floor((0.6 * record.durationSeconds!) / sb.intervalSeconds));
+      expect(Number(await preview.getAttribute('data-tile'))).to.be.closeTo(expectedTile, 1);
+      const bg = await page.getByTestId('seek-tile').evaluate((el: HTMLElement) => getComputedStyle(el).backgroundImage);
+      const sheetUrl = /url\("(.+)"\)/.exec(bg)![1]!;
+      expect(hasSignature(sheetUrl), `sheet signed: ${sheetUrl}`).to.equal(true);
+      expect(await page.evaluate(async (u) => (await fetch(u)).status, sheetUrl)).to.equal(200);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'seek-preview.png') });
+      await page.mouse.move(0, 0);
       await video.evaluate((v: HTMLVideoElement) => {
         v.currentTime = 0; // the sample is 8 s long: replay so the switch below happens during playback
         return v.play().catch(() => undefined);

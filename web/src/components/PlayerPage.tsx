@@ -5,6 +5,7 @@ import { PlaybackController, type Engine, type LevelInfo } from '../playback.js'
 import { linkClick } from '../router.js';
 import { ProgressBar, StatusBadge } from './common.js';
 import { largestPosterUrl } from './Poster.js';
+import { SeekPreview } from './SeekPreview.js';
 
 function formatBitrate(bps: number): string {
   return bps >= 1e6 ? `${(bps / 1e6).toFixed(1)} Mb/s` : `${Math.round(bps / 1000)} kb/s`;
@@ -118,6 +119,9 @@ function Player({ videoId, api, record }: { videoId: string; api: VodApi; record
       <div className="video-box">
         <video ref={videoRef} controls playsInline preload="auto" poster={largestPosterUrl(record.poster)} aria-label={`Video: ${record.filename ?? videoId}`} data-testid="video" />
       </div>
+      {record.storyboard?.available && record.durationSeconds ? (
+        <SeekPreview storyboard={record.storyboard} duration={record.durationSeconds} videoRef={videoRef} />
+      ) : null}
       {notice && (
         <div className="card message info" role="status" data-testid="player-notice">
           {notice}
