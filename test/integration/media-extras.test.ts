@@ -8,6 +8,7 @@
  *   with a Range request, is one keyframe that decodes alone;
  * - the poster: JPEG and WebP at each width, signed, not a dark frame;
  *   audio-only says "no picture";
+ * - the storyboard: signed sprite sheets, WebVTT (#xywh) and JSON;
  * - the MP4 download: a signed URL, served as an attachment under the
  *   upload's name, H.264 + AAC with the 720p rendition's every frame,
  *   decoding start to end; none for audio-only (404 no_download), not
@@ -29,7 +30,7 @@ import { startStack, type TestStack } from '../support/stack.js';
 const run = promisify(execFile);
 type Json = Record<string, any>;
 
-describe('poster, I-frame playlists and MP4 download on the local stack', function () {
+describe('poster, I-frame playlists, storyboard and MP4 download on the local stack', function () {
   this.timeout(600_000);
   let stack: TestStack;
   let tmp: string;
@@ -180,11 +181,32 @@ describe('poster, I-frame playlists and MP4 download on the local stack', functi
     expect(Number(probe.format.duration)).to.be.closeTo(rec.durationSeconds, 0.2);
   });
 
+  it('storyboard: signed sheets, a WebVTT thumbnails track and JSON whose tiles match the record', async () => {
+    const rec = await ready(ids.hello);
+    const sb = rec.storyboard;
+    expect(sb).to.deep.include({ available: true, intervalSeconds: 2, count: 5, tileWidth: 160, tileHeight: 90, columns: 10, rows: 10 });
+    expect(sb.sheets).to.have.length(1);
+    const sheet = await fetchOk(sb.sheets[0].url);
+    expect(sheet.headers.get('content-type')).to.equal('image/jpeg');
+    const { streams } = await ffprobe(await save(sheet, 'sheet.jpg'), ['-show_streams']);
+    expect([streams[0].width, streams[0].height]).to.deep.equal([1600, 900]);
+    const vttRes = await fetchOk(sb.vtt.url);
+    expect(vttRes.headers.get('content-type')).to.match(/^text\/vtt/);
+    const vtt = await vttRes.text();
+    expect(vtt.startsWith('WEBVTT')).to.equal(true);
+    expect(vtt.match(/#xywh=\d+,\d+,160,90/g)).to.have.length(5);
+    const jsonRes = await fetchOk(sb.json.url);
+    expect(jsonRes.headers.get('content-type')).to.match(/^application\/json/);
+    const json = await jsonRes.json();
+    expect(json.tiles.map((t: Json) => t.start)).to.deep.equal([0, 2, 4, 6, 8]);
+  });
+
   it('audio only: the record says "no picture"; no download (404 no_download); no I-frame playlist', async () => {
     const rec = await ready(ids.audio);
     expect(rec.status, rec.error).to.equal('ready');
     expect(rec.poster).to.deep.include({ available: false, reason: 'no_picture' });
     expect(rec.download).to.equal(undefined);
+    expect(rec.storyboard).to.equal(undefined);
     const res = await call(`/api/videos/${ids.audio}/download`);
     expect(res.status).to.equal(404);
     expect((await res.json()).error.code).to.equal('no_download');
@@ -199,11 +221,12 @@ describe('poster, I-frame playlists and MP4 download on the local stack', functi
     const line = (name: string, c?: { cpuSeconds: number; wallSeconds: number }) => `${name} ${c ? `${c.cpuSeconds.toFixed(2)} CPU-s / ${c.wallSeconds.toFixed(2)} s` : '–'}`;
     console.log(
       `      ${ids.hello}: ${line('chunks', { cpuSeconds: chunks.cpu, wallSeconds: chunks.wall })}; ${line('audio', state.audio?.cost)}; ` +
-        `${line('poster', state.poster?.cost)}; ${line('download', state.download?.cost)}; record ${rec.cpuSeconds} CPU-s`,
+        `${line('poster', state.poster?.cost)}; ${line('download', state.download?.cost)}; ${line('storyboard', state.storyboard?.cost)}; ` +
+        `record ${rec.cpuSeconds} CPU-s`,
     );
     expect(state.poster!.cost.cpuSeconds).to.be.greaterThan(0);
     expect(state.download!.cost.wallSeconds).to.be.greaterThan(0);
-    const total = chunks.cpu + state.audio!.cost.cpuSeconds + state.poster!.cost.cpuSeconds + state.download!.cost.cpuSeconds;
+    const total = chunks.cpu + state.audio!.cost.cpuSeconds + state.poster!.cost.cpuSeconds + state.download!.cost.cpuSeconds + state.storyboard!.cost.cpuSeconds;
     expect(rec.cpuSeconds).to.be.closeTo(total, 0.01);
   });
 });

@@ -16,6 +16,8 @@ export const CONTENT_TYPES = {
   jpeg: 'image/jpeg',
   webp: 'image/webp',
   mp4: 'video/mp4',
+  vtt: 'text/vtt; charset=utf-8',
+  json: 'application/json',
 } as const;
 
 /** Content type of a published file, by its extension. */
@@ -25,6 +27,8 @@ export function contentTypeOf(file: string): string {
   if (ext === '.webp') return CONTENT_TYPES.webp;
   if (ext === '.mp4') return CONTENT_TYPES.mp4;
   if (ext === '.m3u8') return CONTENT_TYPES.playlist;
+  if (ext === '.vtt') return CONTENT_TYPES.vtt;
+  if (ext === '.json') return CONTENT_TYPES.json;
   return CONTENT_TYPES.segment;
 }
 
