@@ -147,7 +147,11 @@ describe('web app in chromium against the local stack', function () {
       }
 
       // Quality menu: auto + every rendition of the record.
-      const record = await videoRecord(videoId);
+      // Watch shows once it plays; `ready` follows when the poster, the storyboard and the download are in.
+      let record = await videoRecord(videoId);
+      for (const deadline = Date.now() + 120_000; record.status === 'processing' && Date.now() < deadline; record = await videoRecord(videoId)) {
+        await page.waitForTimeout(250);
+      }
       expect(record.status).to.equal('ready');
       expect(record.renditions?.length).to.be.greaterThan(1);
       const select = page.getByTestId('quality');
@@ -170,6 +174,7 @@ describe('web app in chromium against the local stack', function () {
       expect(record.storyboard?.available, 'the record has a storyboard').to.equal(true);
       const sb = record.storyboard as Extract<NonNullable<typeof record.storyboard>, { available: true }>;
       const bar = page.getByTestId('seek-bar');
+      await bar.waitFor({ timeout: 20_000 }); // the page picks the ready record up on its next refresh
       const box = (await bar.boundingBox())!;
       await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
       const preview = page.getByTestId('seek-preview');
@@ -238,9 +243,9 @@ describe('web app in chromium against the local stack', function () {
       page.on('request', (r) => {
         if (r.url().includes(`/api/videos/${videoId}/playback`)) playbackCalls++;
       });
-      // The first segment request is answered as the edge answers an expired signature.
+      // The first segment request is answered as the edge answers an expired signature (not the poster or storyboard images).
       await page.route(
-        (url) => url.pathname.startsWith('/videos/') && !url.pathname.endsWith('.m3u8'),
+        (url) => url.pathname.startsWith('/videos/') && url.pathname.endsWith('.ts'),
         async (route) => {
           if (refused++ === 0) {
             await route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ error: { code: 'expired', message: 'Signed URL has expired' } }) });
