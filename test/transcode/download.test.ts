@@ -17,7 +17,7 @@ import { DOWNLOAD_FILE, keys, newId } from '@vod/contract';
 import { buildRemuxArgs, chooseDownloadRendition, downloadFilename, makeDownload } from '../../containers/transcode/src/download.js';
 import { publishSegments } from '../../containers/transcode/src/publish.js';
 import { startTestAws, type TestAws } from '../support/emulator.js';
-import { encodeFile, ffprobeJson, media } from './helpers.js';
+import { encodeFile, ffmpegRun, ffprobeJson, media } from './helpers.js';
 
 const rung = (name: string, width: number, height: number): Rendition => ({
   name, width, height, frameRate: { num: 30, den: 1 }, videoBitrateKbps: 1000, maxrateKbps: 1500, bufsizeKbits: 2000, profile: 'high',
@@ -111,6 +111,29 @@ describe('transcode/download', () => {
       expect(bytes.indexOf('moov')).to.be.greaterThan(0).and.below(bytes.indexOf('mdat'));
       // Decodes from start to end.
       await ffprobeJson(file, ['-v', 'error', '-show_entries', 'format=duration']);
+    });
+
+    it('an MP4 larger than a part goes up in parts (S3 multipart), byte for byte', async () => {
+      // 6 s of 720p noise at 8 Mbit/s: over S3's 5 MiB minimum part size.
+      const src = path.join(enc.outDir, 'noise.mp4');
+      await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30:duration=6,noise=alls=40:allf=t', '-f', 'lavfi', '-i', 'sine=duration=6', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-shortest', src]);
+      const big = await encodeFile(src, { preset: 'ultrafast', ladder: [{ name: '720p', shortSide: 720, videoBitrateKbps: 8000, maxrateFactor: 1.5, bufsizeFactor: 2, profile: 'high' }] });
+      try {
+        const videoId = newId();
+        await publishSegments(aws.s3, aws.mediaBucket, videoId, big.outDir, ['720p', 'audio']);
+        const out = await makeDownload(
+          aws.s3,
+          aws.mediaBucket,
+          { videoId, rendition: '720p', videoSegments: big.state.chunks[0]!.renditions['720p']!.segments.length, audioSegments: big.state.audio!.segments.length, filename: 'noise.mp4' },
+          big.outDir,
+          { partSize: 5 * 1024 * 1024 },
+        );
+        expect(out.bytes).to.be.greaterThan(5 * 1024 * 1024);
+        const body = await (await aws.s3.send(new GetObjectCommand({ Bucket: aws.mediaBucket, Key: out.key }))).Body!.transformToByteArray();
+        expect(Buffer.from(body).equals(await readFile(path.join(big.outDir, DOWNLOAD_FILE)))).to.equal(true);
+      } finally {
+        await rm(big.outDir, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -92,7 +92,7 @@ export async function makeDownload(
   bucket: string,
   job: DownloadJob,
   dir: string,
-  opts: { signal?: AbortSignal; niceness?: number } = {},
+  opts: { signal?: AbortSignal; niceness?: number; partSize?: number } = {},
 ): Promise<DownloadOutput> {
   const started = performance.now();
   const videoTs = path.join(dir, 'video.ts');
@@ -104,7 +104,7 @@ export async function makeDownload(
   }
   const out = path.join(dir, DOWNLOAD_FILE);
   const args = buildRemuxArgs(videoTs, audioTs, out);
-  const ran = await runFfmpeg(args, opts);
+  const ran = await runFfmpeg(args, { signal: opts.signal, niceness: opts.niceness });
   const { size } = await stat(out).catch(() => ({ size: 0 }));
   if (size === 0) throw new TranscodeError('The MP4 download came out empty');
 
@@ -119,7 +119,8 @@ export async function makeDownload(
       ContentDisposition: contentDisposition(job.filename, 'attachment'),
       CacheControl: 'public, max-age=31536000, immutable',
     },
-    partSize: 16 * 1024 * 1024,
+    // Multipart in 8 MiB parts (the upload service's part size): streamed, at most two parts in memory.
+    partSize: opts.partSize ?? 8 * 1024 * 1024,
     queueSize: 2,
   }).done();
   const cpuSeconds = Number.isFinite(ran.cpuSeconds) ? ran.cpuSeconds : 0;
