@@ -377,3 +377,18 @@ export async function urlCommand(videoId: string, ctx: Context): Promise<void> {
   }
   ctx.io.out(ctx.json ? JSON.stringify({ videoId, ...playback }) : playback.url);
 }
+
+/** `vod download ID`: a signed URL of the MP4 download (the file is saved under the video's original name). */
+export async function downloadCommand(videoId: string, ctx: Context): Promise<void> {
+  let download;
+  try {
+    download = await api(ctx).getDownload(videoId, ctx.signal);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409) {
+      const v = await api(ctx).getVideo(videoId, ctx.signal).catch(() => undefined);
+      if (v) throw new CliError(`Video ${videoId} is not ready (${formatStatus(v)})`, 'not_ready');
+    }
+    throw err;
+  }
+  ctx.io.out(ctx.json ? JSON.stringify({ videoId, ...download }) : download.url);
+}

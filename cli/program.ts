@@ -19,6 +19,7 @@ export interface Handlers {
   rm(videoId: string, globals: GlobalOptions): Promise<void>;
   retry(videoId: string, opts: RetryCommandOptions, globals: GlobalOptions): Promise<void>;
   redrive(opts: { max?: number }, globals: GlobalOptions): Promise<void>;
+  download(videoId: string, globals: GlobalOptions): Promise<void>;
 }
 
 function videoStatus(value: string): VideoStatus {
@@ -136,6 +137,12 @@ export function buildProgram(handlers: Handlers): Command {
     .description("move transcode jobs from the dead-letter queue back to the jobs queue (after fixing what made them fail)")
     .option('--max <n>', 'move at most this many', positiveInt('--max', 10_000))
     .action(async (opts: { max?: number }, cmd: Command) => handlers.redrive(opts, globals(cmd)));
+
+  program
+    .command('download')
+    .description('print a signed URL of the MP4 download of a ready video (saved under its original name)')
+    .argument('<videoId>', 'video')
+    .action(async (videoId: string, _opts: unknown, cmd: Command) => handlers.download(videoId, globals(cmd)));
 
   return program;
 }

@@ -4,7 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { escapeControl } from './format.js';
-import { editCommand, redriveCommand, removeCommand, retryCommand, statusCommand, uploadCommand, urlCommand, type Context } from './commands.js';
+import { downloadCommand, editCommand, redriveCommand, removeCommand, retryCommand, statusCommand, uploadCommand, urlCommand, type Context } from './commands.js';
 import { resolveConfig, type CliConfig } from './config.js';
 import { buildProgram, describeError, type GlobalOptions } from './program.js';
 import { defaultStatePath } from './state.js';
@@ -41,6 +41,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     rm: (id, g) => removeCommand(id, context(g)),
     retry: (id, opts, g) => retryCommand(id, opts, context(g)),
     redrive: (opts, g) => redriveCommand(opts, context(g)),
+    download: (id, g) => downloadCommand(id, context(g)),
   }).exitOverride();
 
   try {

@@ -247,9 +247,10 @@ export interface TranscodePolicyArgs {
  * Task role of the transcode worker (containers/transcode):
  * - reads originals (`sources/*`) from the uploads bucket (ffmpeg fetches
  *   them through a presigned GetObject URL signed with this role);
- * - writes segments and playlists (`videos/*`) to the media bucket, and
- *   deletes what it wrote when the video was deleted meanwhile (listing
- *   `videos/` to find it);
+ * - writes segments, playlists, posters and the MP4 download (`videos/*`)
+ *   to the media bucket (multipart for the MP4), and deletes what it wrote
+ *   when the video was deleted meanwhile (listing `videos/` to find it);
+ * - reads the published segments back (`videos/*`) to remux the MP4 download;
  * - reads, writes and (for a deleted video) removes status records (`records/*`);
  * - reads and writes the runs' working state (`pipeline/*`) and reads
  *   tombstones of deleted videos (`deleted/*`);
@@ -259,7 +260,7 @@ export interface TranscodePolicyArgs {
  * - reports to and coordinates from the FIFO control queue;
  * - protects its own task from scale-in while it works (ECS task protection);
  * - (webhooks on) sends webhook events to the webhooks queue.
- * It cannot read the published HLS, the upload sessions or any secret.
+ * It cannot read the upload sessions or any secret.
  */
 export function transcodeTaskPolicy(a: TranscodePolicyArgs): PolicyDocument {
   const consume = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:SendMessage'];
@@ -274,7 +275,7 @@ export function transcodeTaskPolicy(a: TranscodePolicyArgs): PolicyDocument {
     {
       Sid: 'WriteHls',
       Effect: 'Allow',
-      Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+      Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject'],
       Resource: objects(a.mediaBucketArn, PREFIX.videos),
     },
     {

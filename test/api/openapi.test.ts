@@ -155,6 +155,7 @@ describe('OpenAPI document (GET /api/openapi.json) against real answers of every
     expect((await call('getVideo', { videoId })).status).to.equal(200);
     expect((await call('getVideo', { videoId: 'f'.repeat(20) })).status).to.equal(404);
     expect((await call('getPlayback', { videoId })).status).to.equal(409);
+    expect((await call('getDownload', { videoId })).status).to.equal(409);
 
     // What the pipeline would write once the video is encoded.
     const records = new StatusStore(aws.s3, aws.mediaBucket);
@@ -167,11 +168,14 @@ describe('OpenAPI document (GET /api/openapi.json) against real answers of every
       cpuSeconds: 3.2,
       encodeSeconds: 4,
       estimatedCostUsd: 0.00001,
+      download: { available: true, rendition: '360p', width: 640, height: 360, bytes: 16, filename: 'clip.mp4' },
     });
     const ready = await call('getVideo', { videoId });
     expect(ready.body).to.include({ status: 'ready' });
     expect(ready.body).to.not.have.property('run'); // the pipeline's own fields stay inside
     expect((await call('getPlayback', { videoId })).status).to.equal(200);
+    expect((await call('getDownload', { videoId })).status).to.equal(200);
+    expect((await call('getDownload', { videoId: 'f'.repeat(20) })).status).to.equal(404);
 
     expect((await call('getSource', { videoId })).status).to.equal(200);
     expect((await call('getSource', { videoId }, { headers: { range: 'bytes=0-3' } })).status).to.equal(206);

@@ -98,6 +98,7 @@ describe('cli/program argument parsing', () => {
       rm: async (id, g) => void calls.push({ cmd: 'rm', args: [id, g] }),
       retry: async (id, opts, g) => void calls.push({ cmd: 'retry', args: [id, opts, g] }),
       redrive: async (opts, g) => void calls.push({ cmd: 'redrive', args: [opts, g] }),
+      download: async (id, g) => void calls.push({ cmd: 'download', args: [id, g] }),
     };
     const errors: string[] = [];
     const program: Command = buildProgram(handlers)
@@ -154,6 +155,13 @@ describe('cli/program argument parsing', () => {
     const rd = parse(['redrive', '--max', '5']);
     await rd.run();
     expect(rd.calls).to.deep.equal([{ cmd: 'redrive', args: [{ max: 5 }, G()] }]);
+  });
+
+  it('download takes a video id', async () => {
+    const a = parse(['download', 'v1', '--json']);
+    await a.run();
+    expect(a.calls).to.deep.equal([{ cmd: 'download', args: ['v1', G({ json: true })] }]);
+    expect((await parse(['download']).run().catch((e) => e)).code).to.equal('commander.missingArgument');
   });
   it('rejects a bad concurrency and unknown commands', async () => {
     const a = parse(['upload', 'x', '-c', '0']);

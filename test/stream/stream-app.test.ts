@@ -15,6 +15,7 @@ const PUBLIC = 'http://127.0.0.1:8080';
 const READY = 'aaaaaaaaaaaaaaaaaaa1';
 const BUSY = 'bbbbbbbbbbbbbbbbbbb2';
 const NONE = 'ccccccccccccccccccc3';
+const NO_DOWNLOAD = 'ddddddddddddddddddd4';
 
 const MASTER = `#EXTM3U
 #EXT-X-VERSION:3
@@ -76,8 +77,16 @@ describe('stream service (against the S3 emulator)', function () {
     let t = Date.parse('2029-12-31T00:00:00Z');
     const store = new StatusStore(aws.s3, aws.mediaBucket, () => new Date((t += 60_000)));
     await store.create({ videoId: READY, status: 'processing', filename: 'clip.mp4' });
-    await store.transition(READY, 'ready', { progress: 100, durationSeconds: 9.2, renditions: [{ name: '720p', width: 1280, height: 720, bandwidth: 2928000 }] });
-    await store.create({ videoId: BUSY, status: 'processing', progress: 40 });
+    await store.transition(READY, 'ready', {
+      progress: 100,
+      durationSeconds: 9.2,
+      renditions: [{ name: '720p', width: 1280, height: 720, bandwidth: 2928000 }],
+      poster: { available: true, atSeconds: 3.1, images: [{ format: 'jpeg', width: 320, height: 180, bytes: 9000, path: 'poster/poster-320.jpg' }] },
+      download: { available: true, rendition: '720p', width: 1280, height: 720, bytes: 3_000_000, filename: 'clip.mp4' },
+    });
+    await store.create({ videoId: NO_DOWNLOAD, status: 'processing' });
+    await store.transition(NO_DOWNLOAD, 'ready', { progress: 100, download: { available: false, message: 'The MP4 download could not be made: disk full' } });
+    await store.create({ videoId: BUSY, status: 'processing', progress: 40, poster: { available: false, reason: 'no_picture', message: 'The source has no picture (audio only)' } });
 
     for (const id of [READY, BUSY]) {
       await put(aws.mediaBucket, keys.master(id), MASTER);
@@ -110,6 +119,7 @@ describe('stream service (against the S3 emulator)', function () {
       expect(body.videos.map((v) => [v.videoId, v.status])).to.deep.equal([
         [READY, 'ready'],
         [BUSY, 'processing'],
+        [NO_DOWNLOAD, 'ready'],
       ]);
       expect(body.nextCursor).to.equal(null);
     });
@@ -120,6 +130,15 @@ describe('stream service (against the S3 emulator)', function () {
       const rec = (await res.json()) as Record<string, unknown>;
       expect(rec).to.include({ videoId: READY, status: 'ready', progress: 100, durationSeconds: 9.2, filename: 'clip.mp4' });
       expect(rec.renditions).to.deep.equal([{ name: '720p', width: 1280, height: 720, bandwidth: 2928000 }]);
+
+      // The poster comes with a signed URL of each image (the video's policy), that the edge accepts.
+      const poster = rec.poster as { available: true; images: { url: string; path: string }[] };
+      expect(poster.available).to.equal(true);
+      const url = new URL(poster.images[0]!.url);
+      expect(url.origin + url.pathname).to.equal(`${PUBLIC}/videos/${READY}/poster/poster-320.jpg`);
+      expect(url.searchParams.get('Signature')).to.be.a('string');
+      const busy = (await (await get(`/api/videos/${BUSY}`)).json()) as Record<string, unknown>;
+      expect(busy.poster).to.deep.equal({ available: false, reason: 'no_picture', message: 'The source has no picture (audio only)' });
 
       for (const id of [NONE, 'not-an-id', 'AAAAAAAAAAAAAAAAAAAA', `${READY}0`]) {
         const r = await get(`/api/videos/${id}`);
@@ -341,6 +360,27 @@ describe('stream service (against the S3 emulator)', function () {
         await own.close();
         app.hitLog.close();
       }
+    });
+  });
+
+  describe('MP4 download', () => {
+    it('gives a signed URL of the download once ready; 409 before; 404 no_download without one', async () => {
+      const res = await get(`/api/videos/${READY}/download`);
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('cache-control')).to.equal('no-store');
+      const body = (await res.json()) as { url: string; expiresAt: string };
+      const url = new URL(body.url);
+      expect(url.origin + url.pathname).to.equal(`${PUBLIC}/videos/${READY}/download.mp4`);
+      expect(url.searchParams.get('Signature')).to.be.a('string');
+      expect(Date.parse(body.expiresAt)).to.be.greaterThan(clock.getTime());
+
+      const busy = await get(`/api/videos/${BUSY}/download`);
+      expect(busy.status).to.equal(409);
+      expect(((await busy.json()) as { error: { code: string } }).error.code).to.equal('not_ready');
+      const none = await get(`/api/videos/${NO_DOWNLOAD}/download`);
+      expect(none.status).to.equal(404);
+      expect(((await none.json()) as { error: { code: string; message: string } }).error).to.deep.equal({ code: 'no_download', message: 'The MP4 download could not be made: disk full' });
+      expect((await get(`/api/videos/${NONE}/download`)).status).to.equal(404);
     });
   });
 

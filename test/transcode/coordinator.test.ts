@@ -10,7 +10,7 @@ import * as HLS from 'hls-parser';
 import type { MediaPlaylist } from 'hls-parser/types.js';
 import { pino } from 'pino';
 import { Consumer } from 'sqs-consumer';
-import { controlMessageSchema, keys, newId, type ControlMessage, type RunPlan, type SegmentInfo } from '@vod/contract';
+import { controlMessageSchema, keys, newId, type ControlMessage, type RunPlan, type SegmentInfo, type WorkMessage } from '@vod/contract';
 import { StatusStore } from '@vod/service-kit';
 import { planChunks } from '../../containers/transcode/src/chunk-plan.js';
 import { controlSender } from '../../containers/transcode/src/control.js';
@@ -118,6 +118,61 @@ describe('transcode/coordinator (emulator)', function () {
     expect(await coordinate(deps, c3!)).to.equal('ignored');
     expect(await coordinate(deps, { type: 'failed', videoId, run: 1, reason: 'late' })).to.equal('ignored');
     expect(await records.get(videoId)).to.deep.equal(rec);
+  });
+
+  it('a planned poster: shown in the record as soon as it is made; ready waits for it; its cost counts', async () => {
+    const videoId = await queuedVideo();
+    const [planned, c0, c1, c2, c3, audio] = runMessages(videoId);
+    const withPoster = { ...planned!, plan: { ...plan, poster: true } } as ControlMessage;
+    for (const m of [withPoster, c0!, audio!, c1!]) await coordinate(deps, m);
+    const poster = { available: true as const, atSeconds: 31.2, images: [{ format: 'jpeg' as const, width: 640, height: 360, bytes: 20_000, path: 'poster/poster-640.jpg' }] };
+    expect(await coordinate(deps, { type: 'poster-done', videoId, run: 1, poster, cost: { cpuSeconds: 3, wallSeconds: 4 }, attempt: 1 })).to.equal('applied');
+    expect(await records.get(videoId)).to.deep.include({ status: 'processing', poster });
+    await coordinate(deps, c2!);
+    expect(await coordinate(deps, c3!)).to.equal('ready');
+    expect(await records.get(videoId)).to.deep.include({ status: 'ready', poster, cpuSeconds: 85 });
+
+    // Every chunk and the audio, but no poster yet: not ready.
+    const other = await queuedVideo();
+    const msgs = runMessages(other);
+    await coordinate(deps, { ...msgs[0]!, plan: { ...plan, poster: true } } as ControlMessage);
+    for (const m of msgs.slice(1)) expect(await coordinate(deps, m)).to.equal('applied');
+    expect(await records.get(other)).to.include({ status: 'processing', playable: true });
+    const none = { available: false as const, reason: 'failed' as const, message: 'no frame' };
+    expect(await coordinate(deps, { type: 'poster-done', videoId: other, run: 1, poster: none, cost: { cpuSeconds: 0, wallSeconds: 0 }, attempt: 3 })).to.equal('ready');
+    expect(await records.get(other)).to.deep.include({ status: 'ready', poster: none });
+  });
+
+  it('a planned download and storyboard: the final playlists go out, each task is sent once, ready waits for both and carries them', async () => {
+    const videoId = await queuedVideo();
+    const sent: WorkMessage[] = [];
+    const withSend: CoordinatorDeps = { ...deps, sendWork: async (m) => void sent.push(m) };
+    const [planned, ...rest] = runMessages(videoId);
+    await coordinate(withSend, { ...planned!, plan: { ...plan, download: { rendition: '360p' }, storyboard: { rendition: '234p' } } } as ControlMessage);
+    for (const m of rest) expect(await coordinate(withSend, m)).to.equal('applied');
+    // Complete to watch: VOD playlists are out, the record is playable at 99 %, not ready.
+    expect(HLS.parse(await text(keys.mediaPlaylist(videoId, '360p')))).to.include({ playlistType: 'VOD', endlist: true });
+    expect(await records.get(videoId)).to.include({ status: 'processing', playable: true, progress: 99 });
+    expect(sent).to.have.length(2);
+    expect(sent[0]).to.deep.include({ type: 'download', videoId, run: 1, rendition: '360p', width: 640, height: 360, videoSegments: 22, audioSegments: 22, bytes: 44 * 150_000 });
+    expect(sent[1]).to.deep.include({ type: 'storyboard', videoId, run: 1, rendition: { name: '234p', width: 416, height: 234 }, durationSeconds: 130, keyframeSeconds: 2 });
+    // A redelivered event does not send them again.
+    await coordinate(withSend, rest[rest.length - 1]!);
+    expect(sent).to.have.length(2);
+    const download = { available: true as const, rendition: '360p', width: 640, height: 360, bytes: 3_000_000, filename: 'clip.mp4' };
+    expect(await coordinate(withSend, { type: 'download-done', videoId, run: 1, download, cost: { cpuSeconds: 0.5, wallSeconds: 3 }, attempt: 1 })).to.equal('applied');
+    expect(await records.get(videoId)).to.include({ status: 'processing' });
+    const storyboard = { available: false as const, message: 'The seek previews could not be made: test' };
+    expect(await coordinate(withSend, { type: 'storyboard-done', videoId, run: 1, storyboard, cost: { cpuSeconds: 0.25, wallSeconds: 1 }, attempt: 3 })).to.equal('ready');
+    expect(await records.get(videoId)).to.deep.include({ status: 'ready', progress: 100, download, storyboard, cpuSeconds: 82.75 });
+  });
+
+  it('an audio-only run says "no picture" in its record', async () => {
+    const videoId = await queuedVideo();
+    const audioOnly: RunPlan = { ...plan, chunks: [], renditions: [], poster: false };
+    await coordinate(deps, { type: 'planned', videoId, run: 1, plan: audioOnly });
+    expect(await coordinate(deps, { type: 'audio-done', videoId, run: 1, segments: segs(0, 22), cost: { cpuSeconds: 1, wallSeconds: 1 }, attempt: 1 })).to.equal('ready');
+    expect((await records.get(videoId))!.poster).to.deep.include({ available: false, reason: 'no_picture' });
   });
 
   it('exactly one finalize when every message arrives twice, shuffled, at three competing coordinators (FIFO control queue)', async () => {

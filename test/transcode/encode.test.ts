@@ -23,10 +23,14 @@ interface Packet {
   flags: string;
 }
 
-async function readMaster(outDir: string): Promise<MasterPlaylist> {
+/** The master playlist, its variants without the I-frame playlists (`iframes` lists those). */
+async function readMaster(outDir: string): Promise<MasterPlaylist & { iframes: MasterPlaylist['variants'] }> {
   const playlist = HLS.parse(await readFile(path.join(outDir, 'master.m3u8'), 'utf8'));
   expect(playlist.isMasterPlaylist, 'master.m3u8 is a master playlist').to.equal(true);
-  return playlist as MasterPlaylist;
+  const master = playlist as MasterPlaylist;
+  const iframes = master.variants.filter((v) => v.isIFrameOnly);
+  master.variants = master.variants.filter((v) => !v.isIFrameOnly);
+  return Object.assign(master, { iframes });
 }
 
 async function readMedia(file: string): Promise<MediaPlaylist> {
@@ -103,6 +107,7 @@ describe('transcode/encode (real ffmpeg)', function () {
       const master = await readMaster(enc.outDir);
       expect(master.version).to.be.at.least(3);
       expect(master.independentSegments).to.equal(true);
+      expect(master.iframes.map((v) => v.uri).sort()).to.deep.equal(['234p/iframes.m3u8', '360p/iframes.m3u8', '540p/iframes.m3u8', '720p/iframes.m3u8']);
       expect(master.variants.map((v) => v.uri).sort()).to.deep.equal(['234p/index.m3u8', '360p/index.m3u8', '540p/index.m3u8', '720p/index.m3u8']);
       // 540p's average (~1.7 Mbit/s) is under the 2.5 Mbit/s startup threshold, so it is listed first.
       expect(master.variants[0]!.uri).to.equal('540p/index.m3u8');
@@ -141,6 +146,25 @@ describe('transcode/encode (real ffmpeg)', function () {
       const { streams } = await ffprobeJson<{ streams: Record<string, unknown>[] }>(audioSegments[0]!, ['-show_streams']);
       expect(streams).to.have.length(1);
       expect(streams[0]).to.include({ codec_name: 'aac', profile: 'LC', channels: 2, sample_rate: '48000' });
+    });
+
+    it('I-frame playlists: every byte range holds exactly one of the segment\'s keyframes, in order, and nothing else', async () => {
+      for (const r of enc.renditions) {
+        const p = HLS.parse(await readFile(path.join(enc.outDir, r.name, 'iframes.m3u8'), 'utf8')) as MediaPlaylist;
+        expect(p.isIFrame).to.equal(true);
+        expect(p.segments).to.have.length(5); // keyframes at 0 2 4 | 6 8
+        for (const seg of await segmentsOf(enc.outDir, `${r.name}/index.m3u8`)) {
+          const { packets } = await ffprobeJson<{ packets: { pos: string; flags: string }[] }>(seg, ['-select_streams', 'v:0', '-show_entries', 'packet=pos,flags']);
+          const positions = packets.map((x) => Number(x.pos));
+          const keyPositions = packets.filter((x) => x.flags.startsWith('K')).map((x) => Number(x.pos));
+          const ranges = p.segments.filter((s) => s.uri === path.basename(seg)).map((s) => s.byterange!);
+          expect(ranges.length, `${r.name} ${path.basename(seg)}`).to.equal(keyPositions.length);
+          ranges.forEach((range, i) => {
+            const inside = positions.filter((pos) => pos >= range.offset && pos < range.offset + range.length);
+            expect(inside, `${r.name} range ${i}: one picture, the keyframe`).to.deep.equal([keyPositions[i]]);
+          });
+        }
+      }
     });
 
     it('keyframes every 2 s on the shared timeline, at the same times in every rendition; each segment starts with one', async () => {
@@ -204,6 +228,7 @@ describe('transcode/encode (real ffmpeg)', function () {
     expect(await listing(enc.outDir)).to.deep.equal(['180p', 'master.m3u8']);
     const master = await readMaster(enc.outDir);
     expect(master.variants).to.have.length(1);
+    expect(master.iframes.map((v) => v.uri)).to.deep.equal(['180p/iframes.m3u8']);
     expect(master.variants[0]).to.deep.include({ uri: '180p/index.m3u8', codecs: 'avc1.64001e', resolution: { width: 320, height: 180 }, frameRate: 30, audio: [] });
     expect(await readFile(path.join(enc.outDir, 'master.m3u8'), 'utf8')).not.to.contain('EXT-X-MEDIA');
     for (const seg of await segmentsOf(enc.outDir, '180p/index.m3u8')) await decodeAll(seg);

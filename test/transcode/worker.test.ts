@@ -110,7 +110,8 @@ describe('transcode worker (emulator + real ffmpeg)', function () {
     expect(await exists(keys.master(videoId))).to.equal(true);
     const playlist = await (await aws.s3.send(new GetObjectCommand({ Bucket: aws.mediaBucket, Key: keys.mediaPlaylist(videoId, '360p') }))).Body!.transformToString();
     expect(playlist.match(/seg_\d+\.ts/g)).to.deep.equal(['seg_00000.ts', 'seg_00001.ts', 'seg_00002.ts', 'seg_00003.ts']);
-    for (const task of ['plan', 'audio', 'chunk-0', 'chunk-1', 'chunk-2', 'chunk-3']) {
+    expect(rec!.poster).to.include({ available: true });
+    for (const task of ['plan', 'audio', 'poster', 'chunk-0', 'chunk-1', 'chunk-2', 'chunk-3']) {
       expect(await store.attempts(videoId, 1, task), task).to.include({ starts: 1, failures: 0, releases: 0, completions: 1 });
     }
     for (const dir of readdirSync(workDir).filter((d) => d.startsWith('w-'))) expect(readdirSync(path.join(workDir, dir)), dir).to.deep.equal([]);
@@ -195,6 +196,18 @@ describe('transcode worker (emulator + real ffmpeg)', function () {
     expect(await store.attempts(videoId, 1, 'chunk-1')).to.include({ starts: 3, failures: 3 });
     await until('the jobs queue to drain', () => queueDepth(aws.jobsQueueUrl), (n) => n === 0);
     expect(await queueDepth(aws.dlqUrl)).to.equal(0);
+  });
+
+  it('a poster that keeps failing reports "no poster" instead of failing the video', async () => {
+    startWorker();
+    // Its source has gone missing (S3 answers 404): every attempt fails.
+    const { videoId } = await queuedVideo(undefined, 'processing');
+    await send({ type: 'poster', videoId, run: 1, sourceKey: `sources/${videoId}/missing`, picture: { index: 0 }, durationSeconds: 20, displayWidth: 640, displayHeight: 360 });
+    const state = await until('the poster outcome', () => store.state(videoId, 1), (s) => !!s.poster, 60_000);
+    expect(state.poster!.poster).to.include({ available: false, reason: 'failed' });
+    expect(await store.attempts(videoId, 1, 'poster')).to.include({ failures: 3 });
+    expect(await records.get(videoId)).to.include({ status: 'processing' });
+    await until('the jobs queue to drain', () => queueDepth(aws.jobsQueueUrl), (n) => n === 0);
   });
 
   it('a stopping worker hands its chunk back at once, not counted; another worker finishes the video', async () => {

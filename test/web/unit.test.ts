@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { matchRoute } from '../../web/src/router.js';
 import { levelLabel } from '../../web/src/playback.js';
 import { fileKey } from '../../web/src/storage.js';
+import { tileAt, type Storyboard } from '../../web/src/storyboard.js';
 import { UploadQueue, type UploadItem } from '../../web/src/uploads.js';
 import { newestVideos } from '../../web/src/useVideos.js';
 import { VodApi, type VideoRecord } from '@vod/client';
@@ -27,6 +28,18 @@ describe('web/src pure parts', () => {
     expect(matchRoute('/watch/abc123')).to.deep.equal({ page: 'watch', videoId: 'abc123' });
     expect(matchRoute('/watch/abc123/')).to.deep.equal({ page: 'watch', videoId: 'abc123' });
     expect(matchRoute('/nope')).to.deep.equal({ page: 'notFound' });
+  });
+  it('seek preview: the tile under a time, across sheets; past the end the last one', () => {
+    const sb: Storyboard = {
+      available: true, intervalSeconds: 2, count: 105, tileWidth: 160, tileHeight: 90, columns: 10, rows: 10,
+      sheets: [{ path: 'storyboard/sheet-000.jpg', url: 'https://cdn/s0?sig' }, { path: 'storyboard/sheet-001.jpg', url: 'https://cdn/s1?sig' }],
+      vtt: { path: 'storyboard/storyboard.vtt' }, json: { path: 'storyboard/storyboard.json' },
+    };
+    expect(tileAt(sb, 0)).to.deep.equal({ url: 'https://cdn/s0?sig', x: 0, y: 0, index: 0 });
+    expect(tileAt(sb, 27.9)).to.deep.equal({ url: 'https://cdn/s0?sig', x: 480, y: 90, index: 13 });
+    expect(tileAt(sb, 208.5)).to.deep.equal({ url: 'https://cdn/s1?sig', x: 640, y: 0, index: 104 });
+    expect(tileAt(sb, 9999)!.index).to.equal(104);
+    expect(tileAt(sb, -1)).to.equal(undefined);
   });
   it('labels and keys', () => {
     expect(levelLabel({ height: 720, width: 1280 })).to.equal('720p');

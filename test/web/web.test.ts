@@ -147,7 +147,11 @@ describe('web app in chromium against the local stack', function () {
       }
 
       // Quality menu: auto + every rendition of the record.
-      const record = await videoRecord(videoId);
+      // Watch shows once it plays; `ready` follows when the poster, the storyboard and the download are in.
+      let record = await videoRecord(videoId);
+      for (const deadline = Date.now() + 120_000; record.status === 'processing' && Date.now() < deadline; record = await videoRecord(videoId)) {
+        await page.waitForTimeout(250);
+      }
       expect(record.status).to.equal('ready');
       expect(record.renditions?.length).to.be.greaterThan(1);
       const select = page.getByTestId('quality');
@@ -165,6 +169,24 @@ describe('web app in chromium against the local stack', function () {
       await video.evaluate((v: HTMLVideoElement) => v.pause());
       await page.mouse.move(0, 0);
       await page.screenshot({ path: path.join(ARTIFACTS, 'player.png') });
+
+      // Seek preview: hovering the scrub bar shows the storyboard tile of the time under the pointer, from a signed sheet.
+      expect(record.storyboard?.available, 'the record has a storyboard').to.equal(true);
+      const sb = record.storyboard as Extract<NonNullable<typeof record.storyboard>, { available: true }>;
+      const bar = page.getByTestId('seek-bar');
+      await bar.waitFor({ timeout: 20_000 }); // the page picks the ready record up on its next refresh
+      const box = (await bar.boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+      const preview = page.getByTestId('seek-preview');
+      await preview.waitFor();
+      const expectedTile = Math.min(sb.count - 1, Math.floor((0.6 * record.durationSeconds!) / sb.intervalSeconds));
+      expect(Number(await preview.getAttribute('data-tile'))).to.be.closeTo(expectedTile, 1);
+      const bg = await page.getByTestId('seek-tile').evaluate((el: HTMLElement) => getComputedStyle(el).backgroundImage);
+      const sheetUrl = /url\("(.+)"\)/.exec(bg)![1]!;
+      expect(hasSignature(sheetUrl), `sheet signed: ${sheetUrl}`).to.equal(true);
+      expect(await page.evaluate(async (u) => (await fetch(u)).status, sheetUrl)).to.equal(200);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'seek-preview.png') });
+      await page.mouse.move(0, 0);
       await video.evaluate((v: HTMLVideoElement) => {
         v.currentTime = 0; // the sample is 8 s long: replay so the switch below happens during playback
         return v.play().catch(() => undefined);
@@ -195,6 +217,19 @@ describe('web app in chromium against the local stack', function () {
       await card.and(page.locator('[data-status="ready"]')).waitFor();
       const chips = await card.getByRole('list', { name: 'Renditions' }).locator('li').allTextContents();
       expect(chips.sort()).to.deep.equal(record.renditions!.map((r) => r.name).sort());
+      // Its poster, loaded through a signed URL.
+      await card.getByTestId('poster').waitFor();
+      await page.waitForFunction(
+        (id) => {
+          const img = document.querySelector(`[data-video-id="${id}"] img[data-testid="poster"]`) as HTMLImageElement | null;
+          return !!img && img.complete && img.naturalWidth > 0;
+        },
+        videoId,
+        { timeout: 20_000 },
+      );
+      const posterSrc = await card.getByTestId('poster').evaluate((img: HTMLImageElement) => img.currentSrc);
+      expect(hasSignature(posterSrc), `poster signed: ${posterSrc}`).to.equal(true);
+      expect(new URL(posterSrc).pathname).to.match(new RegExp(`^/videos/${videoId}/poster/poster-\\d+\\.(jpg|webp)$`));
       await page.screenshot({ path: path.join(ARTIFACTS, 'library.png') });
       expect(errors, errors.join('\n')).to.deep.equal([]);
     });
@@ -208,9 +243,9 @@ describe('web app in chromium against the local stack', function () {
       page.on('request', (r) => {
         if (r.url().includes(`/api/videos/${videoId}/playback`)) playbackCalls++;
       });
-      // The first segment request is answered as the edge answers an expired signature.
+      // The first segment request is answered as the edge answers an expired signature (not the poster or storyboard images).
       await page.route(
-        (url) => url.pathname.startsWith('/videos/') && !url.pathname.endsWith('.m3u8'),
+        (url) => url.pathname.startsWith('/videos/') && url.pathname.endsWith('.ts'),
         async (route) => {
           if (refused++ === 0) {
             await route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ error: { code: 'expired', message: 'Signed URL has expired' } }) });

@@ -4,13 +4,14 @@
  *
  * Routes (all JSON errors are `{ error: { code, message } }`):
  *   GET /api/videos?limit&cursor&status → { videos: VideoRecord[], nextCursor } newest first (400 `invalid_query`, `invalid_cursor`)
- *   GET /api/videos/:videoId           → VideoRecord (404 `not_found`)
+ *   GET /api/videos/:videoId           → VideoRecord (404 `not_found`); poster images and storyboard files carry signed URLs
  *   PATCH /api/videos/:videoId         {title?, description?} → VideoRecord (400 `invalid_body`)
  *   DELETE /api/videos/:videoId        → 204; everything of the video is removed (404 the second time)
  *   POST /api/videos/:videoId/retry    → 202 {videoId, status:"queued", run} for a failed video (409 `not_failed`)
  *   POST /api/jobs/redrive             {max?} → {moved}: dead-lettered jobs back to the jobs queue
  *   GET /api/videos/:videoId/playback  → { url, expiresAt } signed master playlist URL, once playable (409 `not_ready`)
  *   GET /api/videos/:videoId/source    → the original upload; Range → 206, 416
+ *   GET /api/videos/:videoId/download  → { url, expiresAt } signed MP4 download URL, once ready (409 `not_ready`, 404 `no_download`)
  *   GET /videos/:videoId/…/*.m3u8      → the playlist with every URI CloudFront-signed (404 until playable)
  *   GET /api/openapi.json              → the OpenAPI 3.1 document of the whole API (no token needed)
  *
@@ -32,6 +33,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
   API,
+  DOWNLOAD_FILE,
   MASTER_PLAYLIST,
   ORIGIN_VERIFY_HEADER,
   PREFIX,
@@ -40,13 +42,16 @@ import {
   keys,
   publicRecord,
   redriveRequestSchema,
+  type DownloadInfo,
   type PlaybackInfo,
   type RedriveResponse,
   type StoredVideoRecord,
+  type VideoRecord,
 } from '@vod/contract';
 import {
   AppError,
   StatusStore,
+  contentDisposition,
   type RecordChangeListener,
   baseApp,
   errorMiddleware,
@@ -201,14 +206,28 @@ export function createApp(deps: StreamAppDeps): StreamApp {
     return record;
   }
 
+  /** Each poster image and storyboard file of an API record with a signed URL. */
+  function signMediaExtras(out: VideoRecord): VideoRecord {
+    const at = now();
+    const sign = <T extends { path: string }>(f: T): T & { url: string } => ({ ...f, url: signer.signedUrl(out.videoId, f.path, at).url });
+    if (out.poster?.available) out = { ...out, poster: { ...out.poster, images: out.poster.images.map(sign) } };
+    if (out.storyboard?.available) {
+      out = { ...out, storyboard: { ...out.storyboard, sheets: out.storyboard.sheets.map(sign), vtt: sign(out.storyboard.vtt), json: sign(out.storyboard.json) } };
+    }
+    return out;
+  }
+  /** The record as the API answers it: pipeline fields dropped, media extras signed. */
+  const answer = (record: StoredVideoRecord): VideoRecord => signMediaExtras(publicRecord(record));
+
   app.get(API.listVideos.path, noStore, async (req, res) => {
-    res.json(await listVideos(store, req.query));
+    const page = await listVideos(store, req.query);
+    res.json({ ...page, videos: page.videos.map(signMediaExtras) });
   });
 
   app.get(API.getVideo.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
     const view = await store.view(req.params.videoId);
     if (!view) throw new AppError('not_found', `No video ${req.params.videoId}`);
-    res.json(publicRecord(view));
+    res.json(answer(view));
   });
 
   if (deps.admin) {
@@ -255,6 +274,19 @@ export function createApp(deps: StreamAppDeps): StreamApp {
     res.json(body);
   });
 
+  app.get(API.getDownload.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
+    const { videoId } = req.params;
+    const record = await getRecord(videoId);
+    if (record.status !== 'ready') throw new AppError('not_ready', `Video ${videoId} is ${record.status}; its download is made once it is ready`);
+    if (!record.download?.available) {
+      throw new AppError('no_download', record.download?.message ?? `Video ${videoId} has no MP4 download`);
+    }
+    // The object carries `Content-Disposition: attachment` with the name (set when it was written).
+    const { url, expiresAt } = signer.signedUrl(videoId, DOWNLOAD_FILE, now());
+    const body: DownloadInfo = { url, expiresAt: expiresAt.toISOString() };
+    res.json(body);
+  });
+
   app.get(API.getSource.path, videoIdParam, async (req: Request<{ videoId: string }>, res: Response) => {
     const { videoId } = req.params;
     await sendS3Object(req, res, s3, {
@@ -263,7 +295,8 @@ export function createApp(deps: StreamAppDeps): StreamApp {
       notFoundMessage: `No source upload for video ${videoId}`,
       onObject: (out, r) => {
         const name = decodeFilename(out.Metadata?.filename);
-        if (name) r.setHeader('Content-Disposition', contentDisposition(name));
+        // `inline` lets a `<video>` element play it; an `<a download>` still gets the name.
+        if (name) r.setHeader('Content-Disposition', contentDisposition(name, 'inline'));
       },
     });
   });
@@ -348,14 +381,4 @@ export function decodeFilename(raw: string | undefined): string | undefined {
   }
 }
 
-/**
- * `Content-Disposition: inline` with the original name (RFC 6266): an ASCII
- * `filename` fallback plus `filename*` in UTF-8 (RFC 8187). `inline` lets a
- * `<video>` element play it; an `<a download>` still gets the name.
- */
-export function contentDisposition(name: string): string {
-  const base = name.split(/[/\\]/).pop() || 'source';
-  const ascii = base.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  const encoded = encodeURIComponent(base).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `inline; filename="${ascii}"; filename*=UTF-8''${encoded}`;
-}
+export { contentDisposition };

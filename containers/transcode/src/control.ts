@@ -19,6 +19,9 @@ export function controlSender(sqs: SQSClient, queueUrl: string): SendControl {
     const unique =
       message.type === 'chunk-done' ? `chunk-${message.index}-${message.attempt}`
       : message.type === 'audio-done' ? `audio-${message.attempt}`
+      : message.type === 'poster-done' ? `poster-${message.attempt}`
+      : message.type === 'download-done' ? `download-${message.attempt}`
+      : message.type === 'storyboard-done' ? `storyboard-${message.attempt}`
       : message.type === 'planned' ? 'planned'
       : `${message.type}-${Date.now()}-${process.pid}-${sequence++}`;
     await sqs.send(

@@ -10,9 +10,14 @@
  *               → when the first chunk and the audio are in: growing (EVENT)
  *                 playlists, master, `playable: true`; each further contiguous
  *                 chunk extends them
- *               → when every chunk and the audio are in: finalize — VOD
- *                 playlists, the master last, record `ready` with renditions,
- *                 duration and cost
+ *               → when every chunk, the audio and the poster are in: the VOD
+ *                 playlists, the master last; then the finishing tasks the
+ *                 plan has (download, storyboard; the record stays
+ *                 `processing`, playable, until they report); else finalize
+ *   download-done, storyboard-done
+ *               → once all are in, finalize: record `ready` with renditions,
+ *                 duration, poster, download, storyboard and cost
+ *   poster-done → the record shows the poster (or why there is none) at once
  *   failed      → record `failed` with the reason
  *
  * Exactly one finalize: `ready` is terminal and every later message of the
@@ -24,9 +29,10 @@
  * remove what we wrote (write, then check the tombstone).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { keys, type ControlMessage, type StoredVideoRecord } from '@vod/contract';
+import { keys, type ControlMessage, type DownloadTask, type Poster, type RunPlan, type StoredVideoRecord, type WorkMessage } from '@vod/contract';
 import type { StatusStore } from '@vod/service-kit';
 import type { Logger } from 'pino';
+import { downloadFilename } from './download.js';
 import { putPlaylist } from './publish.js';
 import type { RunState, RunStore } from './run-store.js';
 import { runView, stitch } from './stitch.js';
@@ -40,6 +46,8 @@ export interface CoordinatorDeps {
   now?: () => Date;
   /** US dollars per vCPU-hour of the transcode fleet (for `estimatedCostUsd`). */
   pricePerVcpuHour: number;
+  /** Sends a task to the jobs queue (the download task). Without it a planned download is skipped. */
+  sendWork?: (message: WorkMessage) => Promise<void>;
 }
 
 export type CoordinatorOutcome = 'applied' | 'ignored' | 'ready' | 'failed';
@@ -74,6 +82,15 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
       state.audio = { segments: msg.segments, cost: msg.cost, attempt: msg.attempt };
       delete state.progress.audio;
       break;
+    case 'poster-done':
+      state.poster = { poster: msg.poster, cost: msg.cost, attempt: msg.attempt };
+      break;
+    case 'download-done':
+      state.download = { download: msg.download, cost: msg.cost, attempt: msg.attempt };
+      break;
+    case 'storyboard-done':
+      state.storyboard = { storyboard: msg.storyboard, cost: msg.cost, attempt: msg.attempt };
+      break;
     case 'failed':
       await deps.records.transition(videoId, 'failed', { error: msg.reason });
       log.info({ reason: msg.reason }, 'video failed');
@@ -87,6 +104,40 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
 
   const view = runView(state.plan, state);
   const startedAt = record.processingStartedAt ?? now().toISOString();
+  const finishing = (state.plan.download && !state.download) || (state.plan.storyboard && !state.storyboard);
+  if (view.complete && finishing && deps.sendWork) {
+    // Everything is encoded: the final playlists go out now (the video is complete to watch), then the
+    // finishing tasks work from them; `ready` waits for them so the record's cost and extras are whole.
+    if (!state.finishingSent) {
+      const out = stitch(state.plan, state, view.usableChunks, true);
+      await publish(deps, videoId, out.files);
+      if (state.plan.download) await deps.sendWork(downloadTask(state.plan, state, videoId, run, view.usableChunks, record.filename));
+      const sb = state.plan.storyboard && state.plan.renditions.find((r) => r.name === state.plan!.storyboard!.rendition);
+      if (sb) {
+        await deps.sendWork({
+          type: 'storyboard',
+          videoId,
+          run,
+          rendition: { name: sb.name, width: sb.width, height: sb.height },
+          durationSeconds: out.durationSeconds,
+          keyframeSeconds: state.plan.settings.keyframeSeconds,
+        });
+      }
+      state.finishingSent = true;
+      state.publishedChunks = view.usableChunks;
+      log.info({ download: state.plan.download?.rendition, storyboard: state.plan.storyboard?.rendition }, 'final playlists published; finishing tasks sent');
+    }
+    await deps.store.saveState(videoId, run, state);
+    await deps.records.transition(videoId, 'processing', {
+      progress: 99,
+      playable: true,
+      durationSeconds: state.plan.durationSeconds,
+      processingStartedAt: startedAt,
+      ...(state.poster ? { poster: state.poster.poster } : {}),
+    });
+    await undoIfDeleted(deps, videoId, log);
+    return 'applied';
+  }
   if (view.complete) {
     const out = stitch(state.plan, state, view.usableChunks, true);
     await publish(deps, videoId, out.files);
@@ -97,6 +148,9 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
       playable: true,
       durationSeconds: out.durationSeconds,
       renditions: out.renditions,
+      poster: posterOf(state.plan, state),
+      download: state.download?.download,
+      storyboard: state.storyboard?.storyboard,
       ...cost,
       processingStartedAt: startedAt,
     } satisfies Partial<StoredVideoRecord>);
@@ -106,6 +160,8 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
   }
 
   const patch: Partial<StoredVideoRecord> = { progress: Math.max(view.progress, record.status === 'processing' ? record.progress : 0), processingStartedAt: startedAt };
+  // The library can show the poster while the rest still encodes.
+  if (state.poster) patch.poster = state.poster.poster;
   const publishable = view.playable ? view.contiguousChunks : 0;
   if (publishable > state.publishedChunks || (view.playable && !record.playable)) {
     const out = stitch(state.plan, state, publishable, false);
@@ -136,9 +192,43 @@ async function undoIfDeleted(deps: CoordinatorDeps, videoId: string, log: Logger
   log.info('video was deleted meanwhile; removed what the coordinator wrote');
 }
 
+/** The download task of a complete run: the planned rendition's segments (numbered from 0) and the audio's. */
+export function downloadTask(plan: RunPlan, state: RunState, videoId: string, run: number, chunkCount: number, filename: string | undefined): DownloadTask {
+  const name = plan.download!.rendition;
+  const rendition = plan.renditions.find((r) => r.name === name);
+  if (!rendition) throw new RangeError(`The download rendition ${name} is not in the plan`);
+  const video = Array.from({ length: chunkCount }, (_, i) => state.chunks[i]?.renditions[name]?.segments ?? []).flat();
+  const audio = state.audio?.segments ?? [];
+  return {
+    type: 'download',
+    videoId,
+    run,
+    rendition: name,
+    width: rendition.width,
+    height: rendition.height,
+    videoSegments: video.length,
+    audioSegments: audio.length,
+    filename: downloadFilename(filename, videoId),
+    bytes: [...video, ...audio].reduce((sum, s) => sum + s.bytes, 0),
+  };
+}
+
+/** The record's poster once the run is complete: the poster task's outcome, or "no picture" for a source without one. */
+export function posterOf(plan: RunState['plan'], state: RunState): Poster | undefined {
+  if (state.poster) return state.poster.poster;
+  if (plan && plan.renditions.length === 0) return { available: false, reason: 'no_picture', message: 'The source has no picture (audio only)' };
+  return undefined;
+}
+
 /** CPU-seconds and worker-seconds of a run, and their price. */
 export function runCost(state: RunState, pricePerVcpuHour: number): { cpuSeconds: number; encodeSeconds: number; estimatedCostUsd: number } {
-  const costs = [...Object.values(state.chunks).map((c) => c.cost), ...(state.audio ? [state.audio.cost] : [])];
+  const costs = [
+    ...Object.values(state.chunks).map((c) => c.cost),
+    ...(state.audio ? [state.audio.cost] : []),
+    ...(state.poster ? [state.poster.cost] : []),
+    ...(state.download ? [state.download.cost] : []),
+    ...(state.storyboard ? [state.storyboard.cost] : []),
+  ];
   const cpuSeconds = Math.round(costs.reduce((s, c) => s + c.cpuSeconds, 0) * 1000) / 1000;
   const encodeSeconds = Math.round(costs.reduce((s, c) => s + c.wallSeconds, 0) * 1000) / 1000;
   return { cpuSeconds, encodeSeconds, estimatedCostUsd: Math.round((cpuSeconds / 3600) * pricePerVcpuHour * 1e6) / 1e6 };

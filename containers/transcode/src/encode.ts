@@ -2,7 +2,7 @@
  * The encoding work of the transcode tasks, on local files: run the ffmpeg
  * command of a chunk or of the audio (ffmpeg-args.ts) into a scratch
  * directory and describe what came out — per rendition its CODECS string and
- * its segments (number, EXTINF duration, bytes) — so the coordinator can
+ * its segments (number, EXTINF duration, bytes, keyframe byte ranges) — so the coordinator can
  * stitch playlists without reading the segments again.
  */
 import { execFile } from 'node:child_process';
@@ -15,6 +15,7 @@ import { TIMELINE_OFFSET_SECONDS, buildAudioArgs, buildChunkArgs, type AudioArgs
 import { runFfmpeg } from './ffmpeg-runner.js';
 import { firstFrameAtOrAfter } from './frame-rate.js';
 import { avc1Codec } from './master-playlist.js';
+import { scanKeyframes } from './ts-keyframes.js';
 
 const run = promisify(execFile);
 
@@ -85,6 +86,8 @@ export async function encodeChunk(opts: ChunkArgsOptions & EncodeRunOptions): Pr
     if (!chunk.last && segments.length < Math.round(span / opts.settings.segmentSeconds)) endsEarly = true;
     const first = await probeSegment(path.join(opts.outDir, r.name, segmentFile(chunk.firstSegment)), 'v:0');
     if (!first.profile || !first.level) throw new TranscodeError(`Cannot read the encoded ${r.name} video back`);
+    // Where each segment's keyframes are, for the I-frame playlists (streamed; no segment is read into memory).
+    for (const seg of segments) seg.keyframes = await scanKeyframes(path.join(opts.outDir, r.name, segmentFile(seg.n)));
     renditions[r.name] = { codecs: avc1Codec(first.profile, first.level), segments };
   }
   opts.onProgress?.(1);

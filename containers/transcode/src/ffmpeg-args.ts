@@ -72,10 +72,12 @@ export function safeInputOptions(input: string, { reconnect = true }: { reconnec
   return opts;
 }
 
-/** An ffmpeg command line: one input, any number of outputs. */
+/** An ffmpeg command line: one input (and more of our own files, if any), any number of outputs. */
 export interface FfmpegArgs {
   input: string;
   inputOptions: string[];
+  /** Further inputs (`-i`), in order after `input`: ffmpeg numbers them 1, 2, … */
+  extraInputs?: { input: string; options: string[] }[];
   outputs: { options: string[]; target: string }[];
 }
 

@@ -69,6 +69,10 @@ export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions = {}): Promis
     // Always pass several arguments: with a single array argument fluent-ffmpeg
     // splits any option value that contains one space.
     const command = ffmpeg({ niceness: opts.niceness ?? 0 }).input(args.input).inputOptions(...args.inputOptions);
+    for (const extra of args.extraInputs ?? []) {
+      command.input(extra.input);
+      if (extra.options.length) command.inputOptions(...extra.options);
+    }
     for (const out of args.outputs) command.output(out.target).outputOptions(...out.options);
 
     const kill = () => {

@@ -139,6 +139,66 @@ export function mediaPlaylist(segments: readonly SegmentInfo[], opts: MediaPlayl
   return withNewline(HLS.stringify(playlist));
 }
 
+/** One entry of an I-frame playlist: a keyframe's byte range in segment `n`, shown for `duration` seconds. */
+export interface IFrameEntry {
+  n: number;
+  /** Seconds until the next keyframe (the segment's end for its last one): the entry's EXTINF. */
+  duration: number;
+  offset: number;
+  length: number;
+}
+
+/**
+ * The I-frame entries of a rendition's segments, or undefined when any
+ * segment lacks keyframe ranges (a segment reported before they were recorded).
+ */
+export function iframeEntries(segments: readonly SegmentInfo[]): IFrameEntry[] | undefined {
+  const entries: IFrameEntry[] = [];
+  for (const s of segments) {
+    const frames = s.keyframes;
+    if (!frames || frames.length === 0) return undefined;
+    frames.forEach((k, i) => {
+      const until = i + 1 < frames.length ? frames[i + 1]!.at : s.duration;
+      const duration = Math.round((until - k.at) * 1e6) / 1e6;
+      if (duration > 0) entries.push({ n: s.n, duration, offset: k.offset, length: k.length });
+    });
+  }
+  return entries.length ? entries : undefined;
+}
+
+/**
+ * An I-frame playlist (RFC 8216 §4.3.3.6 EXT-X-I-FRAMES-ONLY, version 4):
+ * each keyframe as an EXT-X-BYTERANGE of its segment file, with the time
+ * until the next keyframe as EXTINF. EVENT while the video grows, VOD once
+ * complete, like the media playlists.
+ * @throws RangeError when there is no entry.
+ */
+export function iframePlaylist(entries: readonly IFrameEntry[], opts: MediaPlaylistOptions): string {
+  if (entries.length === 0) throw new RangeError('An I-frame playlist needs at least one keyframe');
+  const playlist = new HLS.types.MediaPlaylist({
+    version: 4,
+    targetDuration: Math.max(opts.targetDuration ?? 0, ...entries.map((e) => Math.max(1, Math.round(e.duration)))),
+    mediaSequenceBase: 0,
+    playlistType: opts.ended ? 'VOD' : 'EVENT',
+    endlist: opts.ended,
+    isIFrame: true,
+    independentSegments: true,
+    segments: entries.map(
+      (e, i) => new HLS.types.Segment({ uri: segmentFile(e.n), duration: e.duration, byterange: { offset: e.offset, length: e.length }, mediaSequenceNumber: i }),
+    ),
+  });
+  return withNewline(HLS.stringify(playlist));
+}
+
+/** Bit rates of an I-frame playlist: each keyframe's bytes over its EXTINF (RFC 8216 §4.3.4.3: BANDWIDTH of the I-frame playlist). */
+export function measureIFrames(entries: readonly IFrameEntry[]): SegmentBitrates {
+  const playlist = new HLS.types.MediaPlaylist({
+    targetDuration: Math.max(1, ...entries.map((e) => Math.round(e.duration))),
+    segments: entries.map((e) => new HLS.types.Segment({ uri: segmentFile(e.n), duration: e.duration })),
+  });
+  return computeSegmentBitrates(playlist, entries.map((e) => e.length));
+}
+
 /** A video (or audio-only) variant to list in the master playlist. */
 export interface MasterVariantInput {
   /** Rendition name, e.g. "720p". */
@@ -154,6 +214,8 @@ export interface MasterVariantInput {
   frameRate?: number;
   /** The segments its media playlist lists. */
   segments: readonly SegmentInfo[];
+  /** Its I-frame playlist, listed as an EXT-X-I-FRAME-STREAM-INF (video variants only). */
+  iframes?: { uri: string; entries: readonly IFrameEntry[] };
 }
 
 /** The audio rendition group shared by all video variants. */
@@ -188,7 +250,16 @@ export interface MasterOptions {
   startupMaxAverageBandwidth?: number | null;
 }
 
-export interface MeasuredVariant extends Omit<MasterVariantInput, 'segments'> {
+export interface MeasuredIFrames {
+  uri: string;
+  /** Peak bit rate of the I-frame playlist, bit/s (its BANDWIDTH). */
+  bandwidth: number;
+  /** Average bit rate of the I-frame playlist, bit/s (its AVERAGE-BANDWIDTH). */
+  averageBandwidth: number;
+}
+
+export interface MeasuredVariant extends Omit<MasterVariantInput, 'segments' | 'iframes'> {
+  iframes?: MeasuredIFrames;
   /** BANDWIDTH in bit/s: peak segment bit rate of the variant plus that of the audio group. */
   bandwidth: number;
   /** AVERAGE-BANDWIDTH in bit/s: average segment bit rate of the variant plus that of the audio group. */
@@ -245,10 +316,12 @@ export function masterPlaylist(opts: MasterOptions): MasterResult {
     const m = measureSegments(segments);
     audio = { ...rest, groupId: opts.audio.groupId ?? 'aud', peakBitrate: m.peakBitrate, averageBitrate: m.averageBitrate, durationSeconds: m.durationSeconds };
   }
-  const measured = opts.variants.map(({ segments, ...v }) => {
+  const measured = opts.variants.map(({ segments, iframes, ...v }) => {
     const m = measureSegments(segments);
+    const i = iframes ? measureIFrames(iframes.entries) : undefined;
     const variant: MeasuredVariant = {
       ...v,
+      iframes: iframes && i ? { uri: iframes.uri, bandwidth: Math.ceil(i.peakBitrate), averageBandwidth: Math.round(i.averageBitrate) } : undefined,
       bandwidth: Math.ceil(m.peakBitrate + (audio?.peakBitrate ?? 0)),
       averageBandwidth: Math.round(m.averageBitrate + (audio?.averageBitrate ?? 0)),
       codecs: audio ? `${v.codecs},${audio.codecs}` : v.codecs,
@@ -264,7 +337,8 @@ export function masterPlaylist(opts: MasterOptions): MasterResult {
   const text = withNewline(HLS.stringify(buildMasterPlaylist(variants, audio, 3)));
   // Round-trip through the parser so a malformed playlist never gets published.
   const check = HLS.parse(text);
-  if (!check.isMasterPlaylist || check.variants.length !== variants.length) throw new Error('Generated master playlist does not parse back');
+  const listed = variants.length + variants.filter((v) => v.iframes).length;
+  if (!check.isMasterPlaylist || check.variants.length !== listed) throw new Error('Generated master playlist does not parse back');
   return { text, variants, audio };
 }
 
@@ -302,10 +376,25 @@ function buildMasterPlaylist(variants: MeasuredVariant[], audio: MeasuredAudio |
       )
     : undefined;
 
+  // One EXT-X-I-FRAME-STREAM-INF per video variant, after the variants (Apple HLS Authoring Spec, "Trick Play").
+  // FRAME-RATE and AUDIO are not allowed on it (RFC 8216 §4.3.4.3); CODECS names the video only.
+  const iframeVariants = variants
+    .filter((v) => v.iframes)
+    .map(
+      (v) =>
+        new HLS.types.Variant({
+          uri: v.iframes!.uri,
+          isIFrameOnly: true,
+          bandwidth: v.iframes!.bandwidth,
+          averageBandwidth: v.iframes!.averageBandwidth,
+          codecs: v.codecs.split(',')[0],
+          resolution: v.width && v.height ? { width: v.width, height: v.height } : undefined,
+        }),
+    );
   return new HLS.types.MasterPlaylist({
     version,
     independentSegments: true,
-    variants: variants.map(
+    variants: [...variants.map(
       (v) =>
         new HLS.types.Variant({
           uri: v.uri,
@@ -316,7 +405,7 @@ function buildMasterPlaylist(variants: MeasuredVariant[], audio: MeasuredAudio |
           frameRate: v.frameRate,
           audio: audioRendition ? [audioRendition as HlsRendition & { type: 'AUDIO' }] : [],
         }),
-    ),
+    ), ...iframeVariants],
   });
 }
 

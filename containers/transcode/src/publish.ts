@@ -13,7 +13,24 @@ import { SEGMENT, keys } from '@vod/contract';
 export const CONTENT_TYPES = {
   playlist: 'application/vnd.apple.mpegurl',
   segment: 'video/mp2t',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  mp4: 'video/mp4',
+  vtt: 'text/vtt; charset=utf-8',
+  json: 'application/json',
 } as const;
+
+/** Content type of a published file, by its extension. */
+export function contentTypeOf(file: string): string {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.jpg' || ext === '.jpeg') return CONTENT_TYPES.jpeg;
+  if (ext === '.webp') return CONTENT_TYPES.webp;
+  if (ext === '.mp4') return CONTENT_TYPES.mp4;
+  if (ext === '.m3u8') return CONTENT_TYPES.playlist;
+  if (ext === '.vtt') return CONTENT_TYPES.vtt;
+  if (ext === '.json') return CONTENT_TYPES.json;
+  return CONTENT_TYPES.segment;
+}
 
 export interface PublishResult {
   files: number;
@@ -42,6 +59,22 @@ export async function publishSegments(
       if (f.startsWith(SEGMENT.prefix) && f.endsWith(SEGMENT.extension)) files.push(`${name}/${f}`);
     }
   }
+  return publishFiles(s3, bucket, videoId, dir, files, concurrency);
+}
+
+/**
+ * Uploads the files at the given paths under `dir` to the same paths under
+ * `videos/{videoId}/` (immutable: cached for a year), `concurrency` at a time.
+ * @throws an S3 error.
+ */
+export async function publishFiles(
+  s3: S3Client,
+  bucket: string,
+  videoId: string,
+  dir: string,
+  files: readonly string[],
+  concurrency = 8,
+): Promise<PublishResult> {
   let bytes = 0;
   const written: string[] = [];
   let next = 0;
@@ -55,7 +88,7 @@ export async function publishSegments(
         Key: key,
         Body: createReadStream(file),
         ContentLength: size,
-        ContentType: CONTENT_TYPES.segment,
+        ContentType: contentTypeOf(rel),
         CacheControl: 'public, max-age=31536000, immutable',
       }),
     );

@@ -11,7 +11,7 @@
  *   back, written by the one worker holding the task.
  */
 import { DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { keys, storedVideoRecordSchema, type ControlMessage, type RunPlan, type SegmentInfo, type StoredVideoRecord, type TaskCost } from '@vod/contract';
+import { keys, storedVideoRecordSchema, type ControlMessage, type Download, type Poster, type Storyboard, type RunPlan, type SegmentInfo, type StoredVideoRecord, type TaskCost } from '@vod/contract';
 import { getJson, isNotFound, putJson } from '@vod/service-kit';
 
 /** What the coordinator knows about one run. */
@@ -20,6 +20,14 @@ export interface RunState {
   /** Finished chunks by index. */
   chunks: Record<number, { renditions: Record<string, { codecs: string; segments: SegmentInfo[] }>; cost: TaskCost; endsEarly?: boolean; attempt: number }>;
   audio?: { segments: SegmentInfo[]; cost: TaskCost; attempt: number };
+  /** The poster task's outcome (a poster, or why there is none). */
+  poster?: { poster: Poster; cost: TaskCost; attempt: number };
+  /** The finishing tasks (download, storyboard) were sent, after the final playlists were published. */
+  finishingSent?: boolean;
+  /** The download task's outcome. */
+  download?: { download: Download; cost: TaskCost; attempt: number };
+  /** The storyboard task's outcome. */
+  storyboard?: { storyboard: Storyboard; cost: TaskCost; attempt: number };
   /** Running tasks' progress, 0–1, by task (`chunk:3`, `audio`). */
   progress: Record<string, number>;
   /** Chunks published so far as a growing (EVENT) playlist; 0 = nothing playable yet. */

@@ -24,6 +24,7 @@ import {
 import { z } from 'zod';
 import { DEFAULT_CHUNK_PLAN } from './chunk-plan.js';
 import { controlSender } from './control.js';
+import { DEFAULT_DOWNLOAD_SHORT_SIDE } from './download.js';
 import { DEFAULT_SOURCE_LIMITS } from './limits.js';
 import { RunStore } from './run-store.js';
 import { ecsTaskProtection } from './task-protection.js';
@@ -67,6 +68,22 @@ const config = loadConfigOrExit(
     CHUNK_SECONDS: seconds(DEFAULT_CHUNK_PLAN.chunkSeconds),
     /** Source seconds of the first chunk, so the start is playable early. */
     FIRST_CHUNK_SECONDS: seconds(DEFAULT_CHUNK_PLAN.firstChunkSeconds),
+    /**
+     * The MP4 download: short side of the rendition offered (the largest rendition at most this size, e.g. 720;
+     * the source's own size when smaller), or "off".
+     */
+    DOWNLOAD_RENDITION: z
+      .string()
+      .default(String(DEFAULT_DOWNLOAD_SHORT_SIDE))
+      .transform((v, ctx) => {
+        if (v.trim().toLowerCase() === 'off') return null;
+        const side = Number(v);
+        if (!Number.isInteger(side) || side < 2) {
+          ctx.addIssue({ code: 'custom', message: `DOWNLOAD_RENDITION must be a short side in pixels (e.g. 720) or "off", got "${v}"` });
+          return z.NEVER;
+        }
+        return side;
+      }),
     MAX_SOURCE_DURATION_SECONDS: positive(DEFAULT_SOURCE_LIMITS.maxDurationSeconds),
     MAX_SOURCE_PIXELS: positive(DEFAULT_SOURCE_LIMITS.maxPixels),
     MAX_SOURCE_FPS: positive(DEFAULT_SOURCE_LIMITS.maxFrameRate),
@@ -108,6 +125,7 @@ const worker = createWorker({
   workDir: config.WORK_DIR,
   preset: config.TRANSCODE_PRESET,
   ladder: config.LADDER,
+  downloadShortSide: config.DOWNLOAD_RENDITION,
   chunkPlan: { ...DEFAULT_CHUNK_PLAN, chunkSeconds: config.CHUNK_SECONDS, firstChunkSeconds: config.FIRST_CHUNK_SECONDS },
   limits: { maxDurationSeconds: config.MAX_SOURCE_DURATION_SECONDS, maxPixels: config.MAX_SOURCE_PIXELS, maxFrameRate: config.MAX_SOURCE_FPS },
   taskTimeLimitMs: config.TASK_TIME_LIMIT_SECONDS * 1000,

@@ -14,6 +14,7 @@
 import {
   AUDIO,
   AUDIO_RENDITION,
+  IFRAME_PLAYLIST,
   MASTER_PLAYLIST,
   MEDIA_PLAYLIST,
   type RenditionSummary,
@@ -21,7 +22,7 @@ import {
   type SegmentInfo,
 } from '@vod/contract';
 import { fps } from './frame-rate.js';
-import { masterPlaylist, mediaPlaylist, targetDuration, type MasterOptions } from './master-playlist.js';
+import { iframeEntries, iframePlaylist, masterPlaylist, mediaPlaylist, targetDuration, type MasterOptions } from './master-playlist.js';
 import type { RunState } from './run-store.js';
 
 /** Where a run stands. */
@@ -34,7 +35,7 @@ export interface RunView {
   audioReady: boolean;
   /** Something can be played: the first chunk (or, audio-only, the audio) and the audio are done. */
   playable: boolean;
-  /** Every usable chunk and the audio are done: the video can be finalized. */
+  /** Every usable chunk, the audio and the poster (when planned) are done: the video can be finalized. */
   complete: boolean;
   /** 0–99 while encoding (100 is for `ready`), weighted by source seconds; running tasks count by their progress. */
   progress: number;
@@ -56,7 +57,8 @@ export function runView(plan: RunPlan, state: RunState): RunView {
   let contiguousChunks = 0;
   while (contiguousChunks < usableChunks && state.chunks[contiguousChunks]) contiguousChunks++;
   const audioReady = !plan.audio || !!state.audio;
-  const complete = contiguousChunks === usableChunks && audioReady && (usableChunks > 0 || !!plan.audio);
+  const posterReady = !plan.poster || !!state.poster;
+  const complete = contiguousChunks === usableChunks && audioReady && posterReady && (usableChunks > 0 || !!plan.audio);
   const playable = audioReady && (contiguousChunks > 0 || (usableChunks === 0 && !!plan.audio));
 
   const span = (i: number) => Math.min(chunks[i]!.endSeconds, plan.durationSeconds) - chunks[i]!.startSeconds;
@@ -74,7 +76,7 @@ export function runView(plan: RunPlan, state: RunState): RunView {
 
 /** The playlists of the first `chunkCount` chunks (and the audio), as files relative to the video's prefix. */
 export interface Stitched {
-  /** Relative path (`720p/index.m3u8`, `master.m3u8`) → text. Media playlists come first, the master last. */
+  /** Relative path (`720p/index.m3u8`, `720p/iframes.m3u8`, `master.m3u8`) → text. Media playlists come first, the master last. */
   files: [path: string, text: string][];
   /** For the record: renditions largest first, with their measured peak bit rate. */
   renditions: RenditionSummary[];
@@ -105,7 +107,21 @@ export function stitch(plan: RunPlan, state: RunState, chunkCount: number, ended
     }
     const uri = `${r.name}/${MEDIA_PLAYLIST}`;
     files.push([uri, mediaPlaylist(segments, { ended, targetDuration: target(segments) })]);
-    return { name: r.name, uri, codecs, width: r.width, height: r.height, frameRate: fps(r.frameRate), segments };
+    // The I-frame playlist, when every segment reported its keyframes (runs from before they were recorded have none).
+    const entries = iframeEntries(segments);
+    const iframesUri = `${r.name}/${IFRAME_PLAYLIST}`;
+    // Keep its target duration fixed while it grows too: the keyframe interval.
+    if (entries) files.push([iframesUri, iframePlaylist(entries, { ended, targetDuration: plan.settings.keyframeSeconds })]);
+    return {
+      name: r.name,
+      uri,
+      codecs,
+      width: r.width,
+      height: r.height,
+      frameRate: fps(r.frameRate),
+      segments,
+      iframes: entries ? { uri: iframesUri, entries } : undefined,
+    };
   });
 
   const audioUri = `${AUDIO_RENDITION}/${MEDIA_PLAYLIST}`;

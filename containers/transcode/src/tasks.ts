@@ -24,8 +24,12 @@ import {
   AUDIO_RENDITION,
   type AudioTask,
   type ChunkTask,
+  type DownloadTask,
   type LadderRung,
+  type Poster,
+  type PosterTask,
   type RunPlan,
+  type StoryboardTask,
   type WorkMessage,
 } from '@vod/contract';
 import type { ServiceAws } from '@vod/service-kit';
@@ -37,7 +41,10 @@ import { TranscodeError } from './errors.js';
 import { planLadder } from './ladder.js';
 import { DEFAULT_SOURCE_LIMITS, checkSourceLimits, type SourceLimits } from './limits.js';
 import { probeSource } from './probe.js';
-import { publishSegments } from './publish.js';
+import { chooseDownloadRendition, DEFAULT_DOWNLOAD_SHORT_SIDE, makeDownload } from './download.js';
+import { makePoster } from './poster.js';
+import { chooseStoryboardRendition, makeStoryboard } from './storyboard.js';
+import { publishFiles, publishSegments } from './publish.js';
 import type { RunStore } from './run-store.js';
 
 export interface TaskDeps extends ServiceAws {
@@ -59,6 +66,11 @@ export interface TaskDeps extends ServiceAws {
   bulkNiceness?: number;
   /** Milliseconds between progress reports of a running task. */
   progressIntervalMs?: number;
+  /**
+   * Short side of the rendition offered as an MP4 download (the largest rendition at most this
+   * size; default 720); null: no downloads.
+   */
+  downloadShortSide?: number | null;
 }
 
 /** Keyframe interval of every rendition, seconds (Apple HLS Authoring Spec: 2 s). */
@@ -84,12 +96,17 @@ export async function runPlanTask(deps: TaskDeps, job: { videoId: string; source
   const settings = { segmentSeconds: chunkPlan.segmentSeconds, keyframeSeconds: KEYFRAME_SECONDS, preset: deps.preset };
   const renditions = source.video ? planLadder(source.video, deps.ladder) : [];
   const chunks = source.video ? planChunks(source.durationSeconds, chunkPlan) : [];
+  const downloadShortSide = deps.downloadShortSide === undefined ? DEFAULT_DOWNLOAD_SHORT_SIDE : deps.downloadShortSide;
+  const downloadRendition = downloadShortSide === null ? undefined : chooseDownloadRendition(renditions, downloadShortSide);
   const plan: RunPlan = {
     durationSeconds: source.durationSeconds,
     chunks,
     renditions,
     audio: source.audio ? { channels: AUDIO.channels, language: source.audio.language } : undefined,
     settings,
+    poster: !!source.video,
+    download: downloadRendition ? { rendition: downloadRendition.name } : undefined,
+    storyboard: renditions.length ? { rendition: chooseStoryboardRendition(renditions)!.name } : undefined,
   };
   await deps.sendControl({ type: 'planned', videoId, run, plan });
 
@@ -105,8 +122,23 @@ export async function runPlanTask(deps: TaskDeps, job: { videoId: string; source
   const audioTask: WorkMessage[] = source.audio
     ? [{ ...base, type: 'audio', index: source.audio.index, endSeconds: source.durationSeconds + chunkPlan.endMarginSeconds }]
     : [];
-  // The first chunk and the audio make the video playable: they go first.
-  await sendWork(deps, [...chunkTasks.slice(0, 1), ...audioTask, ...chunkTasks.slice(1)]);
+  const posterTask: WorkMessage[] = source.video
+    ? [
+        {
+          type: 'poster',
+          videoId,
+          run,
+          sourceKey: job.sourceKey,
+          picture: { index: source.video.index, interlaced: source.video.interlaced },
+          durationSeconds: source.durationSeconds,
+          displayWidth: source.video.displayWidth,
+          displayHeight: source.video.displayHeight,
+        },
+      ]
+    : [];
+  // The first chunk and the audio make the video playable: they go first. The poster (a few seconds of work,
+  // for the library) goes last, so it never holds up a chunk of a video someone is waiting to watch.
+  await sendWork(deps, [...chunkTasks.slice(0, 1), ...audioTask, ...chunkTasks.slice(1), ...posterTask]);
   await deps.store.markPlanSent(videoId, run);
   log.info({ chunks: chunks.length, audio: !!source.audio, renditions: renditions.map((r) => r.name) }, 'run planned, tasks sent');
 }
@@ -168,8 +200,92 @@ export async function runAudioTask(deps: TaskDeps, task: AudioTask, attempt: num
   }
 }
 
-/** Sends work messages, ten per request (SendMessageBatch), in order. */
-async function sendWork(deps: TaskDeps, messages: WorkMessage[]): Promise<void> {
+/**
+ * Makes, publishes and reports the poster. Errors are retried like any
+ * task's; when the poster cannot be made at all the worker reports "no
+ * poster" rather than failing the video (worker.ts `giveUp`).
+ */
+export async function runPosterTask(deps: TaskDeps, task: PosterTask, attempt: number, signal: AbortSignal): Promise<void> {
+  const { videoId, run } = task;
+  const log = deps.logger.child({ videoId, run, task: 'poster', attempt });
+  if (!(await deps.store.wanted(videoId, run))) return void log.info('video no longer wants this run; poster skipped');
+  const dir = await scratchDir(deps, `${videoId}-poster-`, 16 * 1024 * 1024);
+  try {
+    const out = await makePoster(
+      {
+        input: await sourceUrl(deps, task.sourceKey),
+        index: task.picture.index,
+        interlaced: task.picture.interlaced,
+        durationSeconds: task.durationSeconds,
+        displayWidth: task.displayWidth,
+        displayHeight: task.displayHeight,
+      },
+      dir,
+      { signal, niceness: deps.bulkNiceness ?? 10 },
+    );
+    const published = await publishFiles(deps.s3, deps.mediaBucket, videoId, dir, out.images.map((i) => i.path));
+    if (await removeIfDeleted(deps, videoId, published.keys, log)) return;
+    const poster: Poster = { available: true, atSeconds: out.atSeconds, images: out.images };
+    await deps.sendControl({ type: 'poster-done', videoId, run, poster, cost: { cpuSeconds: out.cpuSeconds, wallSeconds: out.wallSeconds }, attempt });
+    log.info({ atSeconds: out.atSeconds, candidates: out.candidates, cpuSeconds: out.cpuSeconds }, 'poster done');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Remuxes one rendition's published segments and the audio into the MP4 download, uploads it, reports it. */
+export async function runDownloadTask(deps: TaskDeps, task: DownloadTask, attempt: number, signal: AbortSignal): Promise<void> {
+  const { videoId, run } = task;
+  const log = deps.logger.child({ videoId, run, task: 'download', attempt });
+  if (!(await deps.store.wanted(videoId, run))) return void log.info('video no longer wants this run; download skipped');
+  // The joined TS files, then the MP4 (a little smaller than they are).
+  const dir = await scratchDir(deps, `${videoId}-download-`, 2 * task.bytes);
+  try {
+    const out = await makeDownload(deps.s3, deps.mediaBucket, task, dir, { signal, niceness: deps.bulkNiceness ?? 10 });
+    if (await removeIfDeleted(deps, videoId, [out.key], log)) return;
+    await deps.sendControl({
+      type: 'download-done',
+      videoId,
+      run,
+      download: { available: true, rendition: task.rendition, width: task.width, height: task.height, bytes: out.bytes, filename: task.filename },
+      cost: { cpuSeconds: out.cpuSeconds, wallSeconds: out.wallSeconds },
+      attempt,
+    });
+    log.info({ bytes: out.bytes, cpuSeconds: out.cpuSeconds, wallSeconds: out.wallSeconds }, 'download done');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Makes the storyboard from one rendition's published keyframes, publishes it, reports it. */
+export async function runStoryboardTask(deps: TaskDeps, task: StoryboardTask, attempt: number, signal: AbortSignal): Promise<void> {
+  const { videoId, run } = task;
+  const log = deps.logger.child({ videoId, run, task: 'storyboard', attempt });
+  if (!(await deps.store.wanted(videoId, run))) return void log.info('video no longer wants this run; storyboard skipped');
+  const dir = await scratchDir(deps, `${videoId}-storyboard-`, 64 * 1024 * 1024);
+  const started = performance.now();
+  try {
+    const out = await makeStoryboard(deps.s3, deps.mediaBucket, { videoId, rendition: task.rendition, durationSeconds: task.durationSeconds, keyframeSeconds: task.keyframeSeconds }, dir, {
+      signal,
+      niceness: deps.bulkNiceness ?? 10,
+    });
+    const published = await publishFiles(deps.s3, deps.mediaBucket, videoId, dir, out.files);
+    if (await removeIfDeleted(deps, videoId, published.keys, log)) return;
+    const wallSeconds = Math.round(performance.now() - started) / 1000;
+    await deps.sendControl({ type: 'storyboard-done', videoId, run, storyboard: out.storyboard, cost: { cpuSeconds: out.cpuSeconds, wallSeconds }, attempt });
+    log.info({ tiles: out.storyboard.count, sheets: out.storyboard.sheets.length, cpuSeconds: out.cpuSeconds, wallSeconds }, 'storyboard done');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A poster that is not there, and why (contract `NO_POSTER_REASONS`). */
+export function unavailablePoster(reason: 'no_picture' | 'failed', message: string): Poster {
+  return { available: false, reason, message };
+}
+
+/** Sends work messages to the jobs queue, ten per request (SendMessageBatch), in order. */
+export async function sendWork(deps: Pick<TaskDeps, 'sqs' | 'jobsQueueUrl'>, messages: WorkMessage[]): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
     const batch = messages.slice(i, i + 10);
     const out = await deps.sqs.send(

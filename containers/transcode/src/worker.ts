@@ -24,7 +24,17 @@ import { Consumer } from 'sqs-consumer';
 import { coordinate } from './coordinator.js';
 import { backOffOnErrors } from './poll-backoff.js';
 import { InvalidMediaError } from './errors.js';
-import { runAudioTask, runChunkTask, runPlanTask, type TaskDeps } from './tasks.js';
+import {
+  runAudioTask,
+  runChunkTask,
+  runDownloadTask,
+  runPlanTask,
+  runPosterTask,
+  runStoryboardTask,
+  sendWork,
+  unavailablePoster,
+  type TaskDeps,
+} from './tasks.js';
 import { taskName } from './run-store.js';
 import type { TaskProtection } from './task-protection.js';
 
@@ -75,6 +85,28 @@ export function createWorker(deps: WorkerDeps): Worker {
   const release = (message: Message) =>
     deps.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: deps.jobsQueueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 1 }));
 
+  /**
+   * A task cannot be done: its video fails with `reason` — except the
+   * poster and the download, which only say there is none (the video plays without them).
+   */
+  async function giveUp(work: WorkMessage, attempt: number, reason: string): Promise<void> {
+    const { videoId, run } = work;
+    const noCost = { cpuSeconds: 0, wallSeconds: 0 };
+    if (work.type === 'poster') {
+      await deps.sendControl({ type: 'poster-done', videoId, run, poster: unavailablePoster('failed', reason), cost: noCost, attempt });
+      return;
+    }
+    if (work.type === 'download') {
+      await deps.sendControl({ type: 'download-done', videoId, run, download: { available: false, message: `The MP4 download could not be made: ${reason}` }, cost: noCost, attempt });
+      return;
+    }
+    if (work.type === 'storyboard') {
+      await deps.sendControl({ type: 'storyboard-done', videoId, run, storyboard: { available: false, message: `The seek previews could not be made: ${reason}` }, cost: noCost, attempt });
+      return;
+    }
+    await deps.sendControl({ type: 'failed', videoId, run, reason });
+  }
+
   async function handleWork(message: Message): Promise<Message | undefined> {
     let work: WorkMessage;
     try {
@@ -96,7 +128,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     const attempts = await deps.store.attempts(videoId, run, task);
     const vanished = attempts.starts - attempts.failures - attempts.releases - (attempts.completions ?? 0);
     if (vanished >= limits.maxCrashes) {
-      await deps.sendControl({ type: 'failed', videoId, run, reason: `Transcoding stopped: the worker was lost ${vanished} times while ${what}` });
+      await giveUp(work, attempts.starts, `Transcoding stopped: the worker was lost ${vanished} times while ${what}`);
       tlog.error({ attempts }, 'task took its workers down too often; video failed');
       return message;
     }
@@ -110,7 +142,11 @@ export function createWorker(deps: WorkerDeps): Worker {
     const done = (async () => {
       if (work.type === 'transcode') return runPlanTask(deps, work);
       if (work.type === 'chunk') return runChunkTask(deps, work, attempts.starts, abort.signal);
-      return runAudioTask(deps, work, attempts.starts, abort.signal);
+      if (work.type === 'poster') return runPosterTask(deps, work, attempts.starts, abort.signal);
+      if (work.type === 'download') return runDownloadTask(deps, work, attempts.starts, abort.signal);
+      if (work.type === 'storyboard') return runStoryboardTask(deps, work, attempts.starts, abort.signal);
+      if (work.type === 'audio') return runAudioTask(deps, work, attempts.starts, abort.signal);
+      throw new Error(`Unknown task type ${(work as { type: string }).type}`);
     })();
     running = { what: `${videoId}: ${what}`, done };
     await deps.protection.hold(deps.taskTimeLimitMs / 60_000);
@@ -128,7 +164,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         return undefined; // not acknowledged: visible again in a second, for another worker
       }
       if (err instanceof InvalidMediaError) {
-        await deps.sendControl({ type: 'failed', videoId, run, reason: err.message });
+        await giveUp(work, attempts.starts, err.message);
         tlog.info({ reason: err.message }, 'video failed: the source cannot be used');
         return message;
       }
@@ -137,7 +173,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       attempts.lastError = reason;
       await deps.store.saveAttempts(videoId, run, task, attempts);
       if (attempts.failures >= limits.maxFailures) {
-        await deps.sendControl({ type: 'failed', videoId, run, reason: `Transcoding failed ${attempts.failures === 1 ? 'once' : `${attempts.failures} times`} while ${what}: ${reason}` });
+        await giveUp(work, attempts.starts, `Transcoding failed ${attempts.failures === 1 ? 'once' : `${attempts.failures} times`} while ${what}: ${reason}`);
         tlog.error({ err, attempts }, 'task failed too often; video failed');
         return message;
       }
@@ -153,7 +189,10 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   async function handleControl(message: Message): Promise<Message> {
     const msg = controlMessageSchema.parse(JSON.parse(message.Body ?? ''));
-    const step = coordinate({ ...deps, s3: deps.s3, store: deps.store, records: deps.records, pricePerVcpuHour: deps.pricePerVcpuHour }, msg);
+    const step = coordinate(
+      { ...deps, s3: deps.s3, store: deps.store, records: deps.records, pricePerVcpuHour: deps.pricePerVcpuHour, sendWork: (m) => sendWork(deps, [m]) },
+      msg,
+    );
     coordinating = step;
     try {
       await step;
@@ -236,6 +275,9 @@ function duration(seconds: number): string {
 function describe(work: WorkMessage): string {
   if (work.type === 'transcode') return 'reading the upload';
   if (work.type === 'audio') return 'encoding the audio';
+  if (work.type === 'poster') return 'making the poster';
+  if (work.type === 'download') return 'making the MP4 download';
+  if (work.type === 'storyboard') return 'making the seek previews';
   const clock = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
   return `encoding ${clock(work.chunk.startSeconds)}–${work.chunk.last ? 'the end' : clock(work.chunk.endSeconds)}`;
 }

@@ -12,6 +12,7 @@ import {
   API,
   apiPath,
   isErrorCode,
+  type DownloadInfo,
   type ErrorCode,
   type ListVideosResponse,
   type PlaybackInfo,
@@ -220,6 +221,11 @@ export class VodApi {
   /** Signed master playlist URL (ApiError 409 unless the video is ready). */
   getPlayback(videoId: string, signal?: AbortSignal): Promise<PlaybackInfo> {
     return apiRequest<PlaybackInfo>(this.cfg, apiPath(API.getPlayback, { videoId }), { signal });
+  }
+
+  /** A signed URL of the video's MP4 download (`409 not_ready`, `404 no_download`). */
+  getDownload(videoId: string, signal?: AbortSignal): Promise<DownloadInfo> {
+    return apiRequest<DownloadInfo>(this.cfg, apiPath(API.getDownload, { videoId }), { signal });
   }
 
   getUpload(uploadId: string, signal?: AbortSignal): Promise<UploadSessionInfo> {

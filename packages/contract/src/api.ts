@@ -36,6 +36,7 @@ export const API = {
   redriveJobs: { method: 'POST', path: '/api/jobs/redrive' },
   /** The OpenAPI 3.1 document (openapi.ts); needs no token. */
   getOpenApi: { method: 'GET', path: '/api/openapi.json' },
+  getDownload: { method: 'GET', path: '/api/videos/:videoId/download' },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof API;
@@ -203,3 +204,7 @@ export const playbackResponseSchema = z.object({
   expiresAt: z.string(),
 });
 export type PlaybackInfo = z.infer<typeof playbackResponseSchema>;
+
+/** `GET /api/videos/:id/download`: a signed URL of the MP4 download (served with `Content-Disposition: attachment`). */
+export const downloadResponseSchema = playbackResponseSchema;
+export type DownloadInfo = z.infer<typeof downloadResponseSchema>;

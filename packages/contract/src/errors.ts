@@ -48,6 +48,8 @@ export const ERROR_STATUS = {
   not_found: 404,
   route_not_found: 404,
   upload_not_found: 404,
+  /** The video is ready but has no MP4 download (downloads are off, it has no picture, or making it failed). */
+  no_download: 404,
   method_not_allowed: 405,
   // 409: the thing exists but is in the wrong state.
   not_ready: 409,

@@ -5,16 +5,23 @@
  *   `transcode`  upload service → worker: plan this video (probe, ladder, chunks).
  *   `chunk`      planner → workers: encode one time range of the source, every rendition.
  *   `audio`      planner → workers: encode the whole audio track once.
+ *   `poster`     planner → workers: pick a representative frame, write the poster images.
+ *   `download`   coordinator → workers, once the final playlists are out: remux one
+ *                rendition's segments and the audio into a progressive MP4.
+ *   `storyboard` coordinator → workers, then too: seek-preview sheets from one
+ *                rendition's keyframes (its I-frame playlist's byte ranges).
  *
  * Control queue (FIFO SQS, message group = videoId, so one video's messages
  * are handled one at a time, in order, by the coordinator):
- *   `planned`, `progress`, `chunk-done`, `audio-done`, `failed`.
+ *   `planned`, `progress`, `chunk-done`, `audio-done`, `poster-done`, `download-done`,
+ *   `storyboard-done`, `failed`.
  *
  * Every message carries the video's `run` (1 for the first transcode, +1 for
  * each retry); a message from an older run is ignored.
  */
 import { z } from 'zod';
 import { idSchema } from './ids.js';
+import { downloadSchema, posterSchema, storyboardSchema } from './video.js';
 
 const run = z.number().int().min(1);
 const seconds = z.number().min(0);
@@ -112,16 +119,88 @@ export const audioTaskSchema = z.object({
 });
 export type AudioTask = z.infer<typeof audioTaskSchema>;
 
-export const workMessageSchema = z.discriminatedUnion('type', [transcodeJobSchema, chunkTaskSchema, audioTaskSchema]);
+/** What the poster task needs to know about the source's picture. */
+export const posterTaskSchema = z.object({
+  type: z.literal('poster'),
+  videoId: idSchema,
+  run,
+  sourceKey: z.string().min(1),
+  picture: sourcePictureSchema,
+  /** Seconds of the source (candidate frames are spread over it). */
+  durationSeconds: z.number().positive(),
+  /** The picture as shown (rotation and pixel aspect ratio applied), pixels. */
+  displayWidth: z.number().int().positive(),
+  displayHeight: z.number().int().positive(),
+});
+export type PosterTask = z.infer<typeof posterTaskSchema>;
+
+export const downloadTaskSchema = z.object({
+  type: z.literal('download'),
+  videoId: idSchema,
+  run,
+  /** The rendition to remux (its segments `seg_00000.ts` … are published). */
+  rendition: z.string(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** Segments of the rendition, numbered from 0. */
+  videoSegments: z.number().int().positive(),
+  /** Segments of the audio rendition, numbered from 0; 0 = the video has no audio. */
+  audioSegments: z.number().int().min(0),
+  /** The name a browser saves the file under. */
+  filename: z.string().min(1),
+  /** Bytes of those segments together (the task needs about twice this in scratch space). */
+  bytes: z.number().int().positive(),
+});
+export type DownloadTask = z.infer<typeof downloadTaskSchema>;
+
+export const storyboardTaskSchema = z.object({
+  type: z.literal('storyboard'),
+  videoId: idSchema,
+  run,
+  /** The rendition whose keyframes become the tiles (its I-frame playlist is published). */
+  rendition: z.object({ name: z.string(), width: z.number().int().positive(), height: z.number().int().positive() }),
+  /** Seconds of the presentation. */
+  durationSeconds: z.number().positive(),
+  /** Keyframe interval, seconds (tiles are every whole multiple of it). */
+  keyframeSeconds: z.number().int().positive(),
+});
+export type StoryboardTask = z.infer<typeof storyboardTaskSchema>;
+
+export const workMessageSchema = z.discriminatedUnion('type', [
+  transcodeJobSchema,
+  chunkTaskSchema,
+  audioTaskSchema,
+  posterTaskSchema,
+  downloadTaskSchema,
+  storyboardTaskSchema,
+]);
 export type WorkMessage = z.infer<typeof workMessageSchema>;
 
 // --- control queue ---------------------------------------------------------------
+
+/**
+ * One keyframe (IDR picture) inside a video segment, as an I-frame playlist
+ * lists it (RFC 8216 §4.3.3.6 EXT-X-I-FRAMES-ONLY, §4.3.2.2 EXT-X-BYTERANGE):
+ * the byte range holds the PAT/PMT packets written just before the picture
+ * and every TS packet of the picture, so it decodes on its own.
+ */
+export const keyframeInfoSchema = z.object({
+  /** Seconds from the segment's start (its first keyframe) to this picture's presentation time. */
+  at: seconds,
+  /** Bytes from the start of the segment file to the range's first TS packet. */
+  offset: z.number().int().min(0),
+  /** Bytes in the range (a multiple of 188, the TS packet size). */
+  length: z.number().int().positive(),
+});
+export type KeyframeInfo = z.infer<typeof keyframeInfoSchema>;
 
 /** A published segment: its number, duration (EXTINF, seconds) and size (bytes). */
 export const segmentInfoSchema = z.object({
   n: z.number().int().min(0),
   duration: z.number().positive(),
   bytes: z.number().int().positive(),
+  /** Video segments: its keyframes, in order (for the I-frame playlist). Absent for audio. */
+  keyframes: z.array(keyframeInfoSchema).optional(),
 });
 export type SegmentInfo = z.infer<typeof segmentInfoSchema>;
 
@@ -136,6 +215,12 @@ export const runPlanSchema = z.object({
   renditions: z.array(renditionSchema),
   audio: z.object({ channels: z.number().int().positive(), language: z.string().optional() }).optional(),
   settings: encodeSettingsSchema,
+  /** A poster task was sent: the run is complete only once it reports (absent in plans from before posters). */
+  poster: z.boolean().optional(),
+  /** An MP4 download of this rendition is made after the final playlists, before `ready`. */
+  download: z.object({ rendition: z.string() }).optional(),
+  /** Seek previews from this rendition's keyframes are made after the final playlists, before `ready`. */
+  storyboard: z.object({ rendition: z.string() }).optional(),
 });
 export type RunPlan = z.infer<typeof runPlanSchema>;
 
@@ -169,6 +254,30 @@ export const audioDoneMessageSchema = z.object({
   cost: taskCostSchema,
   attempt: z.number().int().min(1),
 });
+export const posterDoneMessageSchema = z.object({
+  type: z.literal('poster-done'),
+  ...control,
+  /** The poster made, or why there is none (a poster that cannot be made does not fail the video). */
+  poster: posterSchema,
+  cost: taskCostSchema,
+  attempt: z.number().int().min(1),
+});
+export const downloadDoneMessageSchema = z.object({
+  type: z.literal('download-done'),
+  ...control,
+  /** The MP4 made, or why there is none (a download that cannot be made does not fail the video). */
+  download: downloadSchema,
+  cost: taskCostSchema,
+  attempt: z.number().int().min(1),
+});
+export const storyboardDoneMessageSchema = z.object({
+  type: z.literal('storyboard-done'),
+  ...control,
+  /** The storyboard made, or why there is none (it never fails the video). */
+  storyboard: storyboardSchema,
+  cost: taskCostSchema,
+  attempt: z.number().int().min(1),
+});
 export const failedMessageSchema = z.object({
   type: z.literal('failed'),
   ...control,
@@ -181,8 +290,12 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   progressMessageSchema,
   chunkDoneMessageSchema,
   audioDoneMessageSchema,
+  posterDoneMessageSchema,
+  downloadDoneMessageSchema,
+  storyboardDoneMessageSchema,
   failedMessageSchema,
 ]);
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
 export type ChunkDoneMessage = z.infer<typeof chunkDoneMessageSchema>;
 export type AudioDoneMessage = z.infer<typeof audioDoneMessageSchema>;
+export type PosterDoneMessage = z.infer<typeof posterDoneMessageSchema>;

@@ -10,6 +10,10 @@
  * Media bucket:
  *   videos/{videoId}/master.m3u8          multivariant playlist (viewers: signed URLs only)
  *   videos/{videoId}/{rendition}/index.m3u8, …/seg_00000.ts
+ *   videos/{videoId}/{rendition}/iframes.m3u8   I-frame playlist (byte ranges into the segments)
+ *   videos/{videoId}/poster/poster-{width}.jpg|.webp   the poster
+ *   videos/{videoId}/download.mp4         the MP4 download (Content-Disposition: attachment)
+ *   videos/{videoId}/storyboard/sheet-NNN.jpg, storyboard.vtt, storyboard.json   seek previews
  *   records/{videoId}.json                the video's status record (never public)
  *   pipeline/{videoId}/{run}/…            the transcode run's working state (never public)
  *   details/{videoId}/{field}             a video's title / description (UTF-8 text), one object per field
@@ -49,6 +53,36 @@ export const PREFIX = {
 export const MASTER_PLAYLIST = 'master.m3u8';
 /** File name of each rendition's media playlist, in the rendition's directory. */
 export const MEDIA_PLAYLIST = 'index.m3u8';
+/**
+ * File name of each video rendition's I-frame playlist (RFC 8216 §4.3.4.3
+ * EXT-X-I-FRAME-STREAM-INF), next to its media playlist: byte ranges of the
+ * keyframes inside the rendition's own segments (no extra files).
+ */
+export const IFRAME_PLAYLIST = 'iframes.m3u8';
+/** Directory of the poster images under a video's prefix. */
+export const POSTER_DIR = 'poster';
+/** File extension of each poster format. */
+export const POSTER_EXTENSIONS = { jpeg: '.jpg', webp: '.webp' } as const;
+/** `poster/poster-640.jpg`: a poster image's path under the video's prefix. */
+export function posterPath(width: number, format: keyof typeof POSTER_EXTENSIONS): string {
+  if (!Number.isInteger(width) || width <= 0) throw new RangeError(`Poster width must be a positive whole number (got ${width})`);
+  return `${POSTER_DIR}/poster-${width}${POSTER_EXTENSIONS[format]}`;
+}
+/** Directory of the storyboard (seek previews) under a video's prefix. */
+export const STORYBOARD_DIR = 'storyboard';
+/** The storyboard's WebVTT thumbnails track and JSON, in `STORYBOARD_DIR`. */
+export const STORYBOARD_FILES = { vtt: 'storyboard.vtt', json: 'storyboard.json' } as const;
+/** `storyboard/sheet-000.jpg`: sprite sheet `i` (from 0). */
+export function storyboardSheetPath(i: number): string {
+  if (!Number.isInteger(i) || i < 0) throw new RangeError(`Sheet number must be a whole number ≥ 0 (got ${i})`);
+  return `${STORYBOARD_DIR}/sheet-${String(i).padStart(3, '0')}.jpg`;
+}
+/**
+ * Path of the progressive MP4 download under a video's prefix. One fixed
+ * name: the name a browser saves it under is set on the object
+ * (Content-Disposition) when it is written.
+ */
+export const DOWNLOAD_FILE = 'download.mp4';
 /** Name (and directory) of the audio rendition shared by every video variant. */
 export const AUDIO_RENDITION = 'audio';
 
@@ -74,7 +108,10 @@ export const keys = {
   videoPrefix: (videoId: string) => `${PREFIX.videos}${videoId}/`,
   master: (videoId: string) => `${PREFIX.videos}${videoId}/${MASTER_PLAYLIST}`,
   mediaPlaylist: (videoId: string, rendition: string) => `${PREFIX.videos}${videoId}/${rendition}/${MEDIA_PLAYLIST}`,
+  iframePlaylist: (videoId: string, rendition: string) => `${PREFIX.videos}${videoId}/${rendition}/${IFRAME_PLAYLIST}`,
   segment: (videoId: string, rendition: string, n: number) => `${PREFIX.videos}${videoId}/${rendition}/${segmentFile(n)}`,
+  /** A file under the video's prefix, by its relative path (`poster/poster-640.jpg`). */
+  videoFile: (videoId: string, relative: string) => `${PREFIX.videos}${videoId}/${relative}`,
   record: (videoId: string) => `${PREFIX.records}${videoId}.json`,
   /** Everything a video's transcode runs keep while they work. */
   pipelinePrefix: (videoId: string) => `${PREFIX.pipeline}${videoId}/`,

@@ -21,6 +21,7 @@ import {
   UPLOAD_FIELDS,
   createUploadRequestSchema,
   createUploadResponseSchema,
+  downloadResponseSchema,
   listVideosQuerySchema,
   listVideosResponseSchema,
   playbackResponseSchema,
@@ -168,6 +169,14 @@ export const API_DOCS: { [K in OperationName]: OperationDoc } = {
     path: videoIdParam,
     ok: { 200: { description: 'The signed URL and when it expires.', body: playbackResponseSchema } },
     errors: ['not_found', 'not_ready'],
+  },
+  getDownload: {
+    summary: 'A signed URL of the MP4 download',
+    description: 'Served with `Content-Disposition: attachment` and the upload\'s name; once the video is ready.',
+    tag: 'videos',
+    path: videoIdParam,
+    ok: { 200: { description: 'The signed URL and when it expires.', body: downloadResponseSchema } },
+    errors: ['not_found', 'not_ready', 'no_download'],
   },
   getSource: {
     summary: 'The original upload',

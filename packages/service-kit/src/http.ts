@@ -59,3 +59,16 @@ export function requireOriginSecret(secret: string | undefined): RequestHandler 
     next(new AppError('forbidden', 'Requests must come through the CDN'));
   };
 }
+
+/**
+ * A `Content-Disposition` header value with a file name (RFC 6266): an ASCII
+ * `filename` fallback plus `filename*` in UTF-8 (RFC 8187). Path parts of
+ * `name` are dropped.
+ * @param kind `inline` (shown in the browser) or `attachment` (saved).
+ */
+export function contentDisposition(name: string, kind: 'inline' | 'attachment'): string {
+  const base = name.split(/[/\\]/).pop() || 'download';
+  const ascii = base.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  const encoded = encodeURIComponent(base).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${kind}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}

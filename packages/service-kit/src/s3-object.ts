@@ -98,6 +98,8 @@ export async function sendS3Object(req: Request, res: Response, s3: S3Client, op
   if (out.ETag) res.setHeader('ETag', out.ETag);
   if (out.LastModified) res.setHeader('Last-Modified', out.LastModified.toUTCString());
   if (out.CacheControl) res.setHeader('Cache-Control', out.CacheControl);
+  // Stored with the object (e.g. the MP4 download's `attachment; filename=…`): passed on, as CloudFront passes S3's.
+  if (out.ContentDisposition) res.setHeader('Content-Disposition', out.ContentDisposition);
   if (opts.headers) for (const [k, v] of Object.entries(opts.headers)) res.setHeader(k, v);
   opts.onObject?.(out, res);
 

@@ -3,6 +3,7 @@ import { ApiError, VIDEO_STATUSES, VIDEO_TEXT_LIMITS, formatBytes, formatDuratio
 import { linkClick } from '../router.js';
 import type { VideosState } from '../useVideos.js';
 import { ProgressBar, StatusBadge } from './common.js';
+import { Poster } from './Poster.js';
 
 /** The name a video is shown by: its title, else the uploaded file's name, else its id. */
 export function videoTitle(v: Pick<VideoRecord, 'title' | 'filename' | 'videoId'>): string {
@@ -96,6 +97,7 @@ function VideoCard({ v, api, onChange }: { v: VideoRecord; api: VodApi | undefin
 
   return (
     <li className="card video-card" data-testid="video-card" data-video-id={v.videoId} data-status={v.status}>
+      <Poster poster={v.poster} title={title} />
       <div className="video-card-head">
         {editing ? (
           <form className="rename" onSubmit={rename}>

@@ -1,9 +1,11 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { ApiError, isPlayable, type VideoRecord, type VodApi } from '@vod/client';
-import { formatDuration } from '@vod/client';
+import { formatBytes, formatDuration } from '@vod/client';
 import { PlaybackController, type Engine, type LevelInfo } from '../playback.js';
 import { linkClick } from '../router.js';
 import { ProgressBar, StatusBadge } from './common.js';
+import { largestPosterUrl } from './Poster.js';
+import { SeekPreview } from './SeekPreview.js';
 
 function formatBitrate(bps: number): string {
   return bps >= 1e6 ? `${(bps / 1e6).toFixed(1)} Mb/s` : `${Math.round(bps / 1000)} kb/s`;
@@ -115,8 +117,11 @@ function Player({ videoId, api, record }: { videoId: string; api: VodApi; record
   return (
     <div className="player-wrap" data-testid="player" data-engine={engine ?? ''} data-level={playing?.label ?? ''}>
       <div className="video-box">
-        <video ref={videoRef} controls playsInline preload="auto" aria-label={`Video: ${record.filename ?? videoId}`} data-testid="video" />
+        <video ref={videoRef} controls playsInline preload="auto" poster={largestPosterUrl(record.poster)} aria-label={`Video: ${record.filename ?? videoId}`} data-testid="video" />
       </div>
+      {record.storyboard?.available && record.durationSeconds ? (
+        <SeekPreview storyboard={record.storyboard} duration={record.durationSeconds} videoRef={videoRef} />
+      ) : null}
       {notice && (
         <div className="card message info" role="status" data-testid="player-notice">
           {notice}
@@ -164,6 +169,14 @@ function Player({ videoId, api, record }: { videoId: string; api: VodApi; record
             <dt>Renditions</dt>
             <dd>{[...(record.renditions ?? [])].sort((a, b) => b.height - a.height).map((r) => r.name).join(' · ') || '–'}</dd>
           </div>
+          {record.download?.available && (
+            <div>
+              <dt>Download</dt>
+              <dd>
+                <DownloadButton api={api} videoId={videoId} label={`MP4 ${record.download.rendition} · ${formatBytes(record.download.bytes)}`} />
+              </dd>
+            </div>
+          )}
           {expiresAt && (
             <div>
               <dt>Link valid until</dt>
@@ -175,5 +188,30 @@ function Player({ videoId, api, record }: { videoId: string; api: VodApi; record
         </dl>
       </div>
     </div>
+  );
+}
+
+/** Fetches a fresh signed URL of the MP4 and opens it: the file comes with `Content-Disposition: attachment`, so the browser saves it. */
+function DownloadButton({ api, videoId, label }: { api: VodApi; videoId: string; label: string }) {
+  const [error, setError] = useState<string>();
+  return (
+    <>
+      <button
+        type="button"
+        className="link-button"
+        data-testid="download"
+        onClick={async () => {
+          setError(undefined);
+          try {
+            window.location.assign((await api.getDownload(videoId)).url);
+          } catch (err) {
+            setError((err as Error).message);
+          }
+        }}
+      >
+        {label}
+      </button>
+      {error && <span className="error-text small"> {error}</span>}
+    </>
   );
 }
