@@ -76,7 +76,7 @@ describe('segmented transcode on the local stack (3 workers)', function () {
     stack = await startStack({
       keepData: !!process.env.KEEP_DATA,
       transcodeWorkers: 3,
-      env: { CHUNK_SECONDS: '12', FIRST_CHUNK_SECONDS: '6', POLL_WAIT_SECONDS: '1', VISIBILITY_TIMEOUT_SECONDS: '10' },
+      env: { CHUNK_SECONDS: '12', FIRST_CHUNK_SECONDS: '6', POLL_WAIT_SECONDS: '1', VISIBILITY_TIMEOUT_SECONDS: '20' },
     });
     const env = stack.serviceEnv;
     const s3 = new S3Client({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL, forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
@@ -216,9 +216,12 @@ describe('segmented transcode on the local stack (3 workers)', function () {
     stack.processes.get(worker)!.kill('SIGTERM');
     const taken = await until('the chunk taken again', () => store.attempts(videoId, 1, t), (a) => a.starts === 2, 60_000);
     const seconds = (Date.now() - stoppedAt) / 1000;
-    console.log(`      SIGTERM to ${worker} during "${task}": taken again ${seconds.toFixed(1)} s later (visibility timeout 10 s)`);
+    console.log(`      SIGTERM to ${worker} during "${task}": taken again ${seconds.toFixed(1)} s later (visibility timeout 20 s)`);
     expect(taken).to.include({ releases: 1, failures: 0 });
-    expect(seconds).to.be.below(8);
+    // Unreleased, it would come back only when its 20 s visibility timeout
+    // ran out; released, it waits only for a free worker (the others may be
+    // busy with chunks, audio or the poster, and the stopped one restarts).
+    expect(seconds).to.be.below(15);
     expect((await ended(videoId)).status).to.equal('ready');
   });
 });
