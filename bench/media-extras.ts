@@ -11,29 +11,17 @@
  *
  * SECONDS (default 30) of synthetic 720p30 (testsrc2 + sine) unless FILE is given.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { RunStore, type RunState } from '../containers/transcode/src/run-store.js';
 import { startTemporaryStack } from '../local/stack.js';
+import { syntheticSource } from './synthetic-source.js';
 
 const seconds = Number(process.argv[2] ?? 30);
-const file = process.argv[3] ?? synthetic(seconds);
+const file = process.argv[3] ?? syntheticSource(seconds, 1280, 720, 4000);
 
-function synthetic(s: number): string {
-  const dir = path.join(os.tmpdir(), 'vod-bench');
-  mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, `testsrc2-720p30-${s}s.mp4`);
-  if (!existsSync(out)) {
-    execFileSync('ffmpeg', [
-      '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      '-t', String(s), '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '4M', '-g', '250', '-c:a', 'aac', '-shortest', out,
-    ]);
-  }
-  return out;
-}
 
 interface Figures {
   label: string;

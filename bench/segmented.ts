@@ -10,29 +10,17 @@
  *
  * SECONDS (default 180) of synthetic 1080p30 (testsrc2 + sine) unless FILE is given.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { RunStore } from '../containers/transcode/src/run-store.js';
 import { startTemporaryStack } from '../local/stack.js';
+import { syntheticSource } from './synthetic-source.js';
 
 const seconds = Number(process.argv[2] ?? 180);
-const file = process.argv[3] ?? synthetic(seconds);
+const file = process.argv[3] ?? syntheticSource(seconds, 1920, 1080, 8000);
 
-function synthetic(s: number): string {
-  const dir = path.join(os.tmpdir(), 'vod-bench');
-  mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, `testsrc2-1080p30-${s}s.mp4`);
-  if (!existsSync(out)) {
-    execFileSync('ffmpeg', [
-      '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      '-t', String(s), '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '8M', '-g', '250', '-c:a', 'aac', '-shortest', out,
-    ]);
-  }
-  return out;
-}
 
 interface Run {
   label: string;

@@ -4,8 +4,8 @@
  * Routes (app.ts) parse and answer; this does the work, in an order that a
  * crash at any step can be repaired by repeating the request.
  */
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
   keys,
   publicRecord,
@@ -15,7 +15,7 @@ import {
   type TranscodeJob,
   type VideoRecord,
 } from '@vod/contract';
-import { AppError, deletePrefix, isNotFound, type StatusStore } from '@vod/service-kit';
+import { AppError, deletePrefix, objectExists, sendTranscodeJob, type StatusStore } from '@vod/service-kit';
 import type { Logger } from 'pino';
 import type { InvalidateVideo } from './cdn-invalidation.js';
 
@@ -169,17 +169,11 @@ export class VideoAdmin {
     return plan || state;
   }
 
-  private async exists(bucket: string, key: string): Promise<boolean> {
-    try {
-      await this.deps.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+  private exists(bucket: string, key: string): Promise<boolean> {
+    return objectExists(this.deps.s3, bucket, key);
   }
 
-  private async sendJob(job: TranscodeJob): Promise<void> {
-    await this.deps.sqs.send(new SendMessageCommand({ QueueUrl: this.deps.jobsQueueUrl, MessageBody: JSON.stringify(job) }));
+  private sendJob(job: TranscodeJob): Promise<void> {
+    return sendTranscodeJob(this.deps.sqs, this.deps.jobsQueueUrl, job);
   }
 }

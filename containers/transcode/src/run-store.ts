@@ -10,9 +10,9 @@
  * - `attempts/<task>.json`: how often a task was started, failed and handed
  *   back, written by the one worker holding the task.
  */
-import { DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { keys, storedVideoRecordSchema, type ControlMessage, type Download, type Poster, type Storyboard, type RunPlan, type SegmentInfo, type StoredVideoRecord, type TaskCost } from '@vod/contract';
-import { getJson, isNotFound, putJson } from '@vod/service-kit';
+import { getJson, isDeleted, putJson } from '@vod/service-kit';
 
 /** What the coordinator knows about one run. */
 export interface RunState {
@@ -60,14 +60,8 @@ export class RunStore {
   }
 
   /** True when the video was deleted (its tombstone exists). */
-  async deleted(videoId: string): Promise<boolean> {
-    try {
-      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: keys.tombstone(videoId) }));
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+  deleted(videoId: string): Promise<boolean> {
+    return isDeleted(this.s3, this.bucket, videoId);
   }
 
   /**

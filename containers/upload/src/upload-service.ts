@@ -8,8 +8,8 @@
  * the session is marked completed, and completing an already completed
  * session changes nothing.
  */
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   S3_USER_METADATA_MAX_BYTES,
   isMediaContentType,
@@ -24,7 +24,7 @@ import {
   type TranscodeJob,
   type UploadSessionInfo,
 } from '@vod/contract';
-import { AppError, StatusStore, isNotFound, type RecordChangeListener } from '@vod/service-kit';
+import { AppError, StatusStore, isDeleted, sendTranscodeJob, type RecordChangeListener } from '@vod/service-kit';
 import type { Logger } from 'pino';
 import type { ObjectTarget, PartTarget } from './s3-storage-engine.js';
 import { UploadSessions, type UploadSession } from './upload-sessions.js';
@@ -264,18 +264,12 @@ export class UploadService {
   }
 
   /** Whether the video was deleted (its tombstone exists). */
-  private async deleted(videoId: string): Promise<boolean> {
-    try {
-      await this.deps.s3.send(new HeadObjectCommand({ Bucket: this.deps.mediaBucket, Key: keys.tombstone(videoId) }));
-      return true;
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+  private deleted(videoId: string): Promise<boolean> {
+    return isDeleted(this.deps.s3, this.deps.mediaBucket, videoId);
   }
 
-  private async sendJob(job: TranscodeJob): Promise<void> {
-    await this.deps.sqs.send(new SendMessageCommand({ QueueUrl: this.deps.jobsQueueUrl, MessageBody: JSON.stringify(job) }));
+  private sendJob(job: TranscodeJob): Promise<void> {
+    return sendTranscodeJob(this.deps.sqs, this.deps.jobsQueueUrl, job);
   }
 }
 

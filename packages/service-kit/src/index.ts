@@ -17,3 +17,4 @@ export * from './s3-object.js';
 export * from './s3-prefix.js';
 export * from './status-store.js';
 export * from './video-events.js';
+export * from './video-objects.js';
