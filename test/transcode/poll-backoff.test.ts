@@ -11,10 +11,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { DEFAULT_LADDER } from '@vod/contract';
-import { StatusStore } from '@vod/service-kit';
+import { POLL_BACKOFF, StatusStore } from '@vod/service-kit';
 import { DEFAULT_CHUNK_PLAN } from '../../containers/transcode/src/chunk-plan.js';
 import { controlSender } from '../../containers/transcode/src/control.js';
-import { POLL_BACKOFF } from '../../containers/transcode/src/poll-backoff.js';
 import { RunStore } from '../../containers/transcode/src/run-store.js';
 import { createWorker } from '../../containers/transcode/src/worker.js';
 

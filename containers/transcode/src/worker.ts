@@ -22,7 +22,7 @@ import { TASK_ATTEMPTS, controlMessageSchema, workMessageSchema, type WorkMessag
 import type { StatusStore } from '@vod/service-kit';
 import { Consumer } from 'sqs-consumer';
 import { coordinate } from './coordinator.js';
-import { backOffOnErrors } from './poll-backoff.js';
+import { backOffOnErrors } from '@vod/service-kit';
 import { InvalidMediaError } from './errors.js';
 import {
   runAudioTask,

@@ -30,6 +30,7 @@ import {
   webhookRetryDelaySeconds,
   type WebhookQueueMessage,
 } from '@vod/contract';
+import { backOffOnErrors } from '@vod/service-kit';
 import type { Logger } from 'pino';
 import { Consumer } from 'sqs-consumer';
 import { Webhook } from 'standardwebhooks';
@@ -176,7 +177,8 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps): WebhookDeliver
     }),
   );
   for (const c of consumers) {
-    c.on('error', (err) => log.error({ err }, 'webhooks consumer error'));
+    // Logs each failed poll and backs off while SQS cannot be reached (no hot loop).
+    backOffOnErrors(c, log, 'webhooks');
     c.on('processing_error', (err) => log.warn({ err: err.message }, 'webhooks message not completed'));
   }
 

@@ -18,3 +18,4 @@ export * from './s3-prefix.js';
 export * from './status-store.js';
 export * from './video-events.js';
 export * from './video-objects.js';
+export * from './poll-backoff.js';
