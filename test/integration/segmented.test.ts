@@ -208,20 +208,21 @@ describe('segmented transcode on the local stack (3 workers)', function () {
     await restarted; // supervised, as ECS would: the killed worker came back
   });
 
-  it('SIGTERM releases the chunk at once: another worker takes it well before the visibility timeout', async () => {
+  it('SIGTERM releases the chunk at once (recorded as a release, not a failure); another worker finishes it', async () => {
     const videoId = await upload(source);
     const { worker, task } = await workerInChunk(12, 500);
     const t = chunkTask(task);
     const stoppedAt = Date.now();
+    const exited = new Promise<void>((resolve) => stack.events.on('exit', (name) => name === worker && resolve()));
     stack.processes.get(worker)!.kill('SIGTERM');
-    const taken = await until('the chunk taken again', () => store.attempts(videoId, 1, t), (a) => a.starts === 2, 60_000);
-    const seconds = (Date.now() - stoppedAt) / 1000;
-    console.log(`      SIGTERM to ${worker} during "${task}": taken again ${seconds.toFixed(1)} s later (visibility timeout 20 s)`);
+    // The worker hands the chunk back as it stops: the release is recorded
+    // before it exits (a chunk left to its visibility timeout would show no release).
+    await exited;
+    expect(await store.attempts(videoId, 1, t)).to.include({ starts: 1, releases: 1, failures: 0 });
+    const taken = await until('the chunk taken again', () => store.attempts(videoId, 1, t), (a) => a.starts === 2, 120_000);
+    // How soon depends on a free worker, which a loaded machine may not have: printed, not asserted.
+    console.log(`      SIGTERM to ${worker} during "${task}": released, taken again ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s later`);
     expect(taken).to.include({ releases: 1, failures: 0 });
-    // Unreleased, it would come back only when its 20 s visibility timeout
-    // ran out; released, it waits only for a free worker (the others may be
-    // busy with chunks, audio or the poster, and the stopped one restarts).
-    expect(seconds).to.be.below(15);
     expect((await ended(videoId)).status).to.equal('ready');
   });
 });
