@@ -3,13 +3,10 @@
  * handful of failed polls a second, not hundreds (sqs-consumer alone polls
  * again at once after a connection failure).
  */
-import { createServer } from 'node:net';
-import { once } from 'node:events';
-import { Writable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
-import { pino } from 'pino';
+import { capturingLogger, refusedEndpoint } from '../support/unreachable.js';
 import { DEFAULT_LADDER } from '@vod/contract';
 import { POLL_BACKOFF, StatusStore } from '@vod/service-kit';
 import { DEFAULT_CHUNK_PLAN } from '../../containers/transcode/src/chunk-plan.js';
@@ -19,25 +16,11 @@ import { createWorker } from '../../containers/transcode/src/worker.js';
 
 describe('transcode worker with its queues unreachable', () => {
   it('backs off its polls while SQS fails (exponentially, up to the cap), logging one line per failure', async () => {
-    // A port nothing listens on: every request is refused at once.
-    const probe = createServer().listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const { port } = probe.address() as { port: number };
-    await new Promise((r) => probe.close(r));
-    const endpoint = `http://127.0.0.1:${port}`;
+    const endpoint = await refusedEndpoint();
     const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
     const sqs = new SQSClient({ region: 'us-east-1', endpoint, credentials, maxAttempts: 1 });
     const s3 = new S3Client({ region: 'us-east-1', endpoint, credentials, forcePathStyle: true, maxAttempts: 1 });
-    const lines: { msg: string; nextPollMs?: number; queue?: string }[] = [];
-    const logger = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk, _enc, cb) {
-          for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-          cb();
-        },
-      }),
-    );
+    const { logger, lines } = capturingLogger<{ msg: string; nextPollMs?: number; queue?: string }>();
     const timing = { visibilityTimeoutSeconds: 30, heartbeatSeconds: 6, pollWaitSeconds: 1 };
     const worker = createWorker({
       s3,

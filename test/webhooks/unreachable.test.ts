@@ -3,34 +3,17 @@
  * polls instead of sqs-consumer's hot loop (found as a leftover worker
  * spinning at 14 % of a core after its emulator was gone).
  */
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { Writable } from 'node:stream';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
-import { pino } from 'pino';
+import { capturingLogger, refusedEndpoint } from '../support/unreachable.js';
 import { createWebhookDelivery } from '../../containers/upload/src/webhook-delivery.js';
 import { newWebhookSecret } from '../support/webhook-receiver.js';
 
 describe('webhook delivery with its queue unreachable', () => {
   it('backs off its polls while SQS fails, one log line per failure', async () => {
-    // A port nothing listens on: every request is refused at once.
-    const probe = createServer().listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const { port } = probe.address() as { port: number };
-    await new Promise((r) => probe.close(r));
-    const endpoint = `http://127.0.0.1:${port}`;
+    const endpoint = await refusedEndpoint();
     const sqs = new SQSClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
-    const lines: { msg: string; nextPollMs?: number; queue?: string }[] = [];
-    const logger = pino(
-      { level: 'info' },
-      new Writable({
-        write(chunk, _enc, cb) {
-          for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-          cb();
-        },
-      }),
-    );
+    const { logger, lines } = capturingLogger<{ msg: string; nextPollMs?: number; queue?: string }>();
     const delivery = createWebhookDelivery({
       sqs,
       queueUrl: `${endpoint}/000000000000/webhooks`,
