@@ -7,6 +7,7 @@
  * film from the measured per-chunk CPU-seconds. Figures, not a test.
  *
  *   npx tsx bench/segmented.ts [SECONDS] [FILE]
+ *   BENCH_ONLY_WORKERS=2 npx tsx bench/segmented.ts   (one run, N workers: playable and ready only)
  *
  * SECONDS (default 180) of synthetic 1080p30 (testsrc2 + sine) unless FILE is given.
  */
@@ -82,7 +83,15 @@ async function measure(label: string, workers: number, env: Record<string, strin
 const f1 = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(1));
 console.log(`source: ${file} (${os.cpus().length} cores)`);
 const runs: Run[] = [];
+if (process.env.BENCH_ONLY_WORKERS) {
+  // One quick figure: upload done → playable and → ready with N workers (`npm start` runs 2).
+  const n = Number(process.env.BENCH_ONLY_WORKERS);
+  const r = await measure(`segmented, ${n} workers`, n, {});
+  console.log(`${r.label}: playable ${f1(r.playableSeconds)} s, ready ${f1(r.readySeconds)} s, ${f1(r.cpuSeconds)} CPU-s`);
+  process.exit(0);
+}
 runs.push(await measure('segmented, 1 worker', 1, {}));
+runs.push(await measure('segmented, 2 workers (npm start)', 2, {}));
 runs.push(await measure('segmented, 3 workers', 3, {}));
 runs.push(await measure('single pass (one chunk), 1 worker', 1, { CHUNK_SECONDS: '1000000' }));
 console.log('\n| run | upload done → playable (s) | → ready (s) | CPU-s | chunks | longest chunk wall (s) |');
@@ -90,7 +99,7 @@ console.log('| --- | --- | --- | --- | --- | --- |');
 for (const r of runs) {
   console.log(`| ${r.label} | ${f1(r.playableSeconds)} | ${f1(r.readySeconds)} | ${f1(r.cpuSeconds)} | ${r.chunks.length} | ${f1(Math.max(...r.chunks.map((c) => c.wall)))} |`);
 }
-const [seg1, seg3, single] = runs as [Run, Run, Run];
+const [seg1, , seg3, single] = runs as [Run, Run, Run, Run];
 console.log(`\nCPU overhead of segmenting: ${(((seg1.cpuSeconds - single.cpuSeconds) / single.cpuSeconds) * 100).toFixed(1)} % (${f1(seg1.cpuSeconds)} vs ${f1(single.cpuSeconds)} CPU-s, same run)`);
 const longest = Math.max(...seg3.chunks.map((c) => c.wall));
 console.log(`critical path (3 workers): longest chunk ${f1(longest)} s + finalize ≈ ${f1(seg3.finalizeSeconds)} s`);

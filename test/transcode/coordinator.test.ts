@@ -120,6 +120,29 @@ describe('transcode/coordinator (emulator)', function () {
     expect(await records.get(videoId)).to.deep.equal(rec);
   });
 
+  it('the audio reported while it encodes makes the video playable with the first chunk and grows its playlist; a shorter or late report changes nothing', async () => {
+    const videoId = await queuedVideo();
+    const [planned, c0, c1, c2, c3, audio] = runMessages(videoId);
+    const partial = (to: number, attempt = 1): ControlMessage => ({ type: 'audio-partial', videoId, run: 1, segments: segs(0, to), attempt });
+    const audioSegments = async () => (HLS.parse(await text(keys.mediaPlaylist(videoId, 'audio'))) as MediaPlaylist).segments.length;
+    await coordinate(deps, planned!);
+    await coordinate(deps, c0!);
+    await coordinate(deps, partial(1));
+    expect(await records.get(videoId)).to.include({ status: 'processing', playable: true });
+    expect(await audioSegments()).to.equal(1);
+    await coordinate(deps, partial(10));
+    expect(await audioSegments(), 'more audio extends the audio playlist').to.equal(10);
+    await coordinate(deps, partial(3, 2)); // a retried audio task starting over
+    expect(await audioSegments(), 'never shrinks').to.equal(10);
+    for (const m of [c1!, c2!, c3!]) expect(await coordinate(deps, m)).to.equal('applied'); // every chunk, but not the whole audio
+    expect(await records.get(videoId)).to.include({ status: 'processing', playable: true });
+    expect(await coordinate(deps, audio!)).to.equal('ready');
+    const done = HLS.parse(await text(keys.mediaPlaylist(videoId, 'audio'))) as MediaPlaylist;
+    expect(done).to.include({ playlistType: 'VOD', endlist: true });
+    expect(done.segments).to.have.length(22);
+    expect(await coordinate(deps, partial(5))).to.equal('ignored');
+  });
+
   it('a planned poster: shown in the record as soon as it is made; ready waits for it; its cost counts', async () => {
     const videoId = await queuedVideo();
     const [planned, c0, c1, c2, c3, audio] = runMessages(videoId);

@@ -12,10 +12,11 @@ import { expect } from 'chai';
 import * as HLS from 'hls-parser';
 import type { MasterPlaylist, MediaPlaylist } from 'hls-parser/types.js';
 import { TIMELINE_OFFSET_SECONDS } from '../../containers/transcode/src/ffmpeg-args.js';
-import { encodeChunk } from '../../containers/transcode/src/encode.js';
+import { encodeAudio, encodeChunk, encodeChunkInParallel, shareRenditions } from '../../containers/transcode/src/encode.js';
 import { TranscodeError } from '../../containers/transcode/src/errors.js';
 import { measureSegments } from '../../containers/transcode/src/master-playlist.js';
 import { planLadder } from '../../containers/transcode/src/ladder.js';
+import { segmentFile, type SegmentInfo } from '@vod/contract';
 import { encodeFile, ffmpegRun, ffprobeJson, media, rejection, run } from './helpers.js';
 
 interface Packet {
@@ -52,6 +53,12 @@ async function segmentsOf(outDir: string, uri: string): Promise<string[]> {
 async function decodeAll(file: string): Promise<void> {
   const { stderr } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-xerror', '-i', file, '-f', 'null', '-']);
   expect(stderr.trim(), `decode errors in ${file}`).to.equal('');
+}
+
+/** Whether ffmpeg decodes the whole file without an error. */
+async function decodes(file: string): Promise<boolean> {
+  const { stderr } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-xerror', '-i', file, '-f', 'null', '-']).catch((err) => ({ stderr: String(err) }));
+  return stderr.trim() === '';
 }
 
 async function videoPackets(file: string): Promise<Packet[]> {
@@ -223,6 +230,35 @@ describe('transcode/encode (real ffmpeg)', function () {
     }
   });
 
+  it('the first chunk shared over two processes: the same segments and frames as one process; costs summed', async () => {
+    const dir = await tmp('vod-parallel-');
+    const src = path.join(dir, 'src.mp4');
+    await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=size=960x540:rate=30', '-frames:v', '240', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '250', src]);
+    const renditions = planLadder({ displayWidth: 960, displayHeight: 540, frameRate: 30 });
+    expect(shareRenditions(renditions, 2).map((g) => g.map((r) => r.name))).to.deep.equal([['540p'], ['360p', '234p']]);
+    const chunk = { index: 0, startSeconds: 0, endSeconds: 6, firstSegment: 0, last: false };
+    const settings = { segmentSeconds: 6, keyframeSeconds: 2, preset: 'ultrafast' };
+    const one = await encodeChunk({ input: src, outDir: path.join(dir, 'one'), chunk, picture: { index: 0 }, renditions, settings });
+    const progress: number[] = [];
+    const two = await encodeChunkInParallel({ input: src, outDir: path.join(dir, 'two'), chunk, picture: { index: 0 }, renditions, settings, onProgress: (f) => progress.push(f) }, 2);
+    const shape = (o: typeof one) => Object.fromEntries(Object.entries(o.renditions).map(([name, r]) => [name, { codecs: r.codecs, segments: r.segments.map((x) => [x.n, x.duration, x.keyframes?.length]) }]));
+    expect(shape(two)).to.deep.equal(shape(one));
+    for (const r of renditions) {
+      const frames = async (d: string) => (await ffprobeJson<{ frames: { pts_time: string }[] }>(path.join(d, r.name, segmentFile(0)), ['-select_streams', 'v:0', '-show_entries', 'frame=pts_time'])).frames.map((f) => f.pts_time);
+      expect(await frames(path.join(dir, 'two')), r.name).to.deep.equal(await frames(path.join(dir, 'one')));
+    }
+    expect(two.cost.cpuSeconds).to.be.greaterThan(0);
+    expect(progress.at(-1)).to.equal(1);
+    expect(progress.every((x, i) => i === 0 || x >= progress[i - 1]!), 'progress never goes back').to.equal(true);
+  });
+
+  it('shareRenditions: by pixels per frame, largest first, each to the least loaded process; never an empty process', () => {
+    const ladder = planLadder({ displayWidth: 1920, displayHeight: 1080, frameRate: 30 });
+    expect(shareRenditions(ladder, 2).map((g) => g.map((r) => r.name))).to.deep.equal([['1080p'], ['720p', '540p', '360p', '234p']]);
+    expect(shareRenditions(ladder, 1)).to.deep.equal([ladder]);
+    expect(shareRenditions(ladder.slice(-1), 4)).to.deep.equal([ladder.slice(-1)]);
+  });
+
   it('visualizer (video only): video renditions, no audio group', async () => {
     const enc = await encoded(media('visualizer-180p-h264-noaudio.mp4'));
     expect(await listing(enc.outDir)).to.deep.equal(['180p', 'master.m3u8']);
@@ -299,6 +335,37 @@ describe('transcode/encode (real ffmpeg)', function () {
     const [seg] = await segmentsOf(enc.outDir, `${enc.renditions[0]!.name}/index.m3u8`);
     const { streams } = await ffprobeJson<{ streams: Record<string, unknown>[] }>(seg!, ['-show_streams']);
     expect(streams[0]).to.include({ field_order: 'progressive', r_frame_rate: '25/1' });
+  });
+
+  it('the audio is handed over as it is encoded: whole segments from 0, growing, the same as the final list', async () => {
+    const dir = await tmp('vod-audio-progressive-');
+    const source = path.join(dir, 'tone.wav');
+    await ffmpegRun(['-f', 'lavfi', '-i', 'sine=frequency=440:duration=40', source]);
+    const settings = { segmentSeconds: 6, keyframeSeconds: 2, preset: 'veryfast' };
+    const reports: { segments: SegmentInfo[]; decoded: boolean[] }[] = [];
+    const out = await encodeAudio({
+      input: source,
+      outDir: path.join(dir, 'out'),
+      index: 0,
+      endSeconds: 42,
+      settings,
+      segmentPollMs: 20,
+      // Slow the hand-over down so ffmpeg runs ahead of it: each report must still list only whole segments.
+      onSegments: async (segments) => {
+        const decoded = await Promise.all(segments.map((x) => decodes(path.join(dir, 'out', 'audio', segmentFile(x.n)))));
+        reports.push({ segments: structuredClone(segments), decoded });
+      },
+    });
+    expect(out.segments.map((x) => x.n)).to.deep.equal([0, 1, 2, 3, 4, 5, 6]);
+    expect(reports.length, 'at least one report before the end').to.be.greaterThan(0);
+    let previous = 0;
+    for (const r of reports) {
+      expect(r.segments.length, 'reports grow').to.be.greaterThan(previous);
+      previous = r.segments.length;
+      expect(r.decoded.every(Boolean), 'every reported segment decodes when reported').to.equal(true);
+      // Same numbers, durations and sizes as at the end: a reported segment was already complete.
+      expect(r.segments).to.deep.equal(out.segments.slice(0, r.segments.length));
+    }
   });
 
   describe('stopping and failing', () => {

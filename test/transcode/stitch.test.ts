@@ -46,6 +46,23 @@ describe('transcode/stitch', () => {
       expect(runView(plan, state([0, 1, 2, 3], true))).to.include({ contiguousChunks: 4, complete: true, usableChunks: 4 });
     });
 
+    it('playable once the audio reported so far covers the first chunk; growing playlists list that audio, final ones need all of it', () => {
+      const s = state([0, 1], false);
+      s.audioPartial = { segments: segs(0, 0, 96_000), attempt: 1 };
+      expect(runView(plan, s)).to.include({ playable: false, audioSegments: 0 });
+      s.audioPartial = { segments: segs(0, 1, 96_000), attempt: 1 }; // [0,6): chunk 0 is covered
+      expect(runView(plan, s)).to.include({ playable: true, audioReady: false, audioSegments: 1, complete: false });
+      s.audioPartial = { segments: segs(0, 4, 96_000), attempt: 1 };
+      const growing = stitch(plan, s, 2, false);
+      const audio = HLS.parse(growing.files.find(([uri]) => uri === 'audio/index.m3u8')![1]) as MediaPlaylist;
+      expect(audio).to.include({ playlistType: 'EVENT', endlist: false });
+      expect(audio.segments.map((x) => x.uri)).to.deep.equal(['seg_00000.ts', 'seg_00001.ts', 'seg_00002.ts', 'seg_00003.ts']);
+      expect(() => stitch(plan, s, 2, true)).to.throw(RangeError, /audio/);
+      // The whole audio supersedes what was reported before it.
+      s.audio = { segments: segs(0, 22, 96_000), cost: { cpuSeconds: 1, wallSeconds: 1 }, attempt: 1 };
+      expect(runView(plan, s)).to.include({ audioReady: true, audioSegments: 22 });
+    });
+
     it('a chunk that ended early is the last that counts', () => {
       const s = state([0, 1], true);
       s.chunks[1]!.endsEarly = true;

@@ -19,6 +19,7 @@ export function controlSender(sqs: SQSClient, queueUrl: string): SendControl {
     const unique =
       message.type === 'chunk-done' ? `chunk-${message.index}-${message.attempt}`
       : message.type === 'audio-done' ? `audio-${message.attempt}`
+      : message.type === 'audio-partial' ? `audio-${message.attempt}-partial-${message.segments.length}`
       : message.type === 'poster-done' ? `poster-${message.attempt}`
       : message.type === 'download-done' ? `download-${message.attempt}`
       : message.type === 'storyboard-done' ? `storyboard-${message.attempt}`

@@ -6,10 +6,10 @@
  *
  *   planned     → record `processing`
  *   progress    → record progress
- *   chunk-done, audio-done
- *               → when the first chunk and the audio are in: growing (EVENT)
- *                 playlists, master, `playable: true`; each further contiguous
- *                 chunk extends them
+ *   chunk-done, audio-partial, audio-done
+ *               → when the first chunk and the audio of its time range are in:
+ *                 growing (EVENT) playlists, master, `playable: true`; each
+ *                 further contiguous chunk, and more audio, extends them
  *               → when every chunk, the audio and the poster are in: the VOD
  *                 playlists, the master last; then the finishing tasks the
  *                 plan has (download, storyboard; the record stays
@@ -78,8 +78,15 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
       state.chunks[msg.index] = { renditions: msg.renditions, cost: msg.cost, endsEarly: msg.endsEarly, attempt: msg.attempt };
       delete state.progress[`chunk:${msg.index}`];
       break;
+    case 'audio-partial':
+      // A retried audio task starts over: keep the longest audio heard of (segments are the same numbers on the same grid).
+      if (!state.audio && msg.segments.length > (state.audioPartial?.segments.length ?? 0)) {
+        state.audioPartial = { segments: msg.segments, attempt: msg.attempt };
+      }
+      break;
     case 'audio-done':
       state.audio = { segments: msg.segments, cost: msg.cost, attempt: msg.attempt };
+      delete state.audioPartial;
       delete state.progress.audio;
       break;
     case 'poster-done':
@@ -163,10 +170,12 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
   // The library can show the poster while the rest still encodes.
   if (state.poster) patch.poster = state.poster.poster;
   const publishable = view.playable ? view.contiguousChunks : 0;
-  if (publishable > state.publishedChunks || (view.playable && !record.playable)) {
+  const audioSegments = view.playable ? view.audioSegments : 0;
+  if (publishable > state.publishedChunks || audioSegments > (state.publishedAudioSegments ?? 0) || (view.playable && !record.playable)) {
     const out = stitch(state.plan, state, publishable, false);
     await publish(deps, videoId, out.files);
     state.publishedChunks = publishable;
+    state.publishedAudioSegments = audioSegments;
     patch.playable = true;
     patch.durationSeconds = state.plan.durationSeconds;
     log.info({ chunks: publishable, of: view.usableChunks }, record.playable ? 'playlists extended' : 'video playable');

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { AUDIO_RENDITION, segmentFile, type ChunkSpan, type SegmentInfo, type TaskCost } from '@vod/contract';
 import { TranscodeError } from './errors.js';
 import { TIMELINE_OFFSET_SECONDS, buildAudioArgs, buildChunkArgs, type AudioArgsOptions, type ChunkArgsOptions } from './ffmpeg-args.js';
-import { runFfmpeg } from './ffmpeg-runner.js';
+import { renice, runFfmpeg } from './ffmpeg-runner.js';
 import { firstFrameAtOrAfter } from './frame-rate.js';
 import { avc1Codec } from './master-playlist.js';
 import { scanKeyframes } from './ts-keyframes.js';
@@ -95,24 +95,147 @@ export async function encodeChunk(opts: ChunkArgsOptions & EncodeRunOptions): Pr
 }
 
 /**
- * Encodes the whole audio track into `opts.outDir/audio/`.
- * @throws TranscodeError when ffmpeg fails or no audio comes out.
+ * Encodes one chunk with its renditions shared out over `processes` ffmpeg
+ * processes running at once (each decodes the range itself). One ffmpeg
+ * process decodes, splits and scales every frame on one thread, so a short
+ * chunk keeps about one core busy however many there are; the first chunk,
+ * which a viewer is waiting for, is worth the extra decode to use them all.
+ * Renditions are shared by pixels per frame, largest first, each to the
+ * least loaded process. The outcome is the same as one process's: the same
+ * files, renditions and segments; CPU-seconds summed, wall time the longest.
+ * @throws like `encodeChunk`; when one process fails the others are stopped.
  */
-export async function encodeAudio(opts: AudioArgsOptions & EncodeRunOptions): Promise<AudioOutput> {
+export async function encodeChunkInParallel(opts: ChunkArgsOptions & EncodeRunOptions, processes: number): Promise<ChunkOutput> {
+  const groups = shareRenditions(opts.renditions, processes);
+  if (groups.length <= 1) return encodeChunk(opts);
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const fractions = groups.map(() => 0);
+  try {
+    const outs = await Promise.all(
+      groups.map((renditions, i) =>
+        encodeChunk({
+          ...opts,
+          renditions,
+          signal: stop.signal,
+          onProgress: (f) => {
+            fractions[i] = f;
+            opts.onProgress?.(Math.min(...fractions));
+          },
+        }).catch((err) => {
+          stop.abort(err);
+          throw err;
+        }),
+      ),
+    );
+    return {
+      renditions: Object.assign({}, ...outs.map((o) => o.renditions)),
+      cost: { cpuSeconds: round3(outs.reduce((sum, o) => sum + o.cost.cpuSeconds, 0)), wallSeconds: Math.max(...outs.map((o) => o.cost.wallSeconds)) },
+      endsEarly: outs.some((o) => o.endsEarly),
+    };
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Renditions shared over at most `processes` groups by pixels per frame: largest first, each to the least loaded group. */
+export function shareRenditions<R extends { width: number; height: number }>(renditions: readonly R[], processes: number): R[][] {
+  const n = Math.max(1, Math.min(processes, renditions.length));
+  const groups: { load: number; items: R[] }[] = Array.from({ length: n }, () => ({ load: 0, items: [] }));
+  for (const r of [...renditions].sort((a, b) => b.width * b.height - a.width * a.height)) {
+    const lightest = groups.reduce((best, g) => (g.load < best.load ? g : best));
+    lightest.items.push(r);
+    lightest.load += r.width * r.height;
+  }
+  // Keep the ladder's own order inside each group.
+  return groups.map((g) => renditions.filter((r) => g.items.includes(r))).filter((g) => g.length > 0);
+}
+
+/** Options of the audio encode beyond the ffmpeg command's. */
+export interface AudioRunOptions extends EncodeRunOptions {
+  /**
+   * Called, one call at a time, with every segment finished so far (numbered
+   * from 0, each complete on disk) whenever more are finished while ffmpeg
+   * runs: the task publishes them so the video plays before the whole track
+   * is encoded. The segment muxer appends a CSV line only once a segment's
+   * file is closed, so a listed segment is whole.
+   */
+  onSegments?: (segments: SegmentInfo[]) => Promise<void>;
+  /** Milliseconds between looks at the segment list (default 250). */
+  segmentPollMs?: number;
+  /**
+   * Once the audio finished so far reaches `seconds`, ffmpeg is lowered to
+   * `niceness`: the start of the track is what makes the video playable and
+   * runs at full priority beside the first chunk; the rest yields to it.
+   */
+  yieldAfter?: { seconds: number; niceness: number };
+}
+
+/**
+ * Encodes the whole audio track into `opts.outDir/audio/`.
+ * @throws TranscodeError when ffmpeg fails or no audio comes out; whatever `onSegments` throws.
+ */
+export async function encodeAudio(opts: AudioArgsOptions & AudioRunOptions): Promise<AudioOutput> {
   const args = buildAudioArgs(opts);
   await mkdir(path.join(opts.outDir, AUDIO_RENDITION), { recursive: true });
-  const ran = await runFfmpeg(args, {
-    signal: opts.signal,
-    niceness: opts.niceness,
-    onTime: (t) => opts.onProgress?.(Math.min(1, Math.max(0, t / opts.endSeconds))),
-  });
   const firstFile = path.join(opts.outDir, AUDIO_RENDITION, segmentFile(0));
-  const first = await probeSegment(firstFile, 'a:0').catch(() => undefined);
-  if (!first || first.firstPts === undefined) throw new TranscodeError('No audio was decoded from the source');
-  const segments = await readSegmentList(opts.outDir, AUDIO_RENDITION, 0, first.firstPts);
+  let firstPts: number | undefined;
+  const readFirstPts = async () => (firstPts ??= (await probeSegment(firstFile, 'a:0').catch(() => undefined))?.firstPts);
+
+  // While ffmpeg runs: hand finished segments to `onSegments`, one look at a time.
+  let reported = 0;
+  let watching: Promise<void> = Promise.resolve();
+  let watchError: unknown;
+  let pid: number | undefined;
+  let yielded = !opts.yieldAfter;
+  const look = async () => {
+    const listed = await listedSegments(opts.outDir, AUDIO_RENDITION);
+    if (!yielded && pid !== undefined && listed * opts.settings.segmentSeconds >= opts.yieldAfter!.seconds) {
+      renice(pid, opts.yieldAfter!.niceness);
+      yielded = true;
+    }
+    if (!opts.onSegments || listed <= reported || (await readFirstPts()) === undefined) return;
+    const segments = await readSegmentList(opts.outDir, AUDIO_RENDITION, 0, firstPts!);
+    if (segments.length <= reported) return;
+    reported = segments.length;
+    await opts.onSegments(segments);
+  };
+  const timer = opts.onSegments || opts.yieldAfter
+    ? setInterval(() => {
+        watching = watching.then(look).catch((err) => {
+          watchError ??= err;
+        });
+      }, opts.segmentPollMs ?? 250)
+    : undefined;
+  let ran: Awaited<ReturnType<typeof runFfmpeg>>;
+  try {
+    ran = await runFfmpeg(args, {
+      signal: opts.signal,
+      niceness: opts.niceness,
+      onTime: (t) => opts.onProgress?.(Math.min(1, Math.max(0, t / opts.endSeconds))),
+      onProcess: (p) => (pid = p),
+    });
+  } finally {
+    clearInterval(timer);
+    await watching;
+  }
+  if (watchError) throw watchError;
+  const first = await readFirstPts();
+  if (first === undefined) throw new TranscodeError('No audio was decoded from the source');
+  const segments = await readSegmentList(opts.outDir, AUDIO_RENDITION, 0, first);
   if (segments.length === 0) throw new TranscodeError('No audio was decoded from the source');
   opts.onProgress?.(1);
   return { segments, cost: { cpuSeconds: round3(ran.cpuSeconds), wallSeconds: round3(ran.wallSeconds) } };
+}
+
+/** How many lines the segment muxer has written to `<name>.csv` so far (0 before the file exists). */
+async function listedSegments(outDir: string, name: string): Promise<number> {
+  try {
+    return (await readFile(path.join(outDir, `${name}.csv`), 'utf8')).split(/\r?\n/).filter(Boolean).length;
+  } catch {
+    return 0;
+  }
 }
 
 /**

@@ -6,6 +6,8 @@
  * after a grace period. The returned promise settles only once the process
  * has exited, so a caller that stops waiting has really stopped the work.
  */
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import ffmpeg from 'fluent-ffmpeg';
 import { TranscodeError, redactUrls } from './errors.js';
 import type { FfmpegArgs } from './ffmpeg-args.js';
@@ -19,6 +21,8 @@ export interface RunFfmpegOptions {
   killGraceMs?: number;
   /** Process niceness (0 normal, up to 19 lowest): bulk work yields the CPU to work someone is waiting for. */
   niceness?: number;
+  /** Called once ffmpeg runs, with its process id (e.g. to `renice` it later). */
+  onProcess?: (pid: number) => void;
 }
 
 /** What one ffmpeg run cost. */
@@ -98,6 +102,9 @@ export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions = {}): Promis
       .on('start', () => {
         started = true;
         if (aborted) kill();
+        // fluent-ffmpeg keeps the child here; `nice` execs ffmpeg, so the pid is ffmpeg's.
+        const pid = (command as unknown as { ffmpegProc?: { pid?: number } }).ffmpegProc?.pid;
+        if (pid !== undefined) opts.onProcess?.(pid);
       })
       .on('stderr', (line: string) => {
         if (isProgressLine(line)) {
@@ -137,4 +144,26 @@ export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions = {}): Promis
       })
       .run();
   });
+}
+
+/**
+ * Sets the niceness of a running process and of every thread it has started
+ * (on Linux a priority belongs to a thread: setpriority(2) on the pid alone
+ * would leave the encoder threads where they were). A process that has
+ * already exited is left alone.
+ */
+export function renice(pid: number, niceness: number): void {
+  let threads: number[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`).map(Number);
+  } catch {
+    threads = [pid]; // no /proc (not Linux), or the process is gone
+  }
+  for (const tid of threads) {
+    try {
+      os.setPriority(tid, niceness);
+    } catch {
+      // exited meanwhile
+    }
+  }
 }

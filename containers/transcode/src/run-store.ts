@@ -20,6 +20,8 @@ export interface RunState {
   /** Finished chunks by index. */
   chunks: Record<number, { renditions: Record<string, { codecs: string; segments: SegmentInfo[] }>; cost: TaskCost; endsEarly?: boolean; attempt: number }>;
   audio?: { segments: SegmentInfo[]; cost: TaskCost; attempt: number };
+  /** The audio so far (segments from 0, published), while the audio task runs; superseded by `audio`. */
+  audioPartial?: { segments: SegmentInfo[]; attempt: number };
   /** The poster task's outcome (a poster, or why there is none). */
   poster?: { poster: Poster; cost: TaskCost; attempt: number };
   /** The finishing tasks (download, storyboard) were sent, after the final playlists were published. */
@@ -32,6 +34,8 @@ export interface RunState {
   progress: Record<string, number>;
   /** Chunks published so far as a growing (EVENT) playlist; 0 = nothing playable yet. */
   publishedChunks: number;
+  /** Audio segments listed in the published playlists so far. */
+  publishedAudioSegments?: number;
 }
 
 export interface TaskAttempts {

@@ -9,7 +9,9 @@
  * ended early (the source stopped decoding inside it) is the last one that
  * counts: chunks after it are not stitched. One that ended early with no
  * renditions (the source ended before it) ends the video with the chunk
- * before it.
+ * before it. Audio is published as it is encoded: the growing playlists list
+ * the audio reported so far, and the video becomes playable once the audio
+ * covers the first chunk.
  */
 import {
   AUDIO,
@@ -33,7 +35,12 @@ export interface RunView {
   contiguousChunks: number;
   /** The audio is done, or there is none. */
   audioReady: boolean;
-  /** Something can be played: the first chunk (or, audio-only, the audio) and the audio are done. */
+  /** Audio segments that can be listed now: all of them once done, else those reported so far (`audio-partial`). */
+  audioSegments: number;
+  /**
+   * Something can be played: the first chunk and the audio of its time range
+   * (or, audio-only, the whole audio) are done.
+   */
   playable: boolean;
   /** Every usable chunk, the audio and the poster (when planned) are done: the video can be finalized. */
   complete: boolean;
@@ -59,7 +66,11 @@ export function runView(plan: RunPlan, state: RunState): RunView {
   const audioReady = !plan.audio || !!state.audio;
   const posterReady = !plan.poster || !!state.poster;
   const complete = contiguousChunks === usableChunks && audioReady && posterReady && (usableChunks > 0 || !!plan.audio);
-  const playable = audioReady && (contiguousChunks > 0 || (usableChunks === 0 && !!plan.audio));
+  const audioSegments = (state.audio ?? state.audioPartial)?.segments.length ?? 0;
+  // Audio segments sit on the same grid from 0, so chunk 0's range is covered by its first end ÷ segmentSeconds of them.
+  const audioCoversFirstChunk =
+    audioReady || (chunks.length > 0 && audioSegments >= Math.round(Math.min(chunks[0]!.endSeconds, plan.durationSeconds) / plan.settings.segmentSeconds));
+  const playable = (contiguousChunks > 0 && audioCoversFirstChunk) || (usableChunks === 0 && !!plan.audio && audioReady);
 
   const span = (i: number) => Math.min(chunks[i]!.endSeconds, plan.durationSeconds) - chunks[i]!.startSeconds;
   const videoWork = chunks.reduce((sum, _, i) => sum + span(i), 0);
@@ -71,7 +82,7 @@ export function runView(plan: RunPlan, state: RunState): RunView {
   done += audioWork * (state.audio ? 1 : (state.progress.audio ?? 0));
   const total = videoWork + audioWork;
   const progress = total > 0 ? Math.min(99, Math.floor((99 * done) / total)) : 0;
-  return { usableChunks, contiguousChunks, audioReady, playable, complete, progress };
+  return { usableChunks, contiguousChunks, audioReady, audioSegments, playable, complete, progress };
 }
 
 /** The playlists of the first `chunkCount` chunks (and the audio), as files relative to the video's prefix. */
@@ -91,7 +102,8 @@ export interface Stitched {
  */
 export function stitch(plan: RunPlan, state: RunState, chunkCount: number, ended: boolean): Stitched {
   const files: [string, string][] = [];
-  const audio = plan.audio ? state.audio?.segments : undefined;
+  // Growing playlists list the audio reported so far; the final ones need all of it.
+  const audio = plan.audio ? (state.audio?.segments ?? (ended ? undefined : state.audioPartial?.segments)) : undefined;
   if (plan.audio && !audio) throw new RangeError('The audio is not done yet');
   // Keep EXT-X-TARGETDURATION fixed while a playlist grows (RFC 8216 §6.2.1).
   const target = (segments: readonly SegmentInfo[]) => Math.max(plan.settings.segmentSeconds, targetDuration(segments));

@@ -29,14 +29,16 @@ import {
   type Poster,
   type PosterTask,
   type RunPlan,
+  type SegmentInfo,
   type StoryboardTask,
+  segmentFile,
   type WorkMessage,
 } from '@vod/contract';
 import type { ServiceAws } from '@vod/service-kit';
 import type { Logger } from 'pino';
 import { DEFAULT_CHUNK_PLAN, planChunks, type ChunkPlanOptions } from './chunk-plan.js';
 import type { SendControl } from './control.js';
-import { encodeAudio, encodeChunk } from './encode.js';
+import { encodeAudio, encodeChunk, encodeChunkInParallel } from './encode.js';
 import { TranscodeError } from './errors.js';
 import { planLadder } from './ladder.js';
 import { DEFAULT_SOURCE_LIMITS, checkSourceLimits, type SourceLimits } from './limits.js';
@@ -64,6 +66,11 @@ export interface TaskDeps extends ServiceAws {
   sourceUrlTtlSeconds?: number;
   /** Niceness of chunks after the first: they yield the CPU to the first chunk and the audio, which make the video playable. */
   bulkNiceness?: number;
+  /**
+   * ffmpeg processes that share the first chunk's renditions (default 2: one
+   * process keeps about one core busy on a short chunk; the transcode task has 2 vCPUs).
+   */
+  firstChunkProcesses?: number;
   /** Milliseconds between progress reports of a running task. */
   progressIntervalMs?: number;
   /**
@@ -120,7 +127,15 @@ export async function runPlanTask(deps: TaskDeps, job: { videoId: string; source
     renditions,
   }));
   const audioTask: WorkMessage[] = source.audio
-    ? [{ ...base, type: 'audio', index: source.audio.index, endSeconds: source.durationSeconds + chunkPlan.endMarginSeconds }]
+    ? [
+        {
+          ...base,
+          type: 'audio',
+          index: source.audio.index,
+          endSeconds: source.durationSeconds + chunkPlan.endMarginSeconds,
+          reportAtSeconds: chunks.slice(0, -1).map((c) => c.endSeconds),
+        },
+      ]
     : [];
   const posterTask: WorkMessage[] = source.video
     ? [
@@ -152,7 +167,7 @@ export async function runChunkTask(deps: TaskDeps, task: ChunkTask, attempt: num
   const dir = await scratchDir(deps, `${videoId}-chunk${chunk.index}-`, task.renditions.reduce((b, r) => b + r.maxrateKbps, 0) * 125 * span);
   const progress = progressReporter(deps, log, { videoId, run, task: `chunk:${chunk.index}` });
   try {
-    const out = await encodeChunk({
+    const opts = {
       input: await sourceUrl(deps, task.sourceKey),
       outDir: dir,
       chunk,
@@ -162,7 +177,9 @@ export async function runChunkTask(deps: TaskDeps, task: ChunkTask, attempt: num
       signal,
       niceness: chunk.index === 0 ? 0 : (deps.bulkNiceness ?? 10),
       onProgress: progress.report,
-    });
+    };
+    // The first chunk is what makes the video playable: it uses every core of the worker (see encodeChunkInParallel).
+    const out = chunk.index === 0 ? await encodeChunkInParallel(opts, deps.firstChunkProcesses ?? 2) : await encodeChunk(opts);
     const published = await publishSegments(deps.s3, deps.mediaBucket, videoId, dir, task.renditions.map((r) => r.name));
     if (await removeIfDeleted(deps, videoId, published.keys, log)) return;
     await progress.flush();
@@ -173,13 +190,40 @@ export async function runChunkTask(deps: TaskDeps, task: ChunkTask, attempt: num
   }
 }
 
-/** Encodes, publishes and reports the audio of a video. */
+/**
+ * Encodes, publishes and reports the audio of a video. Segments are published
+ * as ffmpeg finishes them, and each time the audio passes one of the task's
+ * `reportAtSeconds` (the chunk ends) the coordinator hears of the audio so
+ * far (`audio-partial`): the video becomes playable once its first chunk is
+ * done, not once the whole track is. The track is still one encode (no AAC
+ * priming gaps at chunk boundaries).
+ */
 export async function runAudioTask(deps: TaskDeps, task: AudioTask, attempt: number, signal: AbortSignal): Promise<void> {
   const { videoId, run } = task;
   const log = deps.logger.child({ videoId, run, task: 'audio', attempt });
   if (!(await deps.store.wanted(videoId, run))) return void log.info('video no longer wants this run; audio skipped');
   const dir = await scratchDir(deps, `${videoId}-audio-`, AUDIO.bitrateKbps * 125 * task.endSeconds);
   const progress = progressReporter(deps, log, { videoId, run, task: 'audio' });
+  const published = new Set<number>();
+  const publishedKeys: string[] = [];
+  let bytes = 0;
+  const publishNew = async (segments: SegmentInfo[]) => {
+    const files = segments.filter((x) => !published.has(x.n)).map((x) => `${AUDIO_RENDITION}/${segmentFile(x.n)}`);
+    const out = await publishFiles(deps.s3, deps.mediaBucket, videoId, dir, files);
+    for (const x of segments) published.add(x.n);
+    publishedKeys.push(...out.keys);
+    bytes += out.bytes;
+  };
+  const milestones = [...(task.reportAtSeconds ?? [])].sort((a, b) => a - b);
+  const onSegments = async (segments: SegmentInfo[]) => {
+    await publishNew(segments);
+    const covered = (segments[segments.length - 1]!.n + 1) * task.settings.segmentSeconds;
+    if (milestones.length === 0 || covered < milestones[0]!) return;
+    while (milestones.length && covered >= milestones[0]!) milestones.shift();
+    await progress.flush();
+    await deps.sendControl({ type: 'audio-partial', videoId, run, segments, attempt });
+    log.debug({ segments: segments.length, coveredSeconds: covered }, 'audio so far reported');
+  };
   try {
     const out = await encodeAudio({
       input: await sourceUrl(deps, task.sourceKey),
@@ -189,12 +233,15 @@ export async function runAudioTask(deps: TaskDeps, task: AudioTask, attempt: num
       settings: task.settings,
       signal,
       onProgress: progress.report,
+      onSegments: milestones.length ? onSegments : undefined,
+      // Once the first chunk's range is encoded, the rest of the track yields the CPU to that chunk.
+      yieldAfter: milestones.length ? { seconds: milestones[0]!, niceness: deps.bulkNiceness ?? 10 } : undefined,
     });
-    const published = await publishSegments(deps.s3, deps.mediaBucket, videoId, dir, [AUDIO_RENDITION]);
-    if (await removeIfDeleted(deps, videoId, published.keys, log)) return;
+    await publishNew(out.segments);
+    if (await removeIfDeleted(deps, videoId, publishedKeys, log)) return;
     await progress.flush();
     await deps.sendControl({ type: 'audio-done', videoId, run, segments: out.segments, cost: out.cost, attempt });
-    log.info({ ...out.cost, files: published.files, bytes: published.bytes }, 'audio done');
+    log.info({ ...out.cost, files: published.size, bytes }, 'audio done');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

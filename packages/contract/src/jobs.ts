@@ -13,7 +13,8 @@
  *
  * Control queue (FIFO SQS, message group = videoId, so one video's messages
  * are handled one at a time, in order, by the coordinator):
- *   `planned`, `progress`, `chunk-done`, `audio-done`, `poster-done`, `download-done`,
+ *   `planned`, `progress`, `chunk-done`, `audio-partial` (the audio encoded so far,
+ *   published while the task runs), `audio-done`, `poster-done`, `download-done`,
  *   `storyboard-done`, `failed`.
  *
  * Every message carries the video's `run` (1 for the first transcode, +1 for
@@ -116,6 +117,12 @@ export const audioTaskSchema = z.object({
   /** Seconds of audio to encode at most (the source's duration plus a margin). */
   endSeconds: seconds,
   settings: encodeSettingsSchema,
+  /**
+   * Source seconds (the ends of the video chunks) at which the audio encoded so
+   * far is published and reported (`audio-partial`), so the video is playable
+   * as soon as its first chunk is, not once the whole track is encoded. Absent: report at the end only.
+   */
+  reportAtSeconds: z.array(seconds).optional(),
 });
 export type AudioTask = z.infer<typeof audioTaskSchema>;
 
@@ -254,6 +261,13 @@ export const audioDoneMessageSchema = z.object({
   cost: taskCostSchema,
   attempt: z.number().int().min(1),
 });
+/** The audio so far (segments from 0, each already published), while the audio task still runs. */
+export const audioPartialMessageSchema = z.object({
+  type: z.literal('audio-partial'),
+  ...control,
+  segments: z.array(segmentInfoSchema).min(1),
+  attempt: z.number().int().min(1),
+});
 export const posterDoneMessageSchema = z.object({
   type: z.literal('poster-done'),
   ...control,
@@ -289,6 +303,7 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   plannedMessageSchema,
   progressMessageSchema,
   chunkDoneMessageSchema,
+  audioPartialMessageSchema,
   audioDoneMessageSchema,
   posterDoneMessageSchema,
   downloadDoneMessageSchema,
@@ -298,4 +313,5 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
 export type ChunkDoneMessage = z.infer<typeof chunkDoneMessageSchema>;
 export type AudioDoneMessage = z.infer<typeof audioDoneMessageSchema>;
+export type AudioPartialMessage = z.infer<typeof audioPartialMessageSchema>;
 export type PosterDoneMessage = z.infer<typeof posterDoneMessageSchema>;
