@@ -17,9 +17,12 @@ import { expect } from 'chai';
 import { THUMBNAIL_LIMITS, keys, thumbnailPath, thumbnailQuerySchema, thumbnailTimeMs } from '@vod/contract';
 import { StatusStore } from '@vod/service-kit';
 import { createApp, type StreamApp } from '../../containers/stream/src/app.js';
+import { scanKeyframes } from '../../containers/transcode/src/ts-keyframes.js';
 import {
   chooseThumbnailRendition,
+  keyframeRange,
   runFfmpegJpeg,
+  type RenderFn,
   segmentAt,
   thumbnailArgs,
   thumbnailHeight,
@@ -57,6 +60,23 @@ describe('thumbnails: pure pieces', () => {
     expect(() => segmentAt(segs, -0.1)).to.throw(RangeError);
     expect(() => segmentAt(segs, Number.NaN)).to.throw(RangeError);
     expect(() => segmentAt([], 0)).to.throw(RangeError);
+  });
+
+  it('decodes only the keyframe\'s group of pictures: from the keyframe at or before the time to the next one in the same segment', () => {
+    // Keyframes every 2 s; segments of 6 s (3 keyframes each) and a last one of 2.3 s.
+    const entries = [
+      { uri: 'seg_00000.ts', offset: 0, duration: 2 },
+      { uri: 'seg_00000.ts', offset: 188_000, duration: 2 },
+      { uri: 'seg_00000.ts', offset: 376_000, duration: 2 },
+      { uri: 'seg_00001.ts', offset: 0, duration: 2 },
+      { uri: 'seg_00001.ts', offset: 200_000, duration: 0.3 },
+    ];
+    expect(keyframeRange(entries, 0)).to.deep.equal({ uri: 'seg_00000.ts', firstByte: 0, lastByte: 187_999, offsetSeconds: 0 });
+    expect(keyframeRange(entries, 3)).to.deep.equal({ uri: 'seg_00000.ts', firstByte: 188_000, lastByte: 375_999, offsetSeconds: 1 });
+    expect(keyframeRange(entries, 5.5)).to.deep.equal({ uri: 'seg_00000.ts', firstByte: 376_000, offsetSeconds: 1.5 }); // to the segment's end
+    expect(keyframeRange(entries, 6)).to.deep.equal({ uri: 'seg_00001.ts', firstByte: 0, lastByte: 199_999, offsetSeconds: 0 });
+    expect(keyframeRange(entries, 8.3)).to.include({ uri: 'seg_00001.ts', firstByte: 200_000 }).and.not.have.property('lastByte');
+    expect(keyframeRange(entries, 8.3).offsetSeconds).to.be.closeTo(0.3, 1e-9);
   });
 
   it('takes the smallest video rendition at least as wide as asked, else the widest; never the audio', () => {
@@ -128,6 +148,21 @@ describe('thumbnails: GET /api/videos/:id/thumbnail (S3 emulator, real ffmpeg)',
   const BUSY = 'bbbbbbbbbbbbbbbbbbb2';
   const AUDIO = 'ccccccccccccccccccc3';
   const PORTRAIT = 'ddddddddddddddddddd4';
+  const IFRAMES = 'fffffffffffffffffff6';
+  /** Bytes each ffmpeg run was given, in order. */
+  const fed: number[] = [];
+  const countingRender: RenderFn = (segment, args, opts) => {
+    let bytes = 0;
+    segment.on('data', (c: Buffer) => (bytes += c.length));
+    let done = false;
+    const record = () => {
+      if (!done) fed.push(bytes);
+      done = true;
+    };
+    segment.on('end', record).on('close', record);
+    return runFfmpegJpeg(segment, args, opts);
+  };
+  let iframeSegmentBytes = 0;
   const UNKNOWN = 'eeeeeeeeeeeeeeeeeee5';
   let aws: TestAws;
   let app: StreamApp;
@@ -170,9 +205,22 @@ describe('thumbnails: GET /api/videos/:id/thumbnail (S3 emulator, real ffmpeg)',
     await publishRendition(READY, '180p', 320, 180);
     await publishRendition(READY, '360p', 640, 360);
     await publishRendition(PORTRAIT, '360p', 360, 640);
+
+    // One 4-second segment, dark then bright from 2 s, keyframes at 0 and 2 s, with its I-frame playlist.
+    await ready(IFRAMES, [{ name: '180p', width: 320, height: 180, bandwidth: 1 }]);
+    const seg = path.join(tmp, 'iframes.ts');
+    await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=black:size=320x180:rate=25:duration=4', '-vf', "drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='gte(t,2)'", '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-keyint_min', '50', '-sc_threshold', '0', '-f', 'mpegts', seg]);
+    const kfs = await scanKeyframes(seg);
+    expect(kfs.map((k) => k.at)).to.deep.equal([0, 2]);
+    iframeSegmentBytes = readFileSync(seg).length;
+    await aws.s3.send(new PutObjectCommand({ Bucket: aws.mediaBucket, Key: keys.segment(IFRAMES, '180p', 0), Body: readFileSync(seg) }));
+    const iframes = ['#EXTM3U', '#EXT-X-VERSION:4', '#EXT-X-TARGETDURATION:2', '#EXT-X-PLAYLIST-TYPE:VOD', '#EXT-X-I-FRAMES-ONLY',
+      ...kfs.flatMap((k, i) => [`#EXTINF:${((kfs[i + 1]?.at ?? 4) - k.at).toFixed(3)},`, `#EXT-X-BYTERANGE:${k.length}@${k.offset}`, 'seg_00000.ts']), '#EXT-X-ENDLIST', ''].join('\n');
+    await aws.s3.send(new PutObjectCommand({ Bucket: aws.mediaBucket, Key: keys.iframePlaylist(IFRAMES, '180p'), Body: iframes }));
+    // No media playlist: the I-frame playlist alone must do.
     const kp = makeKeyPair();
     const signer = createVideoUrlSigner({ publicBaseUrl: PUBLIC, keyPairId: kp.keyPairId, privateKey: kp.privateKey, ttlSeconds: 3600 });
-    app = createApp({ s3: aws.s3, mediaBucket: aws.mediaBucket, uploadsBucket: aws.uploadsBucket, signer, logger: await silentLogger() });
+    app = createApp({ s3: aws.s3, mediaBucket: aws.mediaBucket, uploadsBucket: aws.uploadsBucket, signer, logger: await silentLogger(), thumbnails: { render: countingRender } });
     server = await listen(app);
   });
   after(async () => {
@@ -203,6 +251,20 @@ describe('thumbnails: GET /api/videos/:id/thumbnail (S3 emulator, real ffmpeg)',
       expect(res.status, time).to.equal(302);
       const file = path.join(tmp, `t-${time}.jpg`);
       writeFileSync(file, await object(keys.videoFile(READY, thumbnailPath(Number(time) * 1000, 64))));
+      if (bright) expect(await luma(file), time).to.be.above(200);
+      else expect(await luma(file), time).to.be.below(40);
+    }
+  });
+
+  it('with an I-frame playlist, reads only the keyframe\'s group of pictures (a Range), and still the right picture', async () => {
+    const kfs = await scanKeyframes(path.join(tmp, 'iframes.ts'));
+    for (const [time, bright, bytes] of [['3', true, iframeSegmentBytes - kfs[1]!.offset], ['1.5', false, kfs[1]!.offset], ['4', true, iframeSegmentBytes - kfs[1]!.offset]] as const) {
+      fed.length = 0;
+      const res = await get(`/api/videos/${IFRAMES}/thumbnail?time=${time}&width=64`);
+      expect(res.status, time).to.equal(302);
+      expect(fed, `bytes given to ffmpeg at ${time} s`).to.deep.equal([bytes]);
+      const file = path.join(tmp, `iframes-${time}.jpg`);
+      writeFileSync(file, await object(keys.videoFile(IFRAMES, thumbnailPath(Number(time) * 1000, 64))));
       if (bright) expect(await luma(file), time).to.be.above(200);
       else expect(await luma(file), time).to.be.below(40);
     }

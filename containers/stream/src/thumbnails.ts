@@ -7,14 +7,19 @@
  *    (else the widest); renditions are upright and square-pixel (the
  *    transcode applied rotation and pixel aspect ratio), so the picture's
  *    shape is the rendition's;
- * 2. the segment: its media playlist's EXTINF durations (RFC 8216 §4.3.2.1)
- *    laid end to end from 0 give the segment that holds `time` and the
- *    offset into it (`segmentAt`, pure);
- * 3. ffmpeg decodes only that segment, streamed from the media bucket into
- *    its stdin (MPEG-TS only, the `pipe` protocol only), keeps the first
- *    frame at or after the offset (output `-ss`; the last frame when the
- *    offset is past it), scales it to `width` × even height and writes one
- *    JPEG to stdout;
+ * 2. the bytes: the rendition's I-frame playlist (RFC 8216 §4.3.3.6
+ *    EXT-X-I-FRAMES-ONLY; one entry per keyframe, its byte range in its
+ *    segment and the time to the next keyframe) laid end to end from 0 gives
+ *    the keyframe at or before `time`; the bytes from it to the next keyframe
+ *    of the same segment (or the segment's end) decode on their own — at most
+ *    one keyframe interval (2 s) of pictures (`keyframeRange`, pure). Without
+ *    an I-frame playlist, the media playlist's EXTINF durations (§4.3.2.1)
+ *    give the whole segment holding `time` (`segmentAt`, pure);
+ * 3. ffmpeg decodes only those bytes, streamed from the media bucket (a
+ *    Range GetObject) into its stdin (MPEG-TS only, the `pipe` protocol
+ *    only), keeps the first frame at or after the offset (output `-ss`; the
+ *    last frame when the offset is past it), scales it to `width` × even
+ *    height and writes one JPEG to stdout;
  * 4. the JPEG is stored at `videos/{id}/thumbnails/{timeMs}-{width}.jpg`
  *    (contract `thumbnailPath`), where the API redirects to with a signed
  *    URL; the next request for that time and width finds it (one HEAD) and
@@ -31,7 +36,7 @@ import { setPriority } from 'node:os';
 import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { keys, thumbnailPath, thumbnailTimeMs, type RenditionSummary } from '@vod/contract';
-import { AppError, isDeleted, objectExists } from '@vod/service-kit';
+import { AppError, isDeleted, isNotFound, objectExists } from '@vod/service-kit';
 import * as HLS from 'hls-parser';
 import type { MediaPlaylist } from 'hls-parser/types.js';
 import type { Logger } from 'pino';
@@ -70,6 +75,44 @@ export function segmentAt(segments: readonly PlaylistSegment[], time: number): S
     start = end;
   }
   throw new Error('unreachable');
+}
+
+/** A keyframe of an I-frame playlist: its segment's URI, where its bytes start in it, and the seconds to the next keyframe. */
+export interface KeyframeEntry {
+  uri: string;
+  /** Bytes from the start of the segment (EXT-X-BYTERANGE offset). */
+  offset: number;
+  /** EXTINF: seconds until the next keyframe. */
+  duration: number;
+}
+
+/** The bytes of one segment to decode for a picture, and the offset (seconds) of the picture from their first frame. */
+export interface DecodeRange {
+  uri: string;
+  /** First byte, from 0. */
+  firstByte: number;
+  /** Last byte (inclusive); undefined: to the segment's end. */
+  lastByte?: number;
+  offsetSeconds: number;
+}
+
+/**
+ * The keyframe at or before `time` and the bytes from it up to the next
+ * keyframe of the same segment (exclusive; else the segment's end): a
+ * closed group of pictures that decodes alone. Times past the end fall in
+ * the last group, at its end. Pure.
+ * @throws RangeError as `segmentAt`.
+ */
+export function keyframeRange(entries: readonly KeyframeEntry[], time: number): DecodeRange {
+  const at = segmentAt(entries, time);
+  const entry = entries[at.index]!;
+  const next = entries[at.index + 1];
+  return {
+    uri: entry.uri,
+    firstByte: entry.offset,
+    ...(next && next.uri === entry.uri ? { lastByte: next.offset - 1 } : {}),
+    offsetSeconds: at.offsetSeconds,
+  };
 }
 
 /** The video renditions (width > 0; the audio rendition has none). */
@@ -276,12 +319,15 @@ export class Thumbnails {
     const height = thumbnailHeight(rendition, req.width);
     const started = performance.now();
     try {
-      const playlistText = await this.text(keys.mediaPlaylist(req.videoId, rendition.name));
-      const playlist = HLS.parse(playlistText) as MediaPlaylist;
-      if (playlist.isMasterPlaylist) throw new Error(`${rendition.name}'s playlist is not a media playlist`);
-      const at = segmentAt(playlist.segments, time);
+      const at = await this.decodeRange(req.videoId, rendition.name, time);
       const jpeg = await this.slots.run(async () => {
-        const segment = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: keys.videoFile(req.videoId, `${rendition.name}/${at.uri}`) }));
+        const segment = await this.s3.send(
+          new GetObjectCommand({
+            Bucket: this.bucket,
+            Key: keys.videoFile(req.videoId, `${rendition.name}/${at.uri}`),
+            ...(at.firstByte > 0 || at.lastByte !== undefined ? { Range: `bytes=${at.firstByte}-${at.lastByte ?? ''}` } : {}),
+          }),
+        );
         return this.render(segment.Body as Readable, thumbnailArgs(at.offsetSeconds, req.width, height), { timeoutMs: this.timeoutMs });
       });
       await this.s3.send(
@@ -293,12 +339,33 @@ export class Thumbnails {
         throw new AppError('not_found', `No video ${req.videoId}`);
       }
       this.made++;
-      log.info({ rendition: rendition.name, segment: at.uri, offsetSeconds: at.offsetSeconds, width: req.width, height, bytes: jpeg.length, ms: Math.round(performance.now() - started) }, 'thumbnail made');
+      log.info({ rendition: rendition.name, segment: at.uri, firstByte: at.firstByte, lastByte: at.lastByte, offsetSeconds: at.offsetSeconds, width: req.width, height, bytes: jpeg.length, ms: Math.round(performance.now() - started) }, 'thumbnail made');
     } catch (err) {
       if (err instanceof AppError) throw err;
       log.error({ err, rendition: rendition.name, time, width: req.width }, 'thumbnail failed');
       throw new AppError('internal', `The thumbnail of video ${req.videoId} at ${time} s could not be made`);
     }
+  }
+
+  /**
+   * What to decode for `time` in `rendition`: the keyframe's group of
+   * pictures by the I-frame playlist, or the whole segment by the media
+   * playlist when there is no usable I-frame playlist.
+   */
+  private async decodeRange(videoId: string, rendition: string, time: number): Promise<DecodeRange> {
+    const iframes = await this.text(keys.iframePlaylist(videoId, rendition)).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    if (iframes !== undefined) {
+      const playlist = HLS.parse(iframes) as MediaPlaylist;
+      const entries = playlist.isIFrame ? playlist.segments.map((s) => ({ uri: s.uri, duration: s.duration, offset: s.byterange?.offset })) : [];
+      if (entries.length > 0 && entries.every((e): e is KeyframeEntry => typeof e.offset === 'number')) return keyframeRange(entries, time);
+    }
+    const media = HLS.parse(await this.text(keys.mediaPlaylist(videoId, rendition))) as MediaPlaylist;
+    if (media.isMasterPlaylist) throw new Error(`${rendition}'s playlist is not a media playlist`);
+    const at = segmentAt(media.segments, time);
+    return { uri: at.uri, firstByte: 0, offsetSeconds: at.offsetSeconds };
   }
 
   private async text(key: string): Promise<string> {

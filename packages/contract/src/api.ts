@@ -239,10 +239,12 @@ export const thumbnailQuerySchema = z.object({
   time: z
     .string({ error: 'time is required: seconds from the start, e.g. time=12.5' })
     .regex(/^[0-9]{1,6}(\.[0-9]{1,3})?$/, 'time must be a number of seconds from the start, e.g. 12.5')
+    .meta({ description: `Seconds from the start, a plain decimal (e.g. 12.5), 0 to the duration; rounded to ${THUMBNAIL_LIMITS.stepSeconds} s.` })
     .transform(Number),
   width: z
     .string()
     .regex(/^[0-9]{1,4}$/, `width must be a whole number of pixels from ${THUMBNAIL_LIMITS.minWidth} to ${THUMBNAIL_LIMITS.maxWidth}`)
+    .meta({ description: `Pixels, ${THUMBNAIL_LIMITS.minWidth}–${THUMBNAIL_LIMITS.maxWidth} (default ${THUMBNAIL_LIMITS.defaultWidth}); the height follows the picture's aspect ratio (even).` })
     .transform(Number)
     .pipe(
       z
