@@ -392,3 +392,18 @@ export async function downloadCommand(videoId: string, ctx: Context): Promise<vo
   }
   ctx.io.out(ctx.json ? JSON.stringify({ videoId, ...download }) : download.url);
 }
+
+/** `vod thumbnail ID --time S [--width W]`: a signed URL of a JPEG of the video at that time, made on demand. */
+export async function thumbnailCommand(videoId: string, opts: { time: string; width?: number }, ctx: Context): Promise<void> {
+  let url;
+  try {
+    url = await api(ctx).getThumbnailUrl(videoId, { time: opts.time, width: opts.width }, ctx.signal);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409) {
+      const v = await api(ctx).getVideo(videoId, ctx.signal).catch(() => undefined);
+      if (v) throw new CliError(`Video ${videoId} is not ready (${formatStatus(v)})`, 'not_ready');
+    }
+    throw err;
+  }
+  ctx.io.out(ctx.json ? JSON.stringify({ videoId, time: Number(opts.time), ...(opts.width ? { width: opts.width } : {}), url }) : url);
+}

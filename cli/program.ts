@@ -1,7 +1,7 @@
 /** Command-line grammar of `vod` (commander), separate from the work so it can be tested. */
 import { Command, InvalidArgumentError } from 'commander';
 import { ApiError } from '@vod/client';
-import { VIDEO_STATUSES, type VideoStatus } from '@vod/contract';
+import { THUMBNAIL_LIMITS, VIDEO_STATUSES, type VideoStatus } from '@vod/contract';
 import { CliError, type EditCommandOptions, type RetryCommandOptions, type StatusCommandOptions, type UploadCommandOptions } from './commands.js';
 import { DEFAULT_URL, LOCAL_TOKEN_FILE, type CliConfig } from './config.js';
 
@@ -20,6 +20,7 @@ export interface Handlers {
   retry(videoId: string, opts: RetryCommandOptions, globals: GlobalOptions): Promise<void>;
   redrive(opts: { max?: number }, globals: GlobalOptions): Promise<void>;
   download(videoId: string, globals: GlobalOptions): Promise<void>;
+  thumbnail(videoId: string, opts: { time: string; width?: number }, globals: GlobalOptions): Promise<void>;
 }
 
 function videoStatus(value: string): VideoStatus {
@@ -33,6 +34,13 @@ export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
     if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}.`);
     return n;
   };
+}
+
+function thumbnailWidth(value: string): number {
+  const n = Number(value);
+  const { minWidth, maxWidth } = THUMBNAIL_LIMITS;
+  if (!Number.isInteger(n) || n < minWidth || n > maxWidth) throw new InvalidArgumentError(`--width must be a whole number from ${minWidth} to ${maxWidth}.`);
+  return n;
 }
 
 function seconds(value: string): number {
@@ -58,6 +66,7 @@ Examples:
   vod edit VIDEO_ID --title "Launch"  set the title (and/or --description)
   vod retry VIDEO_ID --wait           transcode a failed video again, follow it
   vod rm VIDEO_ID                     delete a video and everything published for it
+  vod thumbnail VIDEO_ID --time 12.5  a signed URL of a picture at 12.5 s (--width, default ${THUMBNAIL_LIMITS.defaultWidth})
   vod redrive                         move dead-lettered transcode jobs back to the queue
 
 Exit status is 0 on success, 1 on failure, 130 when interrupted (Ctrl-C);
@@ -143,6 +152,14 @@ export function buildProgram(handlers: Handlers): Command {
     .description('print a signed URL of the MP4 download of a ready video (saved under its original name)')
     .argument('<videoId>', 'video')
     .action(async (videoId: string, _opts: unknown, cmd: Command) => handlers.download(videoId, globals(cmd)));
+
+  program
+    .command('thumbnail')
+    .description('print a signed URL of a JPEG of a ready video at a time, made on demand and kept')
+    .argument('<videoId>', 'video')
+    .requiredOption('--time <seconds>', 'seconds from the start, e.g. 12.5 (0 to the duration)')
+    .option('--width <px>', `width in pixels, ${THUMBNAIL_LIMITS.minWidth}–${THUMBNAIL_LIMITS.maxWidth} (default ${THUMBNAIL_LIMITS.defaultWidth}); the height follows the picture`, thumbnailWidth)
+    .action(async (videoId: string, opts: { time: string; width?: number }, cmd: Command) => handlers.thumbnail(videoId, opts, globals(cmd)));
 
   return program;
 }

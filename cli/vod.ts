@@ -4,7 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { escapeControl } from './format.js';
-import { downloadCommand, editCommand, redriveCommand, removeCommand, retryCommand, statusCommand, uploadCommand, urlCommand, type Context } from './commands.js';
+import { downloadCommand, thumbnailCommand, editCommand, redriveCommand, removeCommand, retryCommand, statusCommand, uploadCommand, urlCommand, type Context } from './commands.js';
 import { resolveConfig, type CliConfig } from './config.js';
 import { buildProgram, describeError, type GlobalOptions } from './program.js';
 import { defaultStatePath } from './state.js';
@@ -42,6 +42,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     retry: (id, opts, g) => retryCommand(id, opts, context(g)),
     redrive: (opts, g) => redriveCommand(opts, context(g)),
     download: (id, g) => downloadCommand(id, context(g)),
+    thumbnail: (id, opts, g) => thumbnailCommand(id, opts, context(g)),
   }).exitOverride();
 
   try {

@@ -30,7 +30,7 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
-import { PREFIX } from '@vod/contract';
+import { PREFIX, THUMBNAIL_DIR } from '@vod/contract';
 
 /** Key prefixes of the S3 layout: the contract's (`packages/contract/src/keys.ts`). */
 export { PREFIX };
@@ -334,6 +334,9 @@ export interface StreamPolicyArgs {
  *   DELETE writes the tombstone (`deleted/*`) and deletes the video's
  *   original, published HLS, pipeline state, details and record. It never
  *   writes HLS or originals, and cannot read upload sessions;
+ * - writes the thumbnails it makes on demand (`videos/{id}/thumbnails/…`, and
+ *   deletes one written while its video was being deleted) — nothing else
+ *   under `videos/`;
  * - sends a retried video's job to the jobs queue, and moves dead-lettered
  *   jobs back (receive and delete on the dead-letter queue only);
  * - invalidates its own distribution's cache of a deleted video
@@ -364,6 +367,12 @@ export function streamTaskPolicy(a: StreamPolicyArgs): PolicyDocument {
       Effect: 'Allow',
       Action: 's3:PutObject',
       Resource: media(PREFIX.records, PREFIX.details, PREFIX.deleted),
+    },
+    {
+      Sid: 'WriteThumbnails',
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Resource: objects(a.mediaBucketArn, `${PREFIX.videos}*/${THUMBNAIL_DIR}/`),
     },
     {
       Sid: 'DeleteVideos',

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
 import { ApiError, type VideoRecord } from '@vod/client';
-import { CliError, editCommand, redriveCommand, removeCommand, retryCommand, statusCommand, uploadCommand, urlCommand, type Context } from '../../cli/commands.js';
+import { CliError, editCommand, thumbnailCommand, redriveCommand, removeCommand, retryCommand, statusCommand, uploadCommand, urlCommand, type Context } from '../../cli/commands.js';
 import { resolveConfig } from '../../cli/config.js';
 import { escapeControl, formatBytes, formatDuration, formatEta, formatRate, formatStatus, formatTable, formatVideoTable, guessContentType } from '../../cli/format.js';
 import { buildProgram, describeError, type GlobalOptions, type Handlers } from '../../cli/program.js';
@@ -99,6 +99,7 @@ describe('cli/program argument parsing', () => {
       retry: async (id, opts, g) => void calls.push({ cmd: 'retry', args: [id, opts, g] }),
       redrive: async (opts, g) => void calls.push({ cmd: 'redrive', args: [opts, g] }),
       download: async (id, g) => void calls.push({ cmd: 'download', args: [id, g] }),
+      thumbnail: async (id, opts, g) => void calls.push({ cmd: 'thumbnail', args: [id, opts, g] }),
     };
     const errors: string[] = [];
     const program: Command = buildProgram(handlers)
@@ -162,6 +163,18 @@ describe('cli/program argument parsing', () => {
     await a.run();
     expect(a.calls).to.deep.equal([{ cmd: 'download', args: ['v1', G({ json: true })] }]);
     expect((await parse(['download']).run().catch((e) => e)).code).to.equal('commander.missingArgument');
+  });
+  it('thumbnail takes a video id, a required --time and an optional --width within the bounds', async () => {
+    const a = parse(['thumbnail', 'v1', '--time', '12.5', '--width', '320']);
+    await a.run();
+    expect(a.calls).to.deep.equal([{ cmd: 'thumbnail', args: ['v1', { time: '12.5', width: 320 }, G()] }]);
+    const b = parse(['thumbnail', 'v1', '--time', '3']);
+    await b.run();
+    expect(b.calls[0].args[1]).to.deep.equal({ time: '3' });
+    expect((await parse(['thumbnail', 'v1']).run().catch((e) => e)).code).to.equal('commander.missingMandatoryOptionValue');
+    const wide = parse(['thumbnail', 'v1', '--time', '1', '--width', '4000']);
+    expect((await wide.run().catch((e) => e)).code).to.equal('commander.invalidArgument');
+    expect(wide.errors.join('')).to.match(/--width must be a whole number from 32 to 1920/);
   });
   it('rejects a bad concurrency and unknown commands', async () => {
     const a = parse(['upload', 'x', '-c', '0']);
@@ -291,6 +304,31 @@ describe('cli/commands against a fake API', () => {
     expect(res.playbackUrl).to.contain('Signature=');
     expect(polls).to.equal(3);
     expect(errText()).to.equal('');
+  });
+
+  it('thumbnail prints the signed URL the API redirects to (not following it); 409 is "not ready"', async () => {
+    const api = new FakeApi();
+    const asked: string[] = [];
+    const signedUrl = 'http://vod.test/videos/vid1/thumbnails/12500-320.jpg?Policy=p&Signature=s&Key-Pair-Id=k';
+    const fetch: typeof globalThis.fetch = async (u, i) => {
+      const url = new URL(String(u));
+      if (url.pathname === '/api/videos/vid1/thumbnail') {
+        asked.push(`${url.search} ${i?.redirect}`);
+        return new Response(null, { status: 302, headers: { location: signedUrl } });
+      }
+      if (url.pathname === '/api/videos/vid2/thumbnail') return Response.json({ error: { code: 'not_ready', message: 'processing' } }, { status: 409 });
+      if (url.pathname === '/api/videos/vid2') return Response.json({ videoId: 'vid2', status: 'processing', progress: 40, createdAt: 'c', updatedAt: 'u' });
+      return api.fetch(u, i);
+    };
+    const a = ctx(api, { fetch });
+    await thumbnailCommand('vid1', { time: '12.5', width: 320 }, a.c);
+    expect(a.out).to.deep.equal([signedUrl]);
+    expect(asked).to.deep.equal(['?time=12.5&width=320 manual']);
+    const j = ctx(api, { fetch, json: true });
+    await thumbnailCommand('vid1', { time: '12.5' }, j.c);
+    expect(JSON.parse(j.out[0]!)).to.deep.equal({ videoId: 'vid1', time: 12.5, url: signedUrl });
+    const err = await thumbnailCommand('vid2', { time: '1' }, ctx(api, { fetch }).c).catch((e) => e);
+    expect(err).to.be.instanceOf(CliError).with.property('code', 'not_ready');
   });
 
   it('a failed transcode is an error with the reason', async () => {

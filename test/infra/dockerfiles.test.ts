@@ -81,16 +81,24 @@ describe('container Dockerfiles', () => {
     });
   }
 
-  it('the transcode image installs the ffmpeg/ffprobe the worker runs and the CA certificates it verifies S3 TLS with', () => {
-    const ins = parseDockerfile(readFileSync(new URL('containers/transcode/Dockerfile', ROOT), 'utf8'));
+  /** Debian packages the final stage of `service`'s image installs with apt-get. */
+  const aptInstalled = (service: string) => {
+    const ins = parseDockerfile(readFileSync(new URL(`containers/${service}/Dockerfile`, ROOT), 'utf8'));
     const lastFrom = ins.map((x) => x.keyword).lastIndexOf('FROM');
-    const installed = ins
+    return ins
       .slice(lastFrom + 1)
       .filter((x) => x.keyword === 'RUN')
       .flatMap((x) => x.args.split('&&').map((c) => c.trim().split(/\s+/)))
       .filter((words) => words[0] === 'apt-get' && words.includes('install'))
       .flatMap((words) => words.filter((w) => !w.startsWith('-') && w !== 'apt-get' && w !== 'install'));
-    expect(installed).to.include.members(['ffmpeg', 'ca-certificates']);
+  };
+
+  it('the transcode image installs the ffmpeg/ffprobe the worker runs and the CA certificates it verifies S3 TLS with', () => {
+    expect(aptInstalled('transcode')).to.include.members(['ffmpeg', 'ca-certificates']);
+  });
+
+  it('the stream image installs the ffmpeg its on-demand thumbnails run (containers/stream/src/thumbnails.ts)', () => {
+    expect(aptInstalled('stream')).to.include('ffmpeg');
   });
 
   it('.dockerignore keeps local secrets out of the build context', () => {

@@ -12,17 +12,23 @@
  * - the MP4 download: a signed URL, served as an attachment under the
  *   upload's name, H.264 + AAC with the 720p rendition's every frame,
  *   decoding start to end; none for audio-only (404 no_download), not
- *   before ready (409).
+ *   before ready (409);
+ * - thumbnails at any time: a redirect to a signed JPEG through the edge, as
+ *   wide as asked and shaped like the picture, the source's picture at that
+ *   time (the visualizer clip, whose every second looks different, tells a
+ *   wrong time apart; the phone recording barely moves), made once and then
+ *   served from the bucket; 400/404/409 refusals.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import * as HLS from 'hls-parser';
 import type { MasterPlaylist, MediaPlaylist } from 'hls-parser/types.js';
+import { keys } from '@vod/contract';
 import { RunStore } from '../../containers/transcode/src/run-store.js';
 import { media } from '../support/media.js';
 import { startStack, type TestStack } from '../support/stack.js';
@@ -35,6 +41,7 @@ describe('poster, I-frame playlists, storyboard and MP4 download on the local st
   let stack: TestStack;
   let tmp: string;
   let store: RunStore;
+  let s3: S3Client;
   const ids: Record<string, string> = {};
   const auth = () => ({ authorization: `Bearer ${stack.token}` });
   const call = (p: string, init?: RequestInit) => fetch(stack.baseUrl + p, { ...init, headers: { ...auth(), ...init?.headers } });
@@ -76,10 +83,11 @@ describe('poster, I-frame playlists, storyboard and MP4 download on the local st
     tmp = mkdtempSync(path.join(os.tmpdir(), 'vod-extras-'));
     stack = await startStack({ env: { POLL_WAIT_SECONDS: '1' } });
     const env = stack.serviceEnv;
-    const s3 = new S3Client({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL, forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    s3 = new S3Client({ region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL, forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     store = new RunStore(s3, env.MEDIA_BUCKET!);
     ids.hello = await upload(media('hello-720p-h264-aac.mp4'));
     ids.audio = await upload(media('audio-only-opus.mkv'));
+    ids.visualizer = await upload(media('visualizer-180p-h264-noaudio.mp4'));
   });
   after(async () => {
     await stack?.stop();
@@ -90,6 +98,15 @@ describe('poster, I-frame playlists, storyboard and MP4 download on the local st
     const res = await call(`/api/videos/${ids.hello}/download`);
     const rec = await api(`/api/videos/${ids.hello}`);
     // Unless the whole pipeline already finished in between (it takes tens of seconds here).
+    if (rec.status !== 'ready') {
+      expect(res.status).to.equal(409);
+      expect((await res.json()).error.code).to.equal('not_ready');
+    }
+  });
+
+  it('no thumbnail before the video is ready (409 not_ready)', async () => {
+    const res = await call(`/api/videos/${ids.visualizer}/thumbnail?time=1`, { redirect: 'manual' });
+    const rec = await api(`/api/videos/${ids.visualizer}`);
     if (rec.status !== 'ready') {
       expect(res.status).to.equal(409);
       expect((await res.json()).error.code).to.equal('not_ready');
@@ -212,6 +229,94 @@ describe('poster, I-frame playlists, storyboard and MP4 download on the local st
     expect((await res.json()).error.code).to.equal('no_download');
     const { url } = await api(`/api/videos/${ids.audio}/playback`);
     expect(await (await fetchOk(url)).text()).not.to.contain('I-FRAME');
+  });
+
+  describe('thumbnails at any time (GET /api/videos/:id/thumbnail)', () => {
+    /** 64×36 grayscale pixels of `input`'s first frame (after an input seek to `at` seconds, if given). */
+    const gray = async (input: string, at?: number) =>
+      (await run('ffmpeg', ['-v', 'error', ...(at === undefined ? [] : ['-ss', String(at)]), '-i', input, '-frames:v', '1', '-vf', 'scale=64:36:flags=area,format=gray', '-f', 'rawvideo', '-'], { encoding: 'buffer', maxBuffer: 1 << 20 })).stdout;
+    /** Mean absolute difference of two equal-sized grayscale pictures, 0–255. */
+    const mad = (a: Buffer, b: Buffer) => {
+      expect(a.length).to.equal(b.length);
+      let sum = 0;
+      for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+      return sum / a.length;
+    };
+    /** The thumbnail's redirect target (signed, through the edge), and the image it serves saved to a file. */
+    async function thumbnail(videoId: string, query: string): Promise<{ location: string; file: string }> {
+      const res = await call(`/api/videos/${videoId}/thumbnail?${query}`, { redirect: 'manual' });
+      expect(res.status, `${query}: ${res.status} ${await res.clone().text()}`).to.equal(302);
+      const location = res.headers.get('location')!;
+      expect(new URL(location).origin).to.equal(stack.baseUrl);
+      const image = await fetchOk(location);
+      expect(image.headers.get('content-type')).to.equal('image/jpeg');
+      return { location, file: await save(image, `thumb-${videoId}-${query.replace(/\W/g, '_')}.jpg`) };
+    }
+
+    it('a JPEG as wide as asked, shaped like the picture, showing the source at that time', async () => {
+      const rec = await ready(ids.visualizer);
+      expect(rec.status, rec.error).to.equal('ready');
+      const { location, file } = await thumbnail(ids.visualizer, 'time=3.3&width=200');
+      expect(new URL(location).pathname).to.equal(`/${keys.videoFile(ids.visualizer, 'thumbnails/3300-200.jpg')}`);
+      const { streams } = await ffprobe(file, ['-show_streams']);
+      expect(streams[0]).to.include({ codec_name: 'mjpeg', width: 200, height: 112 }); // 320×180 → 200×112.5 → even
+      const source = media('visualizer-180p-h264-noaudio.mp4');
+      const same = mad(await gray(file), await gray(source, 3.3));
+      const off = mad(await gray(file), await gray(source, 1.3));
+      console.log(`      visualizer at 3.3 s: mean abs difference ${same.toFixed(2)} to the source at 3.3 s, ${off.toFixed(2)} at 1.3 s`);
+      expect(same).to.be.below(6);
+      expect(off).to.be.above(2 * same);
+
+      const hello = await ready(ids.hello);
+      const shot = await thumbnail(ids.hello, 'time=5.3&width=320');
+      const probe = await ffprobe(shot.file, ['-show_streams']);
+      expect([probe.streams[0].width, probe.streams[0].height]).to.deep.equal([320, 180]);
+      expect(mad(await gray(shot.file), await gray(media('hello-720p-h264-aac.mp4'), 5.3))).to.be.below(6);
+      // The very end is a picture too (the last frame).
+      const end = await thumbnail(ids.hello, `time=${hello.durationSeconds}&width=64`);
+      expect((await ffprobe(end.file, ['-show_streams'])).streams[0]).to.include({ width: 64, height: 36 });
+    });
+
+    it('the second request for a time and width is served from the bucket: nothing is made again', async () => {
+      const key = keys.videoFile(ids.visualizer, 'thumbnails/3300-200.jpg');
+      // Replace the stored image with a marker: a second run would overwrite it with a real picture.
+      const marker = Buffer.from('stored thumbnail, not made again');
+      await s3.send(new PutObjectCommand({ Bucket: stack.serviceEnv.MEDIA_BUCKET!, Key: key, Body: marker, ContentType: 'image/jpeg' }));
+      const res = await call(`/api/videos/${ids.visualizer}/thumbnail?time=3.34&width=200`, { redirect: 'manual' }); // rounds to 3.3 s
+      expect(res.status).to.equal(302);
+      expect(Buffer.from(await (await fetchOk(res.headers.get('location')!)).arrayBuffer()).toString()).to.equal(marker.toString());
+      const stored = await s3.send(new GetObjectCommand({ Bucket: stack.serviceEnv.MEDIA_BUCKET!, Key: key }));
+      expect(await stored.Body!.transformToString()).to.equal(marker.toString());
+    });
+
+    it('400 invalid_query for a bad time or width, 404 for an unknown video, 404 no_picture for audio only', async () => {
+      const rec = await ready(ids.hello);
+      for (const q of ['time=abc', 'width=320', `time=${rec.durationSeconds + 1}`, 'time=1&width=16', 'time=1&width=5000']) {
+        const res = await call(`/api/videos/${ids.hello}/thumbnail?${q}`, { redirect: 'manual' });
+        expect(res.status, q).to.equal(400);
+        expect((await res.json()).error.code, q).to.equal('invalid_query');
+      }
+      const unknown = await call(`/api/videos/${'0'.repeat(20)}/thumbnail?time=1`, { redirect: 'manual' });
+      expect([unknown.status, (await unknown.json()).error.code]).to.deep.equal([404, 'not_found']);
+      await ready(ids.audio);
+      const audio = await call(`/api/videos/${ids.audio}/thumbnail?time=1`, { redirect: 'manual' });
+      expect([audio.status, (await audio.json()).error.code]).to.deep.equal([404, 'no_picture']);
+    });
+
+    it('`vod thumbnail ID --time S --width W` prints the signed URL', async () => {
+      const { stdout } = await run(path.resolve('node_modules/.bin/tsx'), ['cli/vod.ts', 'thumbnail', ids.hello, '--time', '2', '--width', '160', '--url', stack.baseUrl, '--token', stack.token]);
+      const url = stdout.trim();
+      expect(new URL(url).pathname).to.equal(`/${keys.videoFile(ids.hello, 'thumbnails/2000-160.jpg')}`);
+      const { streams } = await ffprobe(await save(await fetchOk(url), 'cli-thumb.jpg'), ['-show_streams']);
+      expect([streams[0].width, streams[0].height]).to.deep.equal([160, 90]);
+    });
+
+    it('DELETE of the video removes its thumbnails', async () => {
+      const key = keys.videoFile(ids.visualizer, 'thumbnails/3300-200.jpg');
+      expect((await call(`/api/videos/${ids.visualizer}`, { method: 'DELETE' })).status).to.equal(204);
+      const gone = await s3.send(new GetObjectCommand({ Bucket: stack.serviceEnv.MEDIA_BUCKET!, Key: key })).then(() => false, (err: { name?: string }) => err.name === 'NoSuchKey');
+      expect(gone).to.equal(true);
+    });
   });
 
   it('what each extra costs (CPU-seconds and wall seconds of its task), for the record', async () => {

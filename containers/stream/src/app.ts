@@ -12,6 +12,8 @@
  *   GET /api/videos/:videoId/playback  → { url, expiresAt } signed master playlist URL, once playable (409 `not_ready`)
  *   GET /api/videos/:videoId/source    → the original upload; Range → 206, 416
  *   GET /api/videos/:videoId/download  → { url, expiresAt } signed MP4 download URL, once ready (409 `not_ready`, 404 `no_download`)
+ *   GET /api/videos/:videoId/thumbnail?time&width → 302 to a signed URL of a JPEG of the frame at `time`, made on
+ *                                        demand and cached (thumbnails.ts; 400 `invalid_query`, 409 `not_ready`, 404 `no_picture`)
  *   GET /videos/:videoId/…/*.m3u8      → the playlist with every URI CloudFront-signed (404 until playable)
  *   GET /api/openapi.json              → the OpenAPI 3.1 document of the whole API (no token needed)
  *
@@ -42,6 +44,7 @@ import {
   keys,
   publicRecord,
   redriveRequestSchema,
+  thumbnailQuerySchema,
   type DownloadInfo,
   type PlaybackInfo,
   type RedriveResponse,
@@ -69,6 +72,7 @@ import type { InvalidateVideo } from './cdn-invalidation.js';
 import { HitLog } from './hit-log.js';
 import { RequestGrants } from './request-grant.js';
 import { SignedPlaylists, type SignedPlaylist } from './signed-playlists.js';
+import { Thumbnails, videoRenditions, type RenderFn } from './thumbnails.js';
 import type { VideoUrlSigner } from './url-signer.js';
 import { VideoAdmin } from './video-admin.js';
 import { listVideos } from './video-list.js';
@@ -112,6 +116,15 @@ export interface StreamAppDeps {
     /** How long "this video is ready" is trusted without re-reading the record, ms (default 60 000). */
     readyTtlMs?: number;
   };
+  /** On-demand thumbnails (thumbnails.ts). */
+  thumbnails?: {
+    /** ffmpeg processes at once (default 2). */
+    concurrency?: number;
+    /** A run longer than this is killed, ms (default 20 000). */
+    timeoutMs?: number;
+    /** Replaces the ffmpeg run (tests). */
+    render?: RenderFn;
+  };
 }
 
 /** The stream service: a request listener (fast path, then Express) that can listen like an Express app. */
@@ -122,6 +135,8 @@ export type StreamApp = RequestListener & {
   express: Express;
   /** The cache-hit access log (flush/close on shutdown). */
   hitLog: HitLog;
+  /** On-demand thumbnails, with their counters. */
+  thumbnails: Thumbnails;
 };
 
 /** Playlist paths under a video: 1–3 segments of [A-Za-z0-9_-] (dots only in the final `.m3u8`). */
@@ -147,6 +162,7 @@ export function createApp(deps: StreamAppDeps): StreamApp {
     readyTtlMs: deps.cache?.readyTtlMs,
   });
   const grants = new RequestGrants();
+  const thumbnails = new Thumbnails({ s3, mediaBucket: deps.mediaBucket, ...deps.thumbnails });
 
   /**
    * The expiry (epoch seconds) of the URIs signed into an answer to a request
@@ -287,6 +303,21 @@ export function createApp(deps: StreamAppDeps): StreamApp {
     res.json(body);
   });
 
+  app.get(API.getThumbnail.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
+    const { videoId } = req.params;
+    const query = thumbnailQuerySchema.safeParse(req.query);
+    if (!query.success) throw new AppError('invalid_query', query.error.issues.map((i) => i.message).join('; '));
+    const record = await getRecord(videoId);
+    if (record.status !== 'ready') throw new AppError('not_ready', `Video ${videoId} is ${record.status}; thumbnails are made once it is ready`);
+    const renditions = videoRenditions(record.renditions);
+    if (renditions.length === 0) throw new AppError('no_picture', `Video ${videoId} has no picture (audio only)`);
+    const { time, width } = query.data;
+    const duration = record.durationSeconds ?? 0;
+    if (time > duration) throw new AppError('invalid_query', `time must be at most the video's duration, ${duration} s`);
+    const path = await thumbnails.ensure({ videoId, renditions, time, width }, req.log);
+    res.status(302).setHeader('Location', signer.signedUrl(videoId, path, now()).url).end();
+  });
+
   app.get(API.getSource.path, videoIdParam, async (req: Request<{ videoId: string }>, res: Response) => {
     const { videoId } = req.params;
     await sendS3Object(req, res, s3, {
@@ -368,6 +399,7 @@ export function createApp(deps: StreamAppDeps): StreamApp {
     },
     express: app,
     hitLog,
+    thumbnails,
   });
 }
 

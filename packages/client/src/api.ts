@@ -115,6 +115,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Send the bearer token (default true when a token is configured). */
   auth?: boolean;
+  /**
+   * `'manual'`: a 3xx answer is not followed; the request resolves to its
+   * `Location` (Node and other non-browser fetches; a browser hides it).
+   */
+  redirect?: 'manual';
 }
 
 /**
@@ -133,12 +138,17 @@ export async function apiRequest<T>(cfg: ApiConfig, path: string, opts: RequestO
   const url = apiUrl(cfg.baseUrl, path);
   let res: Response;
   try {
-    res = await doFetch(url, { method: opts.method ?? 'GET', headers, body, signal: opts.signal });
+    res = await doFetch(url, { method: opts.method ?? 'GET', headers, body, signal: opts.signal, ...(opts.redirect ? { redirect: opts.redirect } : {}) });
   } catch (err) {
     if (isAbortError(err) || opts.signal?.aborted) throw err;
     const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
     const detail = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
     throw new ApiError(0, 'network_error', `Could not reach ${url} (${detail})`, { cause: err });
+  }
+  if (opts.redirect === 'manual' && res.status >= 300 && res.status < 400) {
+    const location = res.headers.get('location');
+    if (!location) throw new ApiError(res.status, 'invalid_response', `${url} redirected without a Location`);
+    return location as T;
   }
   if (!res.ok) throw await errorFromResponse(res);
   if (res.status === 204) return undefined as T;
@@ -226,6 +236,18 @@ export class VodApi {
   /** A signed URL of the video's MP4 download (`409 not_ready`, `404 no_download`). */
   getDownload(videoId: string, signal?: AbortSignal): Promise<DownloadInfo> {
     return apiRequest<DownloadInfo>(this.cfg, apiPath(API.getDownload, { videoId }), { signal });
+  }
+
+  /**
+   * A signed URL of a JPEG of the video at `time` seconds, `width` pixels
+   * wide (default 640), made on demand (`400 invalid_query`, `409 not_ready`,
+   * `404 no_picture`). Reads the API's redirect, so not from a browser (which
+   * hides a redirect's target): there, follow the API URL itself.
+   */
+  getThumbnailUrl(videoId: string, query: { time: number | string; width?: number }, signal?: AbortSignal): Promise<string> {
+    const params = new URLSearchParams({ time: String(query.time) });
+    if (query.width !== undefined) params.set('width', String(query.width));
+    return apiRequest<string>(this.cfg, `${apiPath(API.getThumbnail, { videoId })}?${params}`, { signal, redirect: 'manual' });
   }
 
   getUpload(uploadId: string, signal?: AbortSignal): Promise<UploadSessionInfo> {

@@ -37,6 +37,8 @@ export const API = {
   /** The OpenAPI 3.1 document (openapi.ts); needs no token. */
   getOpenApi: { method: 'GET', path: '/api/openapi.json' },
   getDownload: { method: 'GET', path: '/api/videos/:videoId/download' },
+  /** 302 to a signed URL of a JPEG frame at `?time=` (seconds), `?width=` pixels wide, made on demand and cached. */
+  getThumbnail: { method: 'GET', path: '/api/videos/:videoId/thumbnail' },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof API;
@@ -208,3 +210,49 @@ export type PlaybackInfo = z.infer<typeof playbackResponseSchema>;
 /** `GET /api/videos/:id/download`: a signed URL of the MP4 download (served with `Content-Disposition: attachment`). */
 export const downloadResponseSchema = playbackResponseSchema;
 export type DownloadInfo = z.infer<typeof downloadResponseSchema>;
+
+// --- thumbnails ----------------------------------------------------------------
+
+/**
+ * `GET /api/videos/:id/thumbnail` bounds. `time` is rounded to the nearest
+ * `stepSeconds` (so nearby requests share one cached image) and must lie in
+ * [0, the video's duration]; `width` is whole pixels in [min, max] (default
+ * `defaultWidth`); the height follows the picture's aspect ratio, rounded to
+ * an even number of pixels.
+ */
+export const THUMBNAIL_LIMITS = { minWidth: 32, maxWidth: 1920, defaultWidth: 640, stepSeconds: 0.1 } as const;
+
+/** `time` (seconds) rounded to the thumbnail time step, in whole milliseconds: 12.34 → 12300. Pure. */
+export function thumbnailTimeMs(seconds: number): number {
+  const stepMs = Math.round(THUMBNAIL_LIMITS.stepSeconds * 1000);
+  return Math.round((seconds * 1000) / stepMs) * stepMs;
+}
+
+/**
+ * `GET /api/videos/:id/thumbnail` query (anything else is 400 `invalid_query`):
+ * - `time`: seconds from the start, a plain decimal (`12`, `12.5`; no sign,
+ *   exponent or more than 3 decimals), at most the video's duration (checked
+ *   against the record: 400 `invalid_query` beyond it);
+ * - `width`: whole pixels, `THUMBNAIL_LIMITS.minWidth`–`maxWidth` (default `defaultWidth`).
+ */
+export const thumbnailQuerySchema = z.object({
+  time: z
+    .string({ error: 'time is required: seconds from the start, e.g. time=12.5' })
+    .regex(/^[0-9]{1,6}(\.[0-9]{1,3})?$/, 'time must be a number of seconds from the start, e.g. 12.5')
+    .meta({ description: `Seconds from the start, a plain decimal (e.g. 12.5), 0 to the duration; rounded to ${THUMBNAIL_LIMITS.stepSeconds} s.` })
+    .transform(Number),
+  width: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, `width must be a whole number of pixels from ${THUMBNAIL_LIMITS.minWidth} to ${THUMBNAIL_LIMITS.maxWidth}`)
+    .meta({ description: `Pixels, ${THUMBNAIL_LIMITS.minWidth}–${THUMBNAIL_LIMITS.maxWidth} (default ${THUMBNAIL_LIMITS.defaultWidth}); the height follows the picture's aspect ratio (even).` })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(THUMBNAIL_LIMITS.minWidth, `width must be at least ${THUMBNAIL_LIMITS.minWidth}`)
+        .max(THUMBNAIL_LIMITS.maxWidth, `width must be at most ${THUMBNAIL_LIMITS.maxWidth}`),
+    )
+    .default(THUMBNAIL_LIMITS.defaultWidth),
+});
+export type ThumbnailQuery = z.input<typeof thumbnailQuerySchema>;

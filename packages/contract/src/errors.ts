@@ -50,6 +50,8 @@ export const ERROR_STATUS = {
   upload_not_found: 404,
   /** The video is ready but has no MP4 download (downloads are off, it has no picture, or making it failed). */
   no_download: 404,
+  /** A picture of a video whose source has none (audio only): `GET /api/videos/:id/thumbnail`. */
+  no_picture: 404,
   method_not_allowed: 405,
   // 409: the thing exists but is in the wrong state.
   not_ready: 409,

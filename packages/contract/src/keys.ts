@@ -14,6 +14,7 @@
  *   videos/{videoId}/poster/poster-{width}.jpg|.webp   the poster
  *   videos/{videoId}/download.mp4         the MP4 download (Content-Disposition: attachment)
  *   videos/{videoId}/storyboard/sheet-NNN.jpg, storyboard.vtt, storyboard.json   seek previews
+ *   videos/{videoId}/thumbnails/{timeMs}-{width}.jpg   thumbnails made on demand (GET …/thumbnail), a cache
  *   records/{videoId}.json                the video's status record (never public)
  *   pipeline/{videoId}/{run}/…            the transcode run's working state (never public)
  *   details/{videoId}/{field}             a video's title / description (UTF-8 text), one object per field
@@ -76,6 +77,18 @@ export const STORYBOARD_FILES = { vtt: 'storyboard.vtt', json: 'storyboard.json'
 export function storyboardSheetPath(i: number): string {
   if (!Number.isInteger(i) || i < 0) throw new RangeError(`Sheet number must be a whole number ≥ 0 (got ${i})`);
   return `${STORYBOARD_DIR}/sheet-${String(i).padStart(3, '0')}.jpg`;
+}
+/** Directory of the on-demand thumbnails (`GET /api/videos/:id/thumbnail`) under a video's prefix. */
+export const THUMBNAIL_DIR = 'thumbnails';
+/**
+ * `thumbnails/12300-640.jpg`: the cached thumbnail at `timeMs` milliseconds
+ * (a multiple of the API's time step, `THUMBNAIL_LIMITS.stepSeconds`), `width` pixels wide.
+ * @throws RangeError when either is not a whole number (time ≥ 0, width > 0).
+ */
+export function thumbnailPath(timeMs: number, width: number): string {
+  if (!Number.isInteger(timeMs) || timeMs < 0) throw new RangeError(`Thumbnail time must be whole milliseconds ≥ 0 (got ${timeMs})`);
+  if (!Number.isInteger(width) || width <= 0) throw new RangeError(`Thumbnail width must be a positive whole number (got ${width})`);
+  return `${THUMBNAIL_DIR}/${timeMs}-${width}.jpg`;
 }
 /**
  * Path of the progressive MP4 download under a video's prefix. One fixed

@@ -28,6 +28,8 @@ import {
   redriveRequestSchema,
   redriveResponseSchema,
   retryResponseSchema,
+  thumbnailQuerySchema,
+  THUMBNAIL_LIMITS,
   updateVideoRequestSchema,
   queuedResponseSchema,
   storedPartSchema,
@@ -42,11 +44,13 @@ import { WEBHOOK_EVENT_TYPES, WEBHOOK_HEADERS, webhookEventSchema } from './webh
 /** The document's `info.version`: the API's version, not the package's. */
 export const API_VERSION = '1.0.0';
 
-/** One successful answer: JSON of a schema, bytes, or nothing. */
+/** One successful answer: JSON of a schema, bytes, or nothing (a redirect: no body, a `Location`). */
 export interface SuccessDoc {
   description: string;
   /** A zod schema (JSON), `'bytes'` (any media type, e.g. the original upload) or absent (no body). */
   body?: z.ZodType | 'bytes';
+  /** A redirect: the answer's `Location` header, described. */
+  location?: string;
 }
 
 export interface OperationDoc {
@@ -178,6 +182,20 @@ export const API_DOCS: { [K in OperationName]: OperationDoc } = {
     ok: { 200: { description: 'The signed URL and when it expires.', body: downloadResponseSchema } },
     errors: ['not_found', 'not_ready', 'no_download'],
   },
+  getThumbnail: {
+    summary: 'A picture of the video at any time (JPEG), made on demand and cached',
+    description:
+      `Redirects (302) to a signed URL of a JPEG of the frame at \`time\` (rounded to ${THUMBNAIL_LIMITS.stepSeconds} s), ` +
+      `\`width\` pixels wide (${THUMBNAIL_LIMITS.minWidth}–${THUMBNAIL_LIMITS.maxWidth}, default ${THUMBNAIL_LIMITS.defaultWidth}) and as tall as the ` +
+      'upright, square-pixel picture makes it (even). Taken from the smallest published rendition at least that wide; the first ' +
+      'request for a time and width makes it, later ones are redirected to the stored image. Once the video is ready; ' +
+      '`404 no_picture` for an audio-only video; `400 invalid_query` for a time outside [0, duration].',
+    tag: 'videos',
+    path: videoIdParam,
+    query: thumbnailQuerySchema,
+    ok: { 302: { description: 'The image is stored; follow `Location`.', location: 'Signed URL of the JPEG (same grant as the playback URLs).' } },
+    errors: ['not_found', 'invalid_query', 'not_ready', 'no_picture'],
+  },
   getSource: {
     summary: 'The original upload',
     description: 'Supports `Range` (RFC 9110).',
@@ -218,6 +236,7 @@ function operationObject(name: OperationName, doc: OperationDoc): ZodOpenApiOper
   for (const [status, s] of Object.entries(doc.ok)) {
     ok[status as `${1 | 2 | 3 | 4 | 5}${string}`] = {
       description: s.description,
+      ...(s.location ? { headers: { Location: { description: s.location, schema: { type: 'string', format: 'uri' } } } } : {}),
       ...(s.body === 'bytes'
         ? { content: { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } }
         : s.body
