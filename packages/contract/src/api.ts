@@ -37,6 +37,10 @@ export const API = {
   /** The OpenAPI 3.1 document (openapi.ts); needs no token. */
   getOpenApi: { method: 'GET', path: '/api/openapi.json' },
   getDownload: { method: 'GET', path: '/api/videos/:videoId/download' },
+  /** Captions: a WebVTT/SRT file (multipart) becomes a SUBTITLES rendition of the video (captions.ts). */
+  addCaptions: { method: 'POST', path: '/api/videos/:videoId/captions' },
+  listCaptions: { method: 'GET', path: '/api/videos/:videoId/captions' },
+  deleteCaptions: { method: 'DELETE', path: '/api/videos/:videoId/captions/:language' },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof API;
