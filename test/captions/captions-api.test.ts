@@ -98,7 +98,7 @@ describe('captions API (stream service, emulator)', function () {
     return id;
   }
 
-  function upload(id: string, body: string | Uint8Array, fields: Record<string, string>, filename = 'subs.srt'): Promise<Response> {
+  function upload(id: string, body: string | Uint8Array<ArrayBuffer>, fields: Record<string, string>, filename = 'subs.srt'): Promise<Response> {
     const form = new FormData();
     for (const [k, v] of Object.entries(fields)) form.set(k, v);
     form.set('file', new Blob([body]), filename);
