@@ -1,6 +1,6 @@
 /** The work behind `vod upload`, `status`, `url`, `edit`, `rm`, `retry` and `redrive`. */
 import { openAsBlob } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { ApiError, isAbortError, VodApi, type VideoRecord, type VideoStatus } from '@vod/client';
@@ -406,4 +406,36 @@ export async function thumbnailCommand(videoId: string, opts: { time: string; wi
     throw err;
   }
   ctx.io.out(ctx.json ? JSON.stringify({ videoId, time: Number(opts.time), ...(opts.width ? { width: opts.width } : {}), url }) : url);
+}
+
+export interface CaptionsAddOptions {
+  /** BCP 47 language tag. */
+  lang: string;
+  label?: string;
+}
+
+/** `vod captions add ID FILE --lang en [--label L]`: a WebVTT/SRT file becomes the video's subtitles in that language. */
+export async function captionsAddCommand(videoId: string, file: string, opts: CaptionsAddOptions, ctx: Context): Promise<void> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new CliError(`Cannot read ${file}: ${(err as Error).message}`, 'file_unreadable');
+  }
+  const track = await api(ctx).addCaptions(videoId, new Blob([new Uint8Array(bytes)]), { language: opts.lang, label: opts.label, filename: path.basename(file) }, ctx.signal);
+  ctx.io.out(ctx.json ? JSON.stringify(track) : `Captions ${track.language} ("${escapeControl(track.label)}", ${track.cues} cues) added to ${videoId}`);
+}
+
+/** `vod captions list ID`. */
+export async function captionsListCommand(videoId: string, ctx: Context): Promise<void> {
+  const captions = await api(ctx).listCaptions(videoId, ctx.signal);
+  if (ctx.json) return ctx.io.out(JSON.stringify({ videoId, captions }));
+  if (captions.length === 0) return ctx.io.out(`Video ${videoId} has no captions.`);
+  for (const c of captions) ctx.io.out(`${c.language.padEnd(8)} ${escapeControl(c.label)}  (${c.cues} cues, ${c.format}, ${c.source}, added ${c.createdAt})`);
+}
+
+/** `vod captions rm ID LANG`. */
+export async function captionsRemoveCommand(videoId: string, language: string, ctx: Context): Promise<void> {
+  await api(ctx).deleteCaptions(videoId, language, ctx.signal);
+  ctx.io.out(ctx.json ? JSON.stringify({ videoId, language, deleted: true }) : `Captions ${language} removed from ${videoId}`);
 }

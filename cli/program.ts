@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ApiError } from '@vod/client';
 import { THUMBNAIL_LIMITS, VIDEO_STATUSES, type VideoStatus } from '@vod/contract';
-import { CliError, type EditCommandOptions, type RetryCommandOptions, type StatusCommandOptions, type UploadCommandOptions } from './commands.js';
+import { CliError, type CaptionsAddOptions, type EditCommandOptions, type RetryCommandOptions, type StatusCommandOptions, type UploadCommandOptions } from './commands.js';
 import { DEFAULT_URL, LOCAL_TOKEN_FILE, type CliConfig } from './config.js';
 
 export interface GlobalOptions {
@@ -21,6 +21,9 @@ export interface Handlers {
   redrive(opts: { max?: number }, globals: GlobalOptions): Promise<void>;
   download(videoId: string, globals: GlobalOptions): Promise<void>;
   thumbnail(videoId: string, opts: { time: string; width?: number }, globals: GlobalOptions): Promise<void>;
+  captionsAdd(videoId: string, file: string, opts: CaptionsAddOptions, globals: GlobalOptions): Promise<void>;
+  captionsList(videoId: string, globals: GlobalOptions): Promise<void>;
+  captionsRemove(videoId: string, language: string, globals: GlobalOptions): Promise<void>;
 }
 
 function videoStatus(value: string): VideoStatus {
@@ -68,6 +71,7 @@ Examples:
   vod rm VIDEO_ID                     delete a video and everything published for it
   vod thumbnail VIDEO_ID --time 12.5  a signed URL of a picture at 12.5 s (--width, default ${THUMBNAIL_LIMITS.defaultWidth})
   vod redrive                         move dead-lettered transcode jobs back to the queue
+  vod captions add VIDEO_ID subs.srt --lang en   add English subtitles (WebVTT or SRT)
 
 Exit status is 0 on success, 1 on failure, 130 when interrupted (Ctrl-C);
 rerun an interrupted upload to resume it.`;
@@ -160,6 +164,27 @@ export function buildProgram(handlers: Handlers): Command {
     .requiredOption('--time <seconds>', 'seconds from the start, e.g. 12.5 (0 to the duration)')
     .option('--width <px>', `width in pixels, ${THUMBNAIL_LIMITS.minWidth}–${THUMBNAIL_LIMITS.maxWidth} (default ${THUMBNAIL_LIMITS.defaultWidth}); the height follows the picture`, thumbnailWidth)
     .action(async (videoId: string, opts: { time: string; width?: number }, cmd: Command) => handlers.thumbnail(videoId, opts, globals(cmd)));
+  const captions = program.command('captions').description("a ready video's captions and subtitles (WebVTT or SRT files)");
+  captions
+    .command('add')
+    .description('add (or replace) the subtitles in one language from a WebVTT or SRT file')
+    .argument('<videoId>', 'video')
+    .argument('<file>', 'a .vtt or .srt file (UTF-8)')
+    .requiredOption('--lang <tag>', 'language, a BCP 47 tag (en, pt-BR, …)')
+    .option('--label <name>', "name in players' menus (default: the language's name)")
+    .action(async (videoId: string, file: string, opts: CaptionsAddOptions, cmd: Command) => handlers.captionsAdd(videoId, file, { lang: opts.lang, label: opts.label }, globals(cmd)));
+  captions
+    .command('list')
+    .alias('ls')
+    .description("list a video's captions")
+    .argument('<videoId>', 'video')
+    .action(async (videoId: string, _opts: unknown, cmd: Command) => handlers.captionsList(videoId, globals(cmd)));
+  captions
+    .command('rm')
+    .description("remove a video's captions in one language")
+    .argument('<videoId>', 'video')
+    .argument('<language>', 'BCP 47 tag')
+    .action(async (videoId: string, language: string, _opts: unknown, cmd: Command) => handlers.captionsRemove(videoId, language, globals(cmd)));
 
   return program;
 }

@@ -4,7 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { escapeControl } from './format.js';
-import { downloadCommand, thumbnailCommand, editCommand, redriveCommand, removeCommand, retryCommand, statusCommand, uploadCommand, urlCommand, type Context } from './commands.js';
+import { captionsAddCommand, captionsListCommand, captionsRemoveCommand, downloadCommand, thumbnailCommand, editCommand, redriveCommand, removeCommand, retryCommand, statusCommand, uploadCommand, urlCommand, type Context } from './commands.js';
 import { resolveConfig, type CliConfig } from './config.js';
 import { buildProgram, describeError, type GlobalOptions } from './program.js';
 import { defaultStatePath } from './state.js';
@@ -43,6 +43,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     redrive: (opts, g) => redriveCommand(opts, context(g)),
     download: (id, g) => downloadCommand(id, context(g)),
     thumbnail: (id, opts, g) => thumbnailCommand(id, opts, context(g)),
+    captionsAdd: (id, file, opts, g) => captionsAddCommand(id, file, opts, context(g)),
+    captionsList: (id, g) => captionsListCommand(id, context(g)),
+    captionsRemove: (id, language, g) => captionsRemoveCommand(id, language, context(g)),
   }).exitOverride();
 
   try {

@@ -30,7 +30,7 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
-import { PREFIX, THUMBNAIL_DIR } from '@vod/contract';
+import { CAPTIONS_DIR, MASTER_PLAYLIST, PREFIX, THUMBNAIL_DIR } from '@vod/contract';
 
 /** Key prefixes of the S3 layout: the contract's (`packages/contract/src/keys.ts`). */
 export { PREFIX };
@@ -332,11 +332,13 @@ export interface StreamPolicyArgs {
  *   lists `sources/` (404s, deleting a video's original);
  * - PATCH writes `details/*`; retry rewrites the record (`records/*`);
  *   DELETE writes the tombstone (`deleted/*`) and deletes the video's
- *   original, published HLS, pipeline state, details and record. It never
- *   writes HLS or originals, and cannot read upload sessions;
+ *   original, published HLS, pipeline state, details, caption records and
+ *   record. Captions write a ready video's text tracks (segmented WebVTT,
+ *   their playlists) and its master under `videos/*`, and their records
+ *   (`captions/*`, also read, listed and deleted). It never writes originals,
+ *   and cannot read upload sessions;
  * - writes the thumbnails it makes on demand (`videos/{id}/thumbnails/…`, and
- *   deletes one written while its video was being deleted) — nothing else
- *   under `videos/`;
+ *   deletes one written while its video was being deleted);
  * - sends a retried video's job to the jobs queue, and moves dead-lettered
  *   jobs back (receive and delete on the dead-letter queue only);
  * - invalidates its own distribution's cache of a deleted video
@@ -352,9 +354,9 @@ export function streamTaskPolicy(a: StreamPolicyArgs): PolicyDocument {
       Sid: 'ReadMedia',
       Effect: 'Allow',
       Action: 's3:GetObject',
-      Resource: media(PREFIX.videos, PREFIX.records, PREFIX.details, PREFIX.pipeline, PREFIX.deleted),
+      Resource: media(PREFIX.videos, PREFIX.records, PREFIX.details, PREFIX.pipeline, PREFIX.deleted, PREFIX.captions),
     },
-    listUnder(a.mediaBucketArn, 'ListMedia', [PREFIX.records, PREFIX.videos, PREFIX.details, PREFIX.pipeline, PREFIX.deleted]),
+    listUnder(a.mediaBucketArn, 'ListMedia', [PREFIX.records, PREFIX.videos, PREFIX.details, PREFIX.pipeline, PREFIX.deleted, PREFIX.captions]),
     {
       Sid: 'ReadSources',
       Effect: 'Allow',
@@ -363,10 +365,17 @@ export function streamTaskPolicy(a: StreamPolicyArgs): PolicyDocument {
     },
     listUnder(a.uploadsBucketArn, 'ListSources', [PREFIX.sources]),
     {
-      Sid: 'WriteRecordsDetailsTombstones',
+      Sid: 'WriteRecordsDetailsTombstonesCaptionRecords',
       Effect: 'Allow',
       Action: 's3:PutObject',
-      Resource: media(PREFIX.records, PREFIX.details, PREFIX.deleted),
+      Resource: media(PREFIX.records, PREFIX.details, PREFIX.deleted, PREFIX.captions),
+    },
+    {
+      // Only a video's master and its text tracks: never the ladder the transcode published.
+      Sid: 'WriteMastersAndTextTracks',
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Resource: [`${a.mediaBucketArn}/${PREFIX.videos}*/${MASTER_PLAYLIST}`, `${a.mediaBucketArn}/${PREFIX.videos}*/${CAPTIONS_DIR}/*`],
     },
     {
       Sid: 'WriteThumbnails',
@@ -378,7 +387,7 @@ export function streamTaskPolicy(a: StreamPolicyArgs): PolicyDocument {
       Sid: 'DeleteVideos',
       Effect: 'Allow',
       Action: 's3:DeleteObject',
-      Resource: [...media(PREFIX.videos, PREFIX.records, PREFIX.details, PREFIX.pipeline), objects(a.uploadsBucketArn, PREFIX.sources)],
+      Resource: [...media(PREFIX.videos, PREFIX.records, PREFIX.details, PREFIX.pipeline, PREFIX.captions), objects(a.uploadsBucketArn, PREFIX.sources)],
     },
     { Sid: 'QueueJobs', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: a.jobsQueueArn },
     { Sid: 'RedriveDeadLetters', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], Resource: a.deadLetterQueueArn },

@@ -232,6 +232,40 @@ describe('OpenAPI document (GET /api/openapi.json) against real answers of every
     expect((await call('deleteVideo', { videoId })).status).to.equal(404);
   });
 
+  it('captions: every answer as documented', async () => {
+    const captions = (body: string, fields: Record<string, string>): RequestInit => {
+      const f = new FormData();
+      for (const [k, v] of Object.entries(fields)) f.set(k, v);
+      f.set('file', new Blob([body]), 'subs.srt');
+      return { body: f };
+    };
+    const SRT = '1\n00:00:01,000 --> 00:00:02,000\nHello\n';
+    const { videoId } = (await call('createVideo', {}, form('file', new TextEncoder().encode('a video')))).body;
+    expect((await call('addCaptions', { videoId }, captions(SRT, { language: 'en' }))).status).to.equal(409); // queued
+    expect((await call('addCaptions', { videoId: 'f'.repeat(20) }, captions(SRT, { language: 'en' }))).status).to.equal(404);
+    // What the pipeline publishes once the video is encoded.
+    const put = (Key: string, Body: string) => aws.s3.send(new PutObjectCommand({ Bucket: aws.mediaBucket, Key, Body }));
+    await put(keys.master(videoId), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000,RESOLUTION=640x360\n360p/index.m3u8\n');
+    await put(keys.mediaPlaylist(videoId, '360p'), '#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:6,\nseg_00000.ts\n#EXT-X-ENDLIST\n');
+    const records = new StatusStore(aws.s3, aws.mediaBucket);
+    await records.transition(videoId, 'processing', { run: 1 });
+    await records.transition(videoId, 'ready', { progress: 100, playable: true, durationSeconds: 6 });
+
+    const bad = await call('addCaptions', { videoId }, captions('1\n00:00:02,000 --> 00:00:01,000\nBackwards\n', { language: 'en' }));
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error).to.deep.include({ code: 'invalid_captions' });
+    expect(bad.body.error.message).to.match(/^line 2: /);
+    expect((await call('addCaptions', { videoId }, captions(SRT, { language: '??' }))).body.error.code).to.equal('bad_language');
+    const added = await call('addCaptions', { videoId }, captions(SRT, { language: 'en', label: 'English' }));
+    expect(added.status).to.equal(201);
+    expect(added.body).to.include({ language: 'en', label: 'English', cues: 1 });
+    expect((await call('listCaptions', { videoId })).body.captions).to.have.length(1);
+    expect((await call('listCaptions', { videoId: 'f'.repeat(20) })).status).to.equal(404);
+    expect((await call('deleteCaptions', { videoId, language: 'en' })).status).to.equal(204);
+    expect((await call('deleteCaptions', { videoId, language: 'en' })).status).to.equal(404);
+    expect((await call('deleteCaptions', { videoId, language: 'not a tag' })).status).to.equal(400);
+  });
+
   it('exercised every operation with a successful answer', () => {
     const missing = (Object.keys(API) as OperationName[]).filter((op) => !succeeded.has(op));
     expect(missing, `operations without a successful call in this test (answers: ${answered.join(', ')})`).to.deep.equal([]);

@@ -100,12 +100,15 @@ describe('cli/program argument parsing', () => {
       redrive: async (opts, g) => void calls.push({ cmd: 'redrive', args: [opts, g] }),
       download: async (id, g) => void calls.push({ cmd: 'download', args: [id, g] }),
       thumbnail: async (id, opts, g) => void calls.push({ cmd: 'thumbnail', args: [id, opts, g] }),
+      captionsAdd: async (id, file, opts, g) => void calls.push({ cmd: 'captionsAdd', args: [id, file, opts, g] }),
+      captionsList: async (id, g) => void calls.push({ cmd: 'captionsList', args: [id, g] }),
+      captionsRemove: async (id, lang, g) => void calls.push({ cmd: 'captionsRemove', args: [id, lang, g] }),
     };
     const errors: string[] = [];
     const program: Command = buildProgram(handlers)
       .exitOverride()
       .configureOutput({ writeErr: (s) => errors.push(s), writeOut: (s) => errors.push(s) });
-    for (const c of program.commands) c.exitOverride().configureOutput({ writeErr: (s) => errors.push(s), writeOut: (s) => errors.push(s) });
+    for (const c of program.commands.flatMap((c) => [c, ...c.commands])) c.exitOverride().configureOutput({ writeErr: (s) => errors.push(s), writeOut: (s) => errors.push(s) });
     return { run: () => program.parseAsync(argv, { from: 'user' }), calls, errors };
   }
   const G = (g: Partial<GlobalOptions> = {}): GlobalOptions => ({ url: undefined, token: undefined, json: false, ...g });
@@ -119,6 +122,20 @@ describe('cli/program argument parsing', () => {
     const p = parse(['--url', 'http://h:1', 'upload', 'c.mp4', '-c', '8', '--no-wait', '--no-resume', '--timeout', '90', '--json', '--token', 't']);
     await p.run();
     expect(p.calls[0].args).to.deep.equal(['c.mp4', { concurrency: 8, wait: false, resume: false, timeout: 90 }, G({ url: 'http://h:1', token: 't', json: true })]);
+  });
+  it('captions add needs --lang; list and rm', async () => {
+    const a = parse(['captions', 'add', 'v1', 'subs.srt', '--lang', 'pt-BR', '--label', 'Português', '--json']);
+    await a.run();
+    expect(a.calls).to.deep.equal([{ cmd: 'captionsAdd', args: ['v1', 'subs.srt', { lang: 'pt-BR', label: 'Português' }, G({ json: true })] }]);
+    const noLang = parse(['captions', 'add', 'v1', 'subs.srt']);
+    expect((await noLang.run().catch((e) => e)).code).to.equal('commander.missingMandatoryOptionValue');
+    expect(noLang.calls).to.have.length(0);
+    const l = parse(['captions', 'ls', 'v1']);
+    await l.run();
+    expect(l.calls).to.deep.equal([{ cmd: 'captionsList', args: ['v1', G()] }]);
+    const r = parse(['captions', 'rm', 'v1', 'en']);
+    await r.run();
+    expect(r.calls).to.deep.equal([{ cmd: 'captionsRemove', args: ['v1', 'en', G()] }]);
   });
   it('status with and without an id; url needs one', async () => {
     const a = parse(['status']);

@@ -20,6 +20,11 @@ export const ROUTE_SAMPLES: [method: string, path: string][] = [
   ['PATCH', '/api/videos/0123456789abcdef0123'],
   ['POST', '/api/videos/0123456789abcdef0123/retry'],
   ['POST', '/api/jobs/redrive'],
+  ['POST', '/api/videos/0123456789abcdef0123/captions'],
+  ['GET', '/api/videos/0123456789abcdef0123/captions'],
+  ['DELETE', '/api/videos/0123456789abcdef0123/captions/pt-BR'],
+  ['GET', '/videos/0123456789abcdef0123/captions/en_0a1b2c3d/index.m3u8'],
+  ['GET', '/videos/0123456789abcdef0123/captions/en_0a1b2c3d/seg_00000.vtt'],
   ['POST', '/api/uploads'],
   ['GET', '/api/uploads/0123456789abcdef0123'],
   ['PUT', '/api/uploads/0123456789abcdef0123/parts/3'],
@@ -68,6 +73,11 @@ describe('routing: CloudFront, the load balancer and the local edge use one tabl
     expect(serviceFor('PATCH', '/api/videos/0123456789abcdef0123')).to.equal('stream');
     expect(serviceFor('POST', '/api/videos/0123456789abcdef0123/retry')).to.equal('stream');
     expect(serviceFor('POST', '/api/jobs/redrive')).to.equal('stream');
+    expect(serviceFor('POST', '/api/videos/0123456789abcdef0123/captions')).to.equal('stream');
+    expect(serviceFor('DELETE', '/api/videos/0123456789abcdef0123/captions/en')).to.equal('stream');
+    // A text track's playlist is signed by the stream service; its WebVTT segments come from S3, signed.
+    expect(cdnBehaviourFor('/videos/0123456789abcdef0123/captions/en_0a1b2c3d/index.m3u8')).to.include({ id: 'playlists', signed: true });
+    expect(cdnBehaviourFor('/videos/0123456789abcdef0123/captions/en_0a1b2c3d/seg_00000.vtt')).to.include({ id: 'segments', origin: 'media', signed: true });
     expect(serviceFor('POST', '/api/videos')).to.equal('upload');
   });
 

@@ -229,6 +229,13 @@ export function taskRoleTables(a: Arns): Record<'upload' | 'transcode' | 'stream
     allow('s3:GetObject', media(`deleted/${VIDEO}`), undefined, 'PATCH: was the video deleted meanwhile?'),
     allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': `deleted/${VIDEO}` }, '404, not 403, for a live video'),
     deny('s3:DeleteObject', media(`deleted/${VIDEO}`), undefined, 'a tombstone stays'),
+    // Captions: a ready video's text tracks, their records, and the master that lists them.
+    allow('s3:PutObject', media(`videos/${VIDEO}/captions/en_0a1b2c3d/seg_00000.vtt`), undefined, 'POST …/captions: segmented WebVTT'),
+    allow('s3:PutObject', media(`videos/${VIDEO}/captions/en_0a1b2c3d/index.m3u8`), undefined, "the track's playlist"),
+    allow('s3:PutObject', media(`videos/${VIDEO}/master.m3u8`), undefined, 'the master lists the tracks'),
+    allow('s3:DeleteObject', media(`videos/${VIDEO}/captions/en_0a1b2c3d/seg_00000.vtt`), undefined, 'DELETE …/captions/:language'),
+    ...(['s3:PutObject', 's3:GetObject', 's3:DeleteObject'] as const).map((action) => allow(action, media(`captions/${VIDEO}/en.json`), undefined, 'caption records')),
+    allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': `captions/${VIDEO}/` }, "a video's text tracks"),
     ...[source, playlist, segment, record, media(`pipeline/${VIDEO}/1/state.json`)].map((r) => allow('s3:DeleteObject', r, undefined, 'DELETE removes everything of the video')),
     allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': `pipeline/${VIDEO}/` }, 'DELETE and retry clear the pipeline state'),
     allow('s3:ListBucket', a.mediaBucketArn, { 's3:prefix': `details/${VIDEO}/` }),
@@ -254,8 +261,10 @@ export function taskRoleTables(a: Arns): Record<'upload' | 'transcode' | 'stream
     deny('sqs:PurgeQueue', a.deadLetterQueueArn),
     deny('sqs:SendMessage', a.deadLetterQueueArn),
     deny('sqs:SendMessage', a.controlQueueArn, undefined, 'only workers talk to the coordinator'),
-    // It never publishes HLS, stores originals or touches the web app and upload sessions:
-    ...['s3:PutObject', 's3:AbortMultipartUpload'].flatMap((action) => [playlist, segment, source].map((r) => deny(action, r, undefined, 'never writes media or originals'))),
+    // It never publishes the ladder (only masters and text tracks), stores originals or touches the web app and upload sessions:
+    ...[segment, source].map((r) => deny('s3:PutObject', r, undefined, 'never writes media or originals')),
+    ...[playlist, segment, source].map((r) => deny('s3:AbortMultipartUpload', r, undefined, 'never writes media or originals')),
+    deny('s3:PutObject', media(`videos/${VIDEO}/720p/index.m3u8`), undefined, "never a rendition's playlist"),
     ...WRITE_ACTIONS.flatMap((action) => [session, media('web/index.html')].map((r) => deny(action, r, undefined, 'not its business'))),
     ...['s3:PutObjectTagging', 's3:DeleteObjectVersion'].flatMap((action) => [playlist, record, source].map((r) => deny(action, r))),
   ];

@@ -1,8 +1,8 @@
-/// <reference path="./hls-light.d.ts" />
 /**
  * Plays a signed HLS master playlist in a <video>: hls.js where Media Source
- * Extensions exist (it gives the quality menu), the browser's own HLS
- * otherwise (iOS Safari). When the signed URL has expired — the edge answers
+ * Extensions exist (it gives the quality and subtitles menus; the full build,
+ * since the light one has no subtitle support), the browser's own HLS
+ * otherwise (iOS Safari, whose controls have their own subtitles menu). When the signed URL has expired — the edge answers
  * 403 — a fresh one is fetched and playback continues from the same time.
  */
 import type Hls from 'hls.js';
@@ -30,6 +30,18 @@ export interface PlaybackEvents {
   onFatal(message: string): void;
   /** Called with each signed URL in use (for display). */
   onPlayback?(info: PlaybackInfo): void;
+  /** The master's subtitle tracks (EXT-X-MEDIA TYPE=SUBTITLES). */
+  onSubtitles?(tracks: SubtitleInfo[]): void;
+  /** The subtitle track shown (index into the tracks), -1 for none. */
+  onSubtitle?(index: number): void;
+}
+
+export interface SubtitleInfo {
+  index: number;
+  /** NAME of the rendition. */
+  label: string;
+  /** LANGUAGE (BCP 47), when given. */
+  language?: string;
 }
 
 export function levelLabel(l: { height: number; width: number }): string {
@@ -46,6 +58,8 @@ export class PlaybackController {
   private lastRefresh = 0;
   private refreshing = false;
   private manualLevel = -1;
+  /** The subtitle track chosen (-1: off), kept across a renewed signed URL. */
+  private subtitle = -1;
   private mediaRecoveries = 0;
   private info?: PlaybackInfo;
   private readonly onNativeError = () => void this.handleNativeError();
@@ -62,7 +76,7 @@ export class PlaybackController {
     const info = await this.fetchPlayback();
     if (this.destroyed) return;
     this.setInfo(info);
-    const { default: HlsClass } = await import('hls.js/light');
+    const { default: HlsClass } = await import('hls.js');
     if (this.destroyed) return;
     this.HlsClass = HlsClass;
     if (HlsClass.isSupported()) {
@@ -86,6 +100,15 @@ export class PlaybackController {
     // nextLevel switches at the next fragment without stalling playback.
     this.hls.nextLevel = index;
     this.events.onLevel(this.hls.currentLevel, index === -1);
+  }
+
+  /** Shows subtitle track `index` (-1: none). */
+  setSubtitle(index: number): void {
+    this.subtitle = index;
+    if (!this.hls) return;
+    this.hls.subtitleDisplay = index >= 0;
+    this.hls.subtitleTrack = index;
+    this.events.onSubtitle?.(index);
   }
 
   destroy(): void {
@@ -113,6 +136,13 @@ export class PlaybackController {
       if (resumePlaying) void this.video.play().catch(() => undefined);
     });
     hls.on(E.LEVEL_SWITCHED, (_e, data) => this.events.onLevel(data.level, hls.autoLevelEnabled));
+    hls.on(E.SUBTITLE_TRACKS_UPDATED, (_e, data) => {
+      this.events.onSubtitles?.(data.subtitleTracks.map((t, index) => ({ index, label: t.name, language: t.lang })));
+      // Subtitles stay as the viewer chose (off until they pick one), also after a renewed URL.
+      hls.subtitleDisplay = this.subtitle >= 0;
+      hls.subtitleTrack = this.subtitle < data.subtitleTracks.length ? this.subtitle : -1;
+    });
+    hls.on(E.SUBTITLE_TRACK_SWITCH, (_e, data) => this.events.onSubtitle?.(hls.subtitleDisplay ? data.id : -1));
     hls.on(E.FRAG_BUFFERED, () => {
       if (this.mediaRecoveries > 0) this.mediaRecoveries = 0;
     });

@@ -16,6 +16,9 @@
  *                                        demand and cached (thumbnails.ts; 400 `invalid_query`, 409 `not_ready`, 404 `no_picture`)
  *   GET /videos/:videoId/…/*.m3u8      → the playlist with every URI CloudFront-signed (404 until playable)
  *   GET /api/openapi.json              → the OpenAPI 3.1 document of the whole API (no token needed)
+ *   POST /api/videos/:videoId/captions multipart {file, language, label?} → 201 CaptionTrack (captions.ts; 400 `invalid_captions` names the line, 409 `not_ready`)
+ *   GET /api/videos/:videoId/captions  → { captions: CaptionTrack[] }
+ *   DELETE /api/videos/:videoId/captions/:language → 204
  *
  * Behind CloudFront `/videos/*.m3u8` arrives here only after CloudFront checked
  * the viewer's signature; this service never checks signatures itself, but it
@@ -35,6 +38,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
   API,
+  CAPTION_FIELDS,
+  CAPTION_LIMITS,
   DOWNLOAD_FILE,
   MASTER_PLAYLIST,
   ORIGIN_VERIFY_HEADER,
@@ -67,8 +72,10 @@ import {
   sendS3Object,
 } from '@vod/service-kit';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import multer from 'multer';
 import type { Logger } from 'pino';
 import type { InvalidateVideo } from './cdn-invalidation.js';
+import { CaptionAdmin } from './captions.js';
 import { HitLog } from './hit-log.js';
 import { RequestGrants } from './request-grant.js';
 import { SignedPlaylists, type SignedPlaylist } from './signed-playlists.js';
@@ -265,6 +272,28 @@ export function createApp(deps: StreamAppDeps): StreamApp {
 
     app.post(API.retryVideo.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
       res.status(202).json(await admin.retry(req.params.videoId, req.log));
+    });
+
+    const captions = new CaptionAdmin({ s3, mediaBucket: deps.mediaBucket, store, now, onMasterChanged: forget });
+    // A caption file is small text that is parsed whole: kept in memory, at most CAPTION_LIMITS.fileBytes.
+    const captionForm = multer({
+      storage: multer.memoryStorage(),
+      defParamCharset: 'utf8',
+      limits: { files: 1, fields: 5, fileSize: CAPTION_LIMITS.fileBytes, fieldSize: 1024 },
+    }).single(CAPTION_FIELDS.file);
+
+    app.post(API.addCaptions.path, noStore, videoIdParam, captionForm, async (req: Request<{ videoId: string }>, res) => {
+      if (!req.file) throw new AppError('missing_file', `Send the caption file in the multipart field "${CAPTION_FIELDS.file}"`);
+      res.status(201).json(await captions.add(req.params.videoId, req.file.buffer, req.body ?? {}, req.log));
+    });
+
+    app.get(API.listCaptions.path, noStore, videoIdParam, async (req: Request<{ videoId: string }>, res) => {
+      res.json(await captions.list(req.params.videoId));
+    });
+
+    app.delete(API.deleteCaptions.path, videoIdParam, async (req: Request<{ videoId: string; language: string }>, res) => {
+      await captions.remove(req.params.videoId, req.params.language, req.log);
+      res.status(204).end();
     });
 
     app.post(API.redriveJobs.path, noStore, json, async (req, res) => {

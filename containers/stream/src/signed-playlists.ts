@@ -13,10 +13,15 @@
  * playlists grow (EVENT playlists while encoding), so each request reads and
  * signs the current text. Readiness itself is trusted for `readyTtlMs` only,
  * so a deleted video stops being served soon after.
+ *
+ * One file of a ready video still changes: the master, when captions are
+ * added or removed (captions.ts). The instance that changed it forgets the
+ * video at once (`forget`); every other instance notices within `readyTtlMs`,
+ * when it re-checks readiness and finds the master's S3 ETag changed.
  */
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isPlayable, keys } from '@vod/contract';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { MASTER_PLAYLIST, isPlayable, keys } from '@vod/contract';
 import { AppError, isNotFound, type StatusStore } from '@vod/service-kit';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
@@ -53,6 +58,8 @@ export class SignedPlaylists {
   /** Signed answers by `${key}@${expiresAt}`. */
   private readonly signed: LRUCache<string, SignedPlaylist>;
   private readonly ready: LRUCache<string, true>;
+  /** S3 ETag of each cached master, by videoId: a changed one (captions) drops the video's cache. */
+  private readonly masterEtags = new Map<string, string>();
 
   constructor(private readonly opts: SignedPlaylistsOptions) {
     const bytes = opts.cacheBytes ?? 32 * 1024 * 1024;
@@ -76,6 +83,7 @@ export class SignedPlaylists {
   /** Forgets everything cached of `videoId` (deleted or retried: its ladder is gone or about to change). */
   forget(videoId: string): void {
     this.ready.delete(videoId);
+    this.masterEtags.delete(videoId);
     const prefix = keys.videoPrefix(videoId);
     for (const cache of [this.raw, this.signed]) {
       for (const key of [...cache.keys()]) if (key.startsWith(prefix)) cache.delete(key);
@@ -104,11 +112,17 @@ export class SignedPlaylists {
     this.revalidating.add(videoId);
     this.opts.store
       .get(videoId)
+      .then(async (record) => {
+        if (record?.status !== 'ready') return this.ready.delete(videoId);
+        const known = this.masterEtags.get(videoId);
+        if (known !== undefined) {
+          const head = await this.opts.s3.send(new HeadObjectCommand({ Bucket: this.opts.mediaBucket, Key: keys.master(videoId) }));
+          if (head.ETag !== known) this.forget(videoId);
+        }
+        this.markReady(videoId);
+      })
       .then(
-        (record) => {
-          if (record?.status === 'ready') this.markReady(videoId);
-          else this.ready.delete(videoId);
-        },
+        () => undefined,
         () => this.ready.delete(videoId), // unknown: ask S3 again on the next request
       )
       .finally(() => this.revalidating.delete(videoId));
@@ -141,6 +155,7 @@ export class SignedPlaylists {
       try {
         const out = await this.opts.s3.send(new GetObjectCommand({ Bucket: this.opts.mediaBucket, Key: key }));
         text = await out.Body!.transformToString('utf-8');
+        if (ready && relative === MASTER_PLAYLIST && out.ETag) this.masterEtags.set(videoId, out.ETag);
       } catch (err) {
         if (isNotFound(err)) throw new AppError('not_found', `No playlist at /${key}`);
         throw err;

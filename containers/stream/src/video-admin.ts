@@ -84,11 +84,12 @@ export class VideoAdmin {
         ContentType: 'application/json',
       }),
     );
-    const [source, media, pipeline, details] = await Promise.all([
+    const [source, media, pipeline, details, captions] = await Promise.all([
       deletePrefix(s3, uploadsBucket, keys.sourcePrefix(videoId)),
       deletePrefix(s3, mediaBucket, keys.videoPrefix(videoId)),
       deletePrefix(s3, mediaBucket, keys.pipelinePrefix(videoId)),
       deletePrefix(s3, mediaBucket, keys.detailsPrefix(videoId)),
+      deletePrefix(s3, mediaBucket, keys.captionsPrefix(videoId)),
     ]);
     // Segments are cached at the edge for a long time: without this, playback
     // URLs already handed out would keep working from the CDN's copies.
@@ -102,7 +103,7 @@ export class VideoAdmin {
     }
     await this.deps.store.delete(videoId);
     this.deps.onDeleted?.(videoId);
-    log.info({ videoId, status: record.status, objects: { source, media, pipeline, details }, cdnInvalidated: !!this.deps.invalidate }, 'video deleted');
+    log.info({ videoId, status: record.status, objects: { source, media, pipeline, details, captions }, cdnInvalidated: !!this.deps.invalidate }, 'video deleted');
   }
 
   /**

@@ -26,11 +26,11 @@
  * leave a priming gap and a click at every chunk boundary.
  */
 import path from 'node:path';
-import { AUDIO, AUDIO_RENDITION, SEGMENT_TEMPLATE, type ChunkSpan, type EncodeSettings, type Rendition } from '@vod/contract';
+import { AUDIO, AUDIO_RENDITION, SEGMENT_TEMPLATE, TIMELINE_OFFSET_SECONDS, type ChunkSpan, type EncodeSettings, type Rendition } from '@vod/contract';
 import { firstFrameAtOrAfter, frameRateArg, frameTime } from './frame-rate.js';
 
-/** Seconds added to the source time in every output (see the module comment). */
-export const TIMELINE_OFFSET_SECONDS = 1.4;
+/** The shared timeline's offset (contract captions.ts: text tracks' X-TIMESTAMP-MAP follows it). */
+export { TIMELINE_OFFSET_SECONDS };
 /** Seconds decoded before a chunk's start and after its end, so filters with memory (fps, de-interlacing) see the same neighbours as in one pass. */
 export const CHUNK_CONTEXT_SECONDS = 1;
 /** A split time past any real end: the segment muxer then keeps everything after the last real boundary in one segment. */

@@ -10,7 +10,10 @@
 
 import {
   API,
+  CAPTION_FIELDS,
   apiPath,
+  type CaptionTrack,
+  type ListCaptionsResponse,
   isErrorCode,
   type DownloadInfo,
   type ErrorCode,
@@ -248,6 +251,28 @@ export class VodApi {
     const params = new URLSearchParams({ time: String(query.time) });
     if (query.width !== undefined) params.set('width', String(query.width));
     return apiRequest<string>(this.cfg, `${apiPath(API.getThumbnail, { videoId })}?${params}`, { signal, redirect: 'manual' });
+  }
+
+  /**
+   * Adds (or replaces) the video's text track in `language` from a WebVTT or SubRip file
+   * (ApiError 400 `invalid_captions` naming the line, 409 `not_ready`, 404).
+   */
+  addCaptions(videoId: string, file: Blob, opts: { language: string; label?: string; filename?: string }, signal?: AbortSignal): Promise<CaptionTrack> {
+    const form = new FormData();
+    form.set(CAPTION_FIELDS.language, opts.language);
+    if (opts.label) form.set(CAPTION_FIELDS.label, opts.label);
+    form.set(CAPTION_FIELDS.file, file, opts.filename ?? 'captions.vtt');
+    return apiRequest<CaptionTrack>(this.cfg, apiPath(API.addCaptions, { videoId }), { method: API.addCaptions.method, body: form, signal });
+  }
+
+  /** The video's text tracks, by language. */
+  async listCaptions(videoId: string, signal?: AbortSignal): Promise<CaptionTrack[]> {
+    return (await apiRequest<ListCaptionsResponse>(this.cfg, apiPath(API.listCaptions, { videoId }), { signal })).captions;
+  }
+
+  /** Removes the video's text track in `language` (ApiError 404 if it has none). */
+  deleteCaptions(videoId: string, language: string, signal?: AbortSignal): Promise<void> {
+    return apiRequest<void>(this.cfg, apiPath(API.deleteCaptions, { videoId, language }), { method: API.deleteCaptions.method, signal });
   }
 
   getUpload(uploadId: string, signal?: AbortSignal): Promise<UploadSessionInfo> {

@@ -39,6 +39,10 @@ export const API = {
   getDownload: { method: 'GET', path: '/api/videos/:videoId/download' },
   /** 302 to a signed URL of a JPEG frame at `?time=` (seconds), `?width=` pixels wide, made on demand and cached. */
   getThumbnail: { method: 'GET', path: '/api/videos/:videoId/thumbnail' },
+  /** Captions: a WebVTT/SRT file (multipart) becomes a SUBTITLES rendition of the video (captions.ts). */
+  addCaptions: { method: 'POST', path: '/api/videos/:videoId/captions' },
+  listCaptions: { method: 'GET', path: '/api/videos/:videoId/captions' },
+  deleteCaptions: { method: 'DELETE', path: '/api/videos/:videoId/captions/:language' },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof API;

@@ -31,6 +31,10 @@ export const ERROR_STATUS = {
   filename_too_long: 400,
   /** An upload's content type is not `video/*` or `audio/*` (uploads.ts). */
   bad_content_type: 400,
+  /** A caption file that is not WebVTT or SubRip, or has a broken cue; the message names the line (captions.ts). */
+  invalid_captions: 400,
+  /** A caption language that is not a BCP 47 tag. */
+  bad_language: 400,
   // 401/403: who is asking.
   unauthorized: 401,
   /** The request did not come through the CDN (missing or wrong origin secret). */

@@ -7,6 +7,7 @@
  * Browser-safe: no Node or AWS imports (the web app bundles it).
  */
 export * from './api.js';
+export * from './captions.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './jobs.js';

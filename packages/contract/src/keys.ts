@@ -15,8 +15,10 @@
  *   videos/{videoId}/download.mp4         the MP4 download (Content-Disposition: attachment)
  *   videos/{videoId}/storyboard/sheet-NNN.jpg, storyboard.vtt, storyboard.json   seek previews
  *   videos/{videoId}/thumbnails/{timeMs}-{width}.jpg   thumbnails made on demand (GET …/thumbnail), a cache
+ *   videos/{videoId}/captions/{language}/index.m3u8, …/seg_00000.vtt   a text track (segmented WebVTT)
  *   records/{videoId}.json                the video's status record (never public)
  *   pipeline/{videoId}/{run}/…            the transcode run's working state (never public)
+ *   captions/{videoId}/{language}.json   a text track's record (never public; the master lists these)
  *   details/{videoId}/{field}             a video's title / description (UTF-8 text), one object per field
  *   deleted/{videoId}                     tombstone of a deleted video (workers stop writing for it)
  *   web/…                                 the web app's static files (public)
@@ -44,6 +46,11 @@ export const PREFIX = {
    * (S3 has no compare-and-swap the emulator supports); never public.
    */
   details: 'details/',
+  /**
+   * Media bucket: one record per text track of a video (captions.ts), the one
+   * list the multivariant playlist's SUBTITLES group is rendered from; never public.
+   */
+  captions: 'captions/',
   /** Media bucket: tombstones of deleted videos; never public. */
   deleted: 'deleted/',
   /** Media bucket: the web app, served at `/`. */
@@ -132,6 +139,10 @@ export const keys = {
   runPlan: (videoId: string, run: number) => `${PREFIX.pipeline}${videoId}/${run}/plan.json`,
   /** The coordinator's state of run `run` (written by the coordinator only). */
   runState: (videoId: string, run: number) => `${PREFIX.pipeline}${videoId}/${run}/state.json`,
+  /** Every text track record of a video. */
+  captionsPrefix: (videoId: string) => `${PREFIX.captions}${videoId}/`,
+  /** The record of a video's text track in `language` (canonical BCP 47 tag). */
+  captionRecord: (videoId: string, language: string) => `${PREFIX.captions}${videoId}/${language}.json`,
   /** Everything `PATCH` stored for a video. */
   detailsPrefix: (videoId: string) => `${PREFIX.details}${videoId}/`,
   /** One editable field's text (`title`, `description`). */

@@ -36,6 +36,7 @@ import {
   uploadSessionInfoSchema,
   type OperationName,
 } from './api.js';
+import { CAPTION_FIELDS, CAPTION_LIMITS, captionTrackSchema, listCaptionsResponseSchema } from './captions.js';
 import { ERROR_STATUS, errorBodySchema, type ErrorCode } from './errors.js';
 import { idSchema } from './ids.js';
 import { videoRecordSchema } from './video.js';
@@ -195,6 +196,41 @@ export const API_DOCS: { [K in OperationName]: OperationDoc } = {
     query: thumbnailQuerySchema,
     ok: { 302: { description: 'The image is stored; follow `Location`.', location: 'Signed URL of the JPEG (same grant as the playback URLs).' } },
     errors: ['not_found', 'invalid_query', 'not_ready', 'no_picture'],
+  },
+  addCaptions: {
+    summary: 'Add captions or subtitles (WebVTT or SubRip) to a ready video',
+    description:
+      `multipart/form-data: the file in \`${CAPTION_FIELDS.file}\` (UTF-8 WebVTT or SRT, at most ${CAPTION_LIMITS.fileBytes / 1024 / 1024} MiB), ` +
+      `\`${CAPTION_FIELDS.language}\` (BCP 47) and optional \`${CAPTION_FIELDS.label}\`. It is converted to WebVTT, segmented on the ` +
+      'video\'s segment grid (RFC 8216 §3.5) and listed in the master playlist\'s SUBTITLES group `subs`. A second file in the same ' +
+      'language replaces the first. A file that is not valid is refused with the line that is wrong (`line N: …`). ' +
+      'Only a ready video takes captions (409 `not_ready` while it is processing: send them again once it is ready).',
+    tag: 'videos',
+    path: videoIdParam,
+    body: {
+      multipart: z.object({
+        [CAPTION_FIELDS.file]: binaryFile,
+        [CAPTION_FIELDS.language]: z.string().meta({ description: 'BCP 47 language tag, e.g. `en`, `pt-BR`.' }),
+        [CAPTION_FIELDS.label]: z.string().optional().meta({ description: 'Name in players\' menus (default: the language\'s English name).' }),
+      }),
+    },
+    ok: { 201: { description: 'The track, published.', body: captionTrackSchema } },
+    errors: ['not_found', 'not_ready', 'invalid_captions', 'bad_language', 'invalid_body', 'missing_file', 'payload_too_large', 'too_many_files', 'unexpected_file_field'],
+  },
+  listCaptions: {
+    summary: 'The video\'s captions and subtitles, by language',
+    tag: 'videos',
+    path: videoIdParam,
+    ok: { 200: { description: 'Its text tracks.', body: listCaptionsResponseSchema } },
+    errors: ['not_found'],
+  },
+  deleteCaptions: {
+    summary: 'Remove the video\'s text track in one language',
+    description: 'The master playlist stops listing it, then its files are removed.',
+    tag: 'videos',
+    path: videoIdParam.extend({ language: z.string().meta({ description: 'BCP 47 language tag of the track, e.g. `en`.' }) }),
+    ok: { 204: { description: 'Removed.' } },
+    errors: ['not_found', 'bad_language'],
   },
   getSource: {
     summary: 'The original upload',

@@ -4,6 +4,7 @@
  * `runService`, logging, JSON and object streaming from S3, status records.
  */
 export * from './auth.js';
+export * from './captions.js';
 export * from './client-timeouts.js';
 export * from './aws.js';
 export * from './config.js';
@@ -18,4 +19,5 @@ export * from './s3-prefix.js';
 export * from './status-store.js';
 export * from './video-events.js';
 export * from './video-objects.js';
+export * from './webvtt.js';
 export * from './poll-backoff.js';

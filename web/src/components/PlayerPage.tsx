@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { ApiError, isPlayable, type VideoRecord, type VodApi } from '@vod/client';
 import { formatBytes, formatDuration } from '@vod/client';
-import { PlaybackController, type Engine, type LevelInfo } from '../playback.js';
+import { PlaybackController, type Engine, type LevelInfo, type SubtitleInfo } from '../playback.js';
 import { linkClick } from '../router.js';
 import { ProgressBar, StatusBadge } from './common.js';
 import { largestPosterUrl } from './Poster.js';
@@ -89,7 +89,10 @@ function Player({ videoId, api, record }: { videoId: string; api: VodApi; record
   const [fatal, setFatal] = useState<string>();
   const [expiresAt, setExpiresAt] = useState<string>();
   const [attempt, setAttempt] = useState(0);
+  const [subtitles, setSubtitles] = useState<SubtitleInfo[]>([]);
+  const [subtitle, setSubtitle] = useState(-1);
   const selectId = useId();
+  const subtitlesId = useId();
 
   useEffect(() => {
     const video = videoRef.current!;
@@ -101,6 +104,8 @@ function Player({ videoId, api, record }: { videoId: string; api: VodApi; record
       onNotice: setNotice,
       onFatal: setFatal,
       onPlayback: (info) => setExpiresAt(info.expiresAt),
+      onSubtitles: setSubtitles,
+      onSubtitle: setSubtitle,
     });
     controllerRef.current = controller;
     controller.start().catch((err: unknown) => setFatal(`Could not get a playback link: ${(err as Error).message}`));
@@ -160,6 +165,28 @@ function Player({ videoId, api, record }: { videoId: string; api: VodApi; record
             {engine === 'native' ? 'Quality chosen by the browser' : `Playing ${playingLabel}${current.auto ? ' (auto)' : ''}`}
           </span>
         </div>
+        {subtitles.length > 0 && (
+          <div className="quality">
+            <label htmlFor={subtitlesId}>Subtitles</label>
+            <select
+              id={subtitlesId}
+              data-testid="subtitles"
+              value={subtitle}
+              onChange={(e) => {
+                const idx = Number(e.target.value);
+                setSubtitle(idx);
+                controllerRef.current?.setSubtitle(idx);
+              }}
+            >
+              <option value={-1}>Off</option>
+              {subtitles.map((t) => (
+                <option key={t.index} value={t.index} lang={t.language}>
+                  {t.label}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
         <dl className="facts">
           <div>
             <dt>Duration</dt>
