@@ -71,11 +71,22 @@ export async function encodeChunk(opts: ChunkArgsOptions & EncodeRunOptions): Pr
 
   const renditions: Record<string, RenditionOutput> = {};
   const cost = { cpuSeconds: round3(ran.cpuSeconds), wallSeconds: round3(ran.wallSeconds) };
+  // Each rendition's segments are read back at once (a few ffprobe runs and streamed scans; the first chunk is waited for).
+  const outputs = await Promise.all(
+    opts.renditions.map(async (r) => {
+      const firstFrame = firstFrameAtOrAfter(chunk.startSeconds, r.frameRate);
+      const start = (firstFrame * r.frameRate.den) / r.frameRate.num + TIMELINE_OFFSET_SECONDS;
+      const segments = await readSegmentList(opts.outDir, r.name, chunk.firstSegment, start);
+      if (segments.length === 0) return { r, segments };
+      const first = await probeSegment(path.join(opts.outDir, r.name, segmentFile(chunk.firstSegment)), 'v:0');
+      if (!first.profile || !first.level) throw new TranscodeError(`Cannot read the encoded ${r.name} video back`);
+      // Where each segment's keyframes are, for the I-frame playlists (streamed; no segment is read into memory).
+      for (const seg of segments) seg.keyframes = await scanKeyframes(path.join(opts.outDir, r.name, segmentFile(seg.n)));
+      return { r, segments, codecs: avc1Codec(first.profile, first.level) };
+    }),
+  );
   let endsEarly = false;
-  for (const r of opts.renditions) {
-    const firstFrame = firstFrameAtOrAfter(chunk.startSeconds, r.frameRate);
-    const start = (firstFrame * r.frameRate.den) / r.frameRate.num + TIMELINE_OFFSET_SECONDS;
-    const segments = await readSegmentList(opts.outDir, r.name, chunk.firstSegment, start);
+  for (const { r, segments, codecs } of outputs) {
     if (segments.length === 0) {
       // ffmpeg succeeded and decoded nothing here: the file ends before this
       // range. Deterministic, so not worth a retry; the chunks before it are
@@ -84,11 +95,7 @@ export async function encodeChunk(opts: ChunkArgsOptions & EncodeRunOptions): Pr
       throw new TranscodeError(`No video was decoded between ${clock(chunk.startSeconds)} and ${clock(chunk.endSeconds)}`);
     }
     if (!chunk.last && segments.length < Math.round(span / opts.settings.segmentSeconds)) endsEarly = true;
-    const first = await probeSegment(path.join(opts.outDir, r.name, segmentFile(chunk.firstSegment)), 'v:0');
-    if (!first.profile || !first.level) throw new TranscodeError(`Cannot read the encoded ${r.name} video back`);
-    // Where each segment's keyframes are, for the I-frame playlists (streamed; no segment is read into memory).
-    for (const seg of segments) seg.keyframes = await scanKeyframes(path.join(opts.outDir, r.name, segmentFile(seg.n)));
-    renditions[r.name] = { codecs: avc1Codec(first.profile, first.level), segments };
+    renditions[r.name] = { codecs: codecs!, segments };
   }
   opts.onProgress?.(1);
   return { renditions, cost, endsEarly };
