@@ -8,7 +8,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type ffmpeg from 'fluent-ffmpeg';
 import { InvalidMediaError, ProbeError } from '../../containers/transcode/src/errors.js';
-import { interpretProbe, probeSource } from '../../containers/transcode/src/probe.js';
+import { chooseTextTracks, interpretProbe, probeSource, type SourceTextTrack } from '../../containers/transcode/src/probe.js';
 import { ffmpegRun, media, rejection } from './helpers.js';
 
 
@@ -31,6 +31,46 @@ describe('transcode/probe', () => {
       );
       expect(info.video).to.equal(undefined);
       expect(info.audio).to.deep.equal({ index: 0, codec: 'mp3', channels: 2, sampleRate: 44100 });
+    });
+
+    it('lists the text subtitle streams with BCP 47 languages; bitmap subtitles are not listed', () => {
+      const info = interpretProbe(
+        data([
+          stream({ ...h264, index: 0 }),
+          stream({ index: 1, codec_type: 'subtitle', codec_name: 'mov_text', tags: { language: 'eng', handler_name: 'SubtitleHandler' } }),
+          stream({ index: 2, codec_type: 'subtitle', codec_name: 'subrip', tags: { language: 'fre', title: 'Français (SDH)' }, disposition: { forced: 0 } }),
+          stream({ index: 3, codec_type: 'subtitle', codec_name: 'hdmv_pgs_subtitle', tags: { language: 'deu' } }),
+          stream({ index: 4, codec_type: 'subtitle', codec_name: 'dvd_subtitle', tags: { language: 'spa' } }),
+          stream({ index: 5, codec_type: 'subtitle', codec_name: 'ass', tags: { LANGUAGE: 'ger', title: 'Deutsch "Forced"' }, disposition: { forced: 1 } }),
+          stream({ index: 6, codec_type: 'subtitle', codec_name: 'webvtt', tags: { language: 'und' } }),
+          stream({ index: 7, codec_type: 'subtitle', codec_name: 'webvtt', tags: { language: 'not a tag!' } }),
+          stream({ index: 8, codec_type: 'subtitle', codec_name: 'dvb_subtitle' }),
+          stream({ index: 9, codec_type: 'subtitle', codec_name: 'text' }),
+        ]),
+      );
+      expect(info.textTracks).to.deep.equal([
+        { index: 1, codec: 'mov_text', language: 'en', forced: false },
+        { index: 2, codec: 'subrip', language: 'fr', title: 'Français (SDH)', forced: false },
+        // A title with double quotes cannot be an HLS NAME: the language's name is used instead.
+        { index: 5, codec: 'ass', language: 'de', forced: true },
+        { index: 6, codec: 'webvtt', language: 'und', forced: false },
+        { index: 7, codec: 'webvtt', language: 'und', forced: false },
+        { index: 9, codec: 'text', language: 'und', forced: false },
+      ]);
+      expect(interpretProbe(data([stream(h264)])).textTracks).to.deep.equal([]);
+    });
+
+    it('chooses one text track per language (a full one before a forced one), labelled by title or language name', () => {
+      const t = (index: number, language: string, extra: Partial<SourceTextTrack> = {}): SourceTextTrack => ({ index, codec: 'subrip', language, forced: false, ...extra });
+      expect(
+        chooseTextTracks([t(2, 'en', { forced: true, title: 'Signs' }), t(3, 'en', { title: 'English (CC)' }), t(4, 'fr'), t(5, 'fr'), t(6, 'und'), t(7, 'pt-BR')]),
+      ).to.deep.equal([
+        { index: 3, language: 'en', label: 'English (CC)', codec: 'subrip' },
+        { index: 4, language: 'fr', label: 'French', codec: 'subrip' },
+        { index: 6, language: 'und', label: 'Subtitles', codec: 'subrip' },
+        { index: 7, language: 'pt-BR', label: 'Brazilian Portuguese', codec: 'subrip' },
+      ]);
+      expect(chooseTextTracks(Array.from({ length: 60 }, (_, i) => t(i, `x-${i}`)))).to.have.length(50);
     });
 
     it('reads the display matrix rotation (counter-clockwise in ffprobe) as a clockwise angle and swaps display dims', () => {

@@ -23,6 +23,7 @@ export function controlSender(sqs: SQSClient, queueUrl: string): SendControl {
       : message.type === 'poster-done' ? `poster-${message.attempt}`
       : message.type === 'download-done' ? `download-${message.attempt}`
       : message.type === 'storyboard-done' ? `storyboard-${message.attempt}`
+      : message.type === 'captions-done' ? `captions-${message.attempt}`
       : message.type === 'planned' ? 'planned'
       : `${message.type}-${Date.now()}-${process.pid}-${sequence++}`;
     await sqs.send(

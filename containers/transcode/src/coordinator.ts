@@ -12,11 +12,14 @@
  *                 further contiguous chunk, and more audio, extends them
  *               → when every chunk, the audio and the poster are in: the VOD
  *                 playlists, the master last; then the finishing tasks the
- *                 plan has (download, storyboard; the record stays
+ *                 plan has (download, storyboard, captions; the record stays
  *                 `processing`, playable, until they report); else finalize
- *   download-done, storyboard-done
+ *   download-done, storyboard-done, captions-done
  *               → once all are in, finalize: record `ready` with renditions,
- *                 duration, poster, download, storyboard and cost
+ *                 duration, poster, download, storyboard and cost; the
+ *                 final master is published once more, rendered with the
+ *                 stored text tracks (CaptionStore), so it keeps the
+ *                 SUBTITLES group the captions task gave it
  *   poster-done → the record shows the poster (or why there is none) at once
  *   failed      → record `failed` with the reason
  *
@@ -29,8 +32,8 @@
  * remove what we wrote (write, then check the tombstone).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { keys, type ControlMessage, type DownloadTask, type Poster, type RunPlan, type StoredVideoRecord, type WorkMessage } from '@vod/contract';
-import type { StatusStore } from '@vod/service-kit';
+import { keys, MASTER_PLAYLIST, type ControlMessage, type DownloadTask, type Poster, type RunPlan, type StoredVideoRecord, type WorkMessage } from '@vod/contract';
+import { CaptionStore, withSubtitles, type StatusStore } from '@vod/service-kit';
 import type { Logger } from 'pino';
 import { downloadFilename } from './download.js';
 import { putPlaylist } from './publish.js';
@@ -98,6 +101,9 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
     case 'storyboard-done':
       state.storyboard = { storyboard: msg.storyboard, cost: msg.cost, attempt: msg.attempt };
       break;
+    case 'captions-done':
+      state.captions = { tracks: msg.tracks, cost: msg.cost, attempt: msg.attempt };
+      break;
     case 'failed':
       await deps.records.transition(videoId, 'failed', { error: msg.reason });
       log.info({ reason: msg.reason }, 'video failed');
@@ -111,7 +117,8 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
 
   const view = runView(state.plan, state);
   const startedAt = record.processingStartedAt ?? now().toISOString();
-  const finishing = (state.plan.download && !state.download) || (state.plan.storyboard && !state.storyboard);
+  const finishing =
+    (state.plan.download && !state.download) || (state.plan.storyboard && !state.storyboard) || (!!state.plan.textTracks?.length && !state.captions);
   if (view.complete && finishing && deps.sendWork) {
     // Everything is encoded: the final playlists go out now (the video is complete to watch), then the
     // finishing tasks work from them; `ready` waits for them so the record's cost and extras are whole.
@@ -130,9 +137,16 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
           keyframeSeconds: state.plan.settings.keyframeSeconds,
         });
       }
+      // The text tracks follow the grid of the playlists just published (the captions task reads it back).
+      if (state.plan.textTracks?.length) {
+        await deps.sendWork({ type: 'captions', videoId, run, sourceKey: keys.source(videoId), tracks: state.plan.textTracks });
+      }
       state.finishingSent = true;
       state.publishedChunks = view.usableChunks;
-      log.info({ download: state.plan.download?.rendition, storyboard: state.plan.storyboard?.rendition }, 'final playlists published; finishing tasks sent');
+      log.info(
+        { download: state.plan.download?.rendition, storyboard: state.plan.storyboard?.rendition, textTracks: state.plan.textTracks?.length },
+        'final playlists published; finishing tasks sent',
+      );
     }
     await deps.store.saveState(videoId, run, state);
     await deps.records.transition(videoId, 'processing', {
@@ -147,7 +161,7 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
   }
   if (view.complete) {
     const out = stitch(state.plan, state, view.usableChunks, true);
-    await publish(deps, videoId, out.files);
+    await publish(deps, videoId, await withStoredSubtitles(deps, videoId, out.files));
     await deps.store.saveState(videoId, run, { ...state, publishedChunks: view.usableChunks });
     const cost = runCost(state, deps.pricePerVcpuHour);
     await deps.records.transition(videoId, 'ready', {
@@ -191,6 +205,18 @@ async function publish(deps: CoordinatorDeps, videoId: string, files: [string, s
   const [master, ...media] = [files[files.length - 1]!, ...files.slice(0, -1)];
   await Promise.all(media.map(([rel, text]) => putPlaylist(deps.s3, deps.mediaBucket, keys.videoPrefix(videoId) + rel, text)));
   await putPlaylist(deps.s3, deps.mediaBucket, keys.videoPrefix(videoId) + master[0], master[1]);
+}
+
+/**
+ * The playlists with the master rendered through the stored text tracks
+ * (`withSubtitles`): republishing the final playlists at `ready` must not drop
+ * the SUBTITLES group the captions task published. Only the transcode writes
+ * the master before `ready` (sidecar uploads wait for it), so the listing is whole.
+ */
+async function withStoredSubtitles(deps: CoordinatorDeps, videoId: string, files: [string, string][]): Promise<[string, string][]> {
+  const tracks = await new CaptionStore(deps.s3, deps.mediaBucket).list(videoId);
+  if (!tracks.length) return files;
+  return files.map(([rel, text]) => (rel === MASTER_PLAYLIST ? [rel, withSubtitles(text, tracks)] : [rel, text]));
 }
 
 /** The video was deleted while we wrote: remove the record and playlists we may have written after the delete. */
@@ -237,6 +263,7 @@ export function runCost(state: RunState, pricePerVcpuHour: number): { cpuSeconds
     ...(state.poster ? [state.poster.cost] : []),
     ...(state.download ? [state.download.cost] : []),
     ...(state.storyboard ? [state.storyboard.cost] : []),
+    ...(state.captions ? [state.captions.cost] : []),
   ];
   const cpuSeconds = Math.round(costs.reduce((s, c) => s + c.cpuSeconds, 0) * 1000) / 1000;
   const encodeSeconds = Math.round(costs.reduce((s, c) => s + c.wallSeconds, 0) * 1000) / 1000;

@@ -6,6 +6,7 @@
  * with HTTP range requests where the index is at the end of an MP4), so the
  * object is never copied to local disk.
  */
+import { CAPTION_LIMITS, canonicalLanguage, languageName, type TextTrack } from '@vod/contract';
 import ffmpeg from 'fluent-ffmpeg';
 import { InvalidMediaError, ProbeError, redactUrls } from './errors.js';
 import { safeInputOptions } from './ffmpeg-args.js';
@@ -56,6 +57,33 @@ export interface SourceAudio {
   language?: string;
 }
 
+/**
+ * Subtitle codecs that are text, which ffmpeg's WebVTT encoder can write:
+ * MP4/MOV `mov_text` (3GPP Timed Text), SubRip, WebVTT, ASS/SSA (styling
+ * dropped, text kept) and MPEG-4 Part 17 `text`. Bitmap subtitles (DVD
+ * `dvd_subtitle`, Blu-ray `hdmv_pgs_subtitle`, DVB `dvb_subtitle`) are pictures,
+ * not text, and are ignored, like closed captions inside the video stream (EIA-608).
+ */
+export const TEXT_SUBTITLE_CODECS: ReadonlySet<string> = new Set(['mov_text', 'subrip', 'srt', 'webvtt', 'ass', 'ssa', 'text']);
+
+/** A text subtitle stream of the source. */
+export interface SourceTextTrack {
+  /** Absolute stream index in the input (`-map 0:<index>`). */
+  index: number;
+  /** ffprobe codec name (one of `TEXT_SUBTITLE_CODECS`). */
+  codec: string;
+  /**
+   * Canonical BCP 47 tag of the stream's language tag (ISO 639-2 `eng`/`fre`
+   * → `en`/`fr`, ECMA-402 canonicalization); `und` (undetermined, RFC 5646
+   * §4.1) when the stream has no tag, `und`, or one that is not a language tag.
+   */
+  language: string;
+  /** The stream's title tag when it is a usable menu name (one line, no quotes, ≤ CAPTION_LIMITS.label). */
+  title?: string;
+  /** Disposition `forced`: only the lines in another language (a partial track). */
+  forced: boolean;
+}
+
 export interface SourceInfo {
   /** Playable duration in seconds (container duration, else the longest stream). */
   durationSeconds: number;
@@ -65,6 +93,8 @@ export interface SourceInfo {
   video?: SourceVideo;
   /** The audio stream to transcode. */
   audio?: SourceAudio;
+  /** Text subtitle streams, in stream order (bitmap subtitles are not listed). */
+  textTracks: SourceTextTrack[];
 }
 
 /** Shape of what fluent-ffmpeg's ffprobe wrapper returns (loosely typed upstream). */
@@ -88,8 +118,8 @@ const INFRA_FAILURE =
  *
  * @param input Local filesystem path or http(s) URL (e.g. an S3 presigned GET URL).
  * @returns Duration, the chosen video stream (default-disposition stream first,
- *   attached pictures skipped) and the chosen audio stream. Subtitle and data
- *   streams are ignored.
+ *   attached pictures skipped), the chosen audio stream and the text subtitle
+ *   streams (`textTracks`). Bitmap subtitle and data streams are ignored.
  * @throws InvalidMediaError (`code: 'invalid_media'`) when ffprobe cannot parse
  *   the file, when it has no usable video or audio stream, when it is a still
  *   image, or when its duration is zero/unknown. The message is meant for the
@@ -142,7 +172,7 @@ export function interpretProbe(data: FfprobeData): SourceInfo {
     throw new InvalidMediaError('The file has no playable duration (it is empty or a single picture)');
   }
 
-  const info: SourceInfo = { durationSeconds, formatName };
+  const info: SourceInfo = { durationSeconds, formatName, textTracks: streams.flatMap(describeTextTrack) };
   if (videoStream) info.video = describeVideo(videoStream);
   if (audioStream) info.audio = describeAudio(audioStream);
   return info;
@@ -259,6 +289,38 @@ function describeAudio(s: FfprobeStream): SourceAudio {
     audio.language = language;
   }
   return audio;
+}
+
+/** The stream as a `SourceTextTrack`, or nothing when it is not a text subtitle stream. */
+function describeTextTrack(s: FfprobeStream): SourceTextTrack[] {
+  if (s.codec_type !== 'subtitle' || !TEXT_SUBTITLE_CODECS.has(String(s.codec_name))) return [];
+  const tags = (s.tags ?? {}) as Record<string, unknown>;
+  const rawLanguage = tags.language ?? tags.LANGUAGE;
+  const rawTitle = tags.title ?? tags.TITLE;
+  const language = (typeof rawLanguage === 'string' && canonicalLanguage(rawLanguage.trim())) || 'und';
+  const title = typeof rawTitle === 'string' ? rawTitle.trim() : '';
+  const track: SourceTextTrack = { index: num(s.index), codec: String(s.codec_name), language, forced: num(s.disposition?.forced) === 1 };
+  // The same rule as a sidecar's label (contract addCaptionFieldsSchema): one line, no quotes, not too long.
+  if (title && title.length <= CAPTION_LIMITS.label && !/[\u0000-\u001F\u007F"]/.test(title)) track.title = title;
+  return [track];
+}
+
+/**
+ * The tracks worth extracting: one per language (a second track of a
+ * language would replace the first: one track per language, contract
+ * captions.ts), a full track before a forced one, then stream order; at most
+ * `CAPTION_LIMITS.tracks`. Labels: the title, else the language's English
+ * name (`und`: "Subtitles"; ECMA-402 would call it "Root"). A repeated label
+ * gets its language appended when the master is rendered (`withSubtitles`).
+ */
+export function chooseTextTracks(tracks: readonly SourceTextTrack[]): TextTrack[] {
+  const ordered = [...tracks].sort((a, b) => Number(a.forced) - Number(b.forced) || a.index - b.index);
+  const byLanguage = new Map<string, SourceTextTrack>();
+  for (const t of ordered) if (!byLanguage.has(t.language)) byLanguage.set(t.language, t);
+  return [...byLanguage.values()]
+    .sort((a, b) => a.index - b.index)
+    .slice(0, CAPTION_LIMITS.tracks)
+    .map((t) => ({ index: t.index, language: t.language, label: t.title ?? (t.language === 'und' ? 'Subtitles' : languageName(t.language)), codec: t.codec }));
 }
 
 /**

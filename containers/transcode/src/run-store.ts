@@ -11,7 +11,7 @@
  *   back, written by the one worker holding the task.
  */
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { keys, storedVideoRecordSchema, type ControlMessage, type Download, type Poster, type Storyboard, type RunPlan, type SegmentInfo, type StoredVideoRecord, type TaskCost } from '@vod/contract';
+import { keys, storedVideoRecordSchema, type CaptionTrack, type ControlMessage, type Download, type Poster, type Storyboard, type RunPlan, type SegmentInfo, type StoredVideoRecord, type TaskCost } from '@vod/contract';
 import { getJson, isDeleted, putJson } from '@vod/service-kit';
 
 /** What the coordinator knows about one run. */
@@ -24,7 +24,9 @@ export interface RunState {
   audioPartial?: { segments: SegmentInfo[]; attempt: number };
   /** The poster task's outcome (a poster, or why there is none). */
   poster?: { poster: Poster; cost: TaskCost; attempt: number };
-  /** The finishing tasks (download, storyboard) were sent, after the final playlists were published. */
+  /** The captions task's outcome: the text tracks published. */
+  captions?: { tracks: CaptionTrack[]; cost: TaskCost; attempt: number };
+  /** The finishing tasks (download, storyboard, captions) were sent, after the final playlists were published. */
   finishingSent?: boolean;
   /** The download task's outcome. */
   download?: { download: Download; cost: TaskCost; attempt: number };

@@ -8,6 +8,7 @@
  * - chunk: encode one time range of the source into every rendition,
  *   publish its segments, report them.
  * - audio: encode the whole audio track once, publish, report.
+ * - poster, download, storyboard, captions: the extras (see each function).
  *
  * A task first checks that its video still wants it (not deleted, not
  * finished, same run), and checks again after publishing: if the video was
@@ -23,6 +24,8 @@ import {
   AUDIO,
   AUDIO_RENDITION,
   type AudioTask,
+  CAPTION_LIMITS,
+  type CaptionsTask,
   type ChunkTask,
   type DownloadTask,
   type LadderRung,
@@ -34,7 +37,7 @@ import {
   segmentFile,
   type WorkMessage,
 } from '@vod/contract';
-import type { ServiceAws } from '@vod/service-kit';
+import { CaptionStore, type ServiceAws } from '@vod/service-kit';
 import type { Logger } from 'pino';
 import { DEFAULT_CHUNK_PLAN, planChunks, type ChunkPlanOptions } from './chunk-plan.js';
 import type { SendControl } from './control.js';
@@ -42,12 +45,13 @@ import { encodeAudio, encodeChunk, encodeChunkInParallel } from './encode.js';
 import { TranscodeError } from './errors.js';
 import { planLadder } from './ladder.js';
 import { DEFAULT_SOURCE_LIMITS, checkSourceLimits, type SourceLimits } from './limits.js';
-import { probeSource } from './probe.js';
+import { chooseTextTracks, probeSource } from './probe.js';
 import { chooseDownloadRendition, DEFAULT_DOWNLOAD_SHORT_SIDE, makeDownload } from './download.js';
 import { makePoster } from './poster.js';
 import { chooseStoryboardRendition, makeStoryboard } from './storyboard.js';
 import { publishFiles, publishSegments } from './publish.js';
 import type { RunStore } from './run-store.js';
+import { extractTextTracks, publishTextTracks } from './text-tracks.js';
 
 export interface TaskDeps extends ServiceAws {
   logger: Logger;
@@ -105,6 +109,7 @@ export async function runPlanTask(deps: TaskDeps, job: { videoId: string; source
   const chunks = source.video ? planChunks(source.durationSeconds, chunkPlan) : [];
   const downloadShortSide = deps.downloadShortSide === undefined ? DEFAULT_DOWNLOAD_SHORT_SIDE : deps.downloadShortSide;
   const downloadRendition = downloadShortSide === null ? undefined : chooseDownloadRendition(renditions, downloadShortSide);
+  const textTracks = chooseTextTracks(source.textTracks);
   const plan: RunPlan = {
     durationSeconds: source.durationSeconds,
     chunks,
@@ -114,6 +119,7 @@ export async function runPlanTask(deps: TaskDeps, job: { videoId: string; source
     poster: !!source.video,
     download: downloadRendition ? { rendition: downloadRendition.name } : undefined,
     storyboard: renditions.length ? { rendition: chooseStoryboardRendition(renditions)!.name } : undefined,
+    textTracks: textTracks.length ? textTracks : undefined,
   };
   await deps.sendControl({ type: 'planned', videoId, run, plan });
 
@@ -321,6 +327,36 @@ export async function runStoryboardTask(deps: TaskDeps, task: StoryboardTask, at
     const wallSeconds = Math.round(performance.now() - started) / 1000;
     await deps.sendControl({ type: 'storyboard-done', videoId, run, storyboard: out.storyboard, cost: { cpuSeconds: out.cpuSeconds, wallSeconds }, attempt });
     log.info({ tiles: out.storyboard.count, sheets: out.storyboard.sheets.length, cpuSeconds: out.cpuSeconds, wallSeconds }, 'storyboard done');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Extracts the source's text tracks (text-tracks.ts), publishes them on the
+ * grid of the final playlists (published before this task was sent), renders
+ * the master with them, and reports them. A track that cannot be read is left
+ * out; the task fails (and is retried) only when the source cannot be read.
+ */
+export async function runCaptionsTask(deps: TaskDeps, task: CaptionsTask, attempt: number, signal: AbortSignal): Promise<void> {
+  const { videoId, run } = task;
+  const log = deps.logger.child({ videoId, run, task: 'captions', attempt });
+  if (!(await deps.store.wanted(videoId, run))) return void log.info('video no longer wants this run; captions skipped');
+  const dir = await scratchDir(deps, `${videoId}-captions-`, task.tracks.length * CAPTION_LIMITS.fileBytes);
+  const started = performance.now();
+  try {
+    const captions = new CaptionStore(deps.s3, deps.mediaBucket);
+    const grid = await captions.segmentGrid(videoId);
+    if (!grid?.length) throw new TranscodeError('The final playlists are not published; the text tracks have no segment grid');
+    const ran = await extractTextTracks(await sourceUrl(deps, task.sourceKey), task.tracks, dir, { signal, niceness: deps.bulkNiceness ?? 10 });
+    const out = await publishTextTracks(captions, videoId, dir, task.tracks, grid, { log, now: () => new Date() });
+    if (out.tracks.length) await captions.publishMaster(videoId);
+    if (await removeIfDeleted(deps, videoId, out.keys, log)) return;
+    for (const old of out.replaced) await captions.removeFiles(videoId, old);
+    const wallSeconds = Math.round(performance.now() - started) / 1000;
+    const cpuSeconds = Number.isFinite(ran.cpuSeconds) ? ran.cpuSeconds : 0;
+    await deps.sendControl({ type: 'captions-done', videoId, run, tracks: out.tracks, cost: { cpuSeconds, wallSeconds }, attempt });
+    log.info({ tracks: out.tracks.map((t) => t.language), of: task.tracks.length, cpuSeconds, wallSeconds }, 'captions done');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 /**
  * The transcode worker process: two sqs-consumer loops.
  *
- * - Jobs queue, one task at a time: plan, chunk or audio (tasks.ts). The
+ * - Jobs queue, one task at a time: plan, chunk, audio or an extra (tasks.ts). The
  *   message's visibility is extended by a heartbeat while the task runs, the
  *   task has a time limit that really stops ffmpeg, and the task holds ECS
  *   scale-in protection. Outcomes:
@@ -26,6 +26,7 @@ import { backOffOnErrors } from '@vod/service-kit';
 import { InvalidMediaError } from './errors.js';
 import {
   runAudioTask,
+  runCaptionsTask,
   runChunkTask,
   runDownloadTask,
   runPlanTask,
@@ -87,7 +88,8 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   /**
    * A task cannot be done: its video fails with `reason` — except the
-   * poster and the download, which only say there is none (the video plays without them).
+   * extras (poster, download, storyboard, captions), which only say there is
+   * none (the video plays without them).
    */
   async function giveUp(work: WorkMessage, attempt: number, reason: string): Promise<void> {
     const { videoId, run } = work;
@@ -102,6 +104,11 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
     if (work.type === 'storyboard') {
       await deps.sendControl({ type: 'storyboard-done', videoId, run, storyboard: { available: false, message: `The seek previews could not be made: ${reason}` }, cost: noCost, attempt });
+      return;
+    }
+    if (work.type === 'captions') {
+      log.warn({ videoId, run, reason }, 'the text tracks could not be extracted; the video goes on without them');
+      await deps.sendControl({ type: 'captions-done', videoId, run, tracks: [], cost: noCost, attempt });
       return;
     }
     await deps.sendControl({ type: 'failed', videoId, run, reason });
@@ -145,6 +152,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       if (work.type === 'poster') return runPosterTask(deps, work, attempts.starts, abort.signal);
       if (work.type === 'download') return runDownloadTask(deps, work, attempts.starts, abort.signal);
       if (work.type === 'storyboard') return runStoryboardTask(deps, work, attempts.starts, abort.signal);
+      if (work.type === 'captions') return runCaptionsTask(deps, work, attempts.starts, abort.signal);
       if (work.type === 'audio') return runAudioTask(deps, work, attempts.starts, abort.signal);
       throw new Error(`Unknown task type ${(work as { type: string }).type}`);
     })();
@@ -278,6 +286,7 @@ function describe(work: WorkMessage): string {
   if (work.type === 'poster') return 'making the poster';
   if (work.type === 'download') return 'making the MP4 download';
   if (work.type === 'storyboard') return 'making the seek previews';
+  if (work.type === 'captions') return 'extracting the text tracks';
   const clock = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
   return `encoding ${clock(work.chunk.startSeconds)}–${work.chunk.last ? 'the end' : clock(work.chunk.endSeconds)}`;
 }

@@ -10,17 +10,20 @@
  *                rendition's segments and the audio into a progressive MP4.
  *   `storyboard` coordinator → workers, then too: seek-preview sheets from one
  *                rendition's keyframes (its I-frame playlist's byte ranges).
+ *   `captions`   coordinator → workers, then too: the source's own text tracks
+ *                as WebVTT, segmented on the published grid (SUBTITLES renditions).
  *
  * Control queue (FIFO SQS, message group = videoId, so one video's messages
  * are handled one at a time, in order, by the coordinator):
  *   `planned`, `progress`, `chunk-done`, `audio-partial` (the audio encoded so far,
  *   published while the task runs), `audio-done`, `poster-done`, `download-done`,
- *   `storyboard-done`, `failed`.
+ *   `storyboard-done`, `captions-done`, `failed`.
  *
  * Every message carries the video's `run` (1 for the first transcode, +1 for
  * each retry); a message from an older run is ignored.
  */
 import { z } from 'zod';
+import { captionTrackSchema } from './captions.js';
 import { idSchema } from './ids.js';
 import { downloadSchema, posterSchema, storyboardSchema } from './video.js';
 
@@ -173,6 +176,32 @@ export const storyboardTaskSchema = z.object({
 });
 export type StoryboardTask = z.infer<typeof storyboardTaskSchema>;
 
+/**
+ * A text subtitle stream of the source, as the planner chose it for extraction
+ * (transcode probe.ts `textTracks`, `chooseTextTracks`): at most one per language.
+ */
+export const textTrackSchema = z.object({
+  /** Absolute stream index in the source (`-map 0:<index>`). */
+  index: z.number().int().min(0),
+  /** Canonical BCP 47 tag (ISO 639-2 `eng` → `en`); `und` when the source names none. */
+  language: z.string().min(1),
+  /** Name for players' menus: the stream's title, else the language's English name. */
+  label: z.string().min(1),
+  /** ffprobe codec name: `mov_text`, `subrip`, `webvtt`, `ass`, `ssa`, `text`. */
+  codec: z.string().min(1),
+});
+export type TextTrack = z.infer<typeof textTrackSchema>;
+
+export const captionsTaskSchema = z.object({
+  type: z.literal('captions'),
+  videoId: idSchema,
+  run,
+  sourceKey: z.string().min(1),
+  /** The tracks to extract (one ffmpeg run reads them all). */
+  tracks: z.array(textTrackSchema).min(1),
+});
+export type CaptionsTask = z.infer<typeof captionsTaskSchema>;
+
 export const workMessageSchema = z.discriminatedUnion('type', [
   transcodeJobSchema,
   chunkTaskSchema,
@@ -180,6 +209,7 @@ export const workMessageSchema = z.discriminatedUnion('type', [
   posterTaskSchema,
   downloadTaskSchema,
   storyboardTaskSchema,
+  captionsTaskSchema,
 ]);
 export type WorkMessage = z.infer<typeof workMessageSchema>;
 
@@ -228,6 +258,8 @@ export const runPlanSchema = z.object({
   download: z.object({ rendition: z.string() }).optional(),
   /** Seek previews from this rendition's keyframes are made after the final playlists, before `ready`. */
   storyboard: z.object({ rendition: z.string() }).optional(),
+  /** The source's text tracks, extracted after the final playlists, before `ready` (absent in plans from before extraction: none). */
+  textTracks: z.array(textTrackSchema).optional(),
 });
 export type RunPlan = z.infer<typeof runPlanSchema>;
 
@@ -292,6 +324,14 @@ export const storyboardDoneMessageSchema = z.object({
   cost: taskCostSchema,
   attempt: z.number().int().min(1),
 });
+export const captionsDoneMessageSchema = z.object({
+  type: z.literal('captions-done'),
+  ...control,
+  /** The tracks published (a track that cannot be read is left out; extraction never fails the video). */
+  tracks: z.array(captionTrackSchema),
+  cost: taskCostSchema,
+  attempt: z.number().int().min(1),
+});
 export const failedMessageSchema = z.object({
   type: z.literal('failed'),
   ...control,
@@ -308,6 +348,7 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   posterDoneMessageSchema,
   downloadDoneMessageSchema,
   storyboardDoneMessageSchema,
+  captionsDoneMessageSchema,
   failedMessageSchema,
 ]);
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
