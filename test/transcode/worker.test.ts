@@ -4,15 +4,17 @@
  * media; a task that keeps failing; a stopping worker handing its chunk back;
  * the time limit stopping ffmpeg; a task that keeps killing its workers.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
+import * as HLS from 'hls-parser';
+import type { MasterPlaylist, MediaPlaylist } from 'hls-parser/types.js';
 import { pino } from 'pino';
 import { DEFAULT_LADDER, keys, newId, type StoredVideoRecord, type WorkMessage } from '@vod/contract';
-import { StatusStore } from '@vod/service-kit';
+import { CaptionStore, StatusStore, TIMESTAMP_MAP, parseCaptions } from '@vod/service-kit';
 import { DEFAULT_CHUNK_PLAN } from '../../containers/transcode/src/chunk-plan.js';
 import { controlSender } from '../../containers/transcode/src/control.js';
 import { RunStore } from '../../containers/transcode/src/run-store.js';
@@ -21,6 +23,9 @@ import { startTestAws, type TestAws } from '../support/emulator.js';
 import { until as untilDone } from '../support/stack.js';
 import { ffmpegRun, media, run } from './helpers.js';
 
+/** The text track inside the first test's source: a cue across the 6 s segment boundary. */
+const SUBS = '1\n00:00:01,000 --> 00:00:02,000\nFirst\n\n2\n00:00:05,500 --> 00:00:06,500\nAcross <i>the</i> boundary\n\n3\n00:00:19,000 --> 00:00:19,900\nLast\n';
+
 describe('transcode worker (emulator + real ffmpeg)', function () {
   this.timeout(180_000);
   let aws: TestAws;
@@ -28,6 +33,8 @@ describe('transcode worker (emulator + real ffmpeg)', function () {
   let records: StatusStore;
   let store: RunStore;
   let synthetic: string;
+  /** `synthetic` with an English mov_text track (SUBS). */
+  let subtitled: string;
   const workers: Worker[] = [];
 
   before(async () => {
@@ -40,6 +47,10 @@ describe('transcode worker (emulator + real ffmpeg)', function () {
       '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
       '-t', '20', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '250', '-c:a', 'aac', '-shortest', synthetic,
     ]);
+    const srt = path.join(workDir, 'subs.srt');
+    writeFileSync(srt, SUBS);
+    subtitled = path.join(workDir, 'src-20s-subs.mp4');
+    await ffmpegRun(['-i', synthetic, '-i', srt, '-map', '0', '-map', '1', '-c', 'copy', '-c:s', 'mov_text', '-metadata:s:s:0', 'language=eng', subtitled]);
   });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop(5000)));
@@ -98,10 +109,10 @@ describe('transcode worker (emulator + real ffmpeg)', function () {
     return Number(Attributes!.ApproximateNumberOfMessages) + Number(Attributes!.ApproximateNumberOfMessagesNotVisible);
   };
 
-  it('plans, splits, encodes on two workers and stitches: ready, each task once, scratch files gone', async () => {
+  it('plans, splits, encodes on two workers and stitches: ready, each task once, scratch files gone; the embedded text track is a SUBTITLES rendition', async () => {
     startWorker();
     startWorker();
-    const { videoId, sourceKey } = await queuedVideo(synthetic);
+    const { videoId, sourceKey } = await queuedVideo(subtitled);
     await send({ type: 'transcode', videoId, sourceKey });
     const rec = await ended(videoId);
     expect(rec).to.include({ status: 'ready', progress: 100, playable: true, durationSeconds: 20 });
@@ -111,11 +122,34 @@ describe('transcode worker (emulator + real ffmpeg)', function () {
     const playlist = await (await aws.s3.send(new GetObjectCommand({ Bucket: aws.mediaBucket, Key: keys.mediaPlaylist(videoId, '360p') }))).Body!.transformToString();
     expect(playlist.match(/seg_\d+\.ts/g)).to.deep.equal(['seg_00000.ts', 'seg_00001.ts', 'seg_00002.ts', 'seg_00003.ts']);
     expect(rec!.poster).to.include({ available: true });
-    for (const task of ['plan', 'audio', 'poster', 'chunk-0', 'chunk-1', 'chunk-2', 'chunk-3']) {
+    for (const task of ['plan', 'audio', 'poster', 'captions', 'chunk-0', 'chunk-1', 'chunk-2', 'chunk-3']) {
       expect(await store.attempts(videoId, 1, task), task).to.include({ starts: 1, failures: 0, releases: 0, completions: 1 });
     }
     for (const dir of readdirSync(workDir).filter((d) => d.startsWith('w-'))) expect(readdirSync(path.join(workDir, dir)), dir).to.deep.equal([]);
     expect(await queueDepth(aws.jobsQueueUrl)).to.equal(0);
+
+    // The source's mov_text track: a record like a sidecar's, and the final master (republished at `ready`) lists it.
+    const text = async (key: string) => (await aws.s3.send(new GetObjectCommand({ Bucket: aws.mediaBucket, Key: key }))).Body!.transformToString();
+    const [track, ...others] = await new CaptionStore(aws.s3, aws.mediaBucket).list(videoId);
+    expect(others).to.deep.equal([]);
+    expect(track).to.include({ language: 'en', label: 'English', source: 'embedded', format: 'mov_text', cues: 3 });
+    const master = HLS.parse(await text(keys.master(videoId))) as MasterPlaylist;
+    const variants = master.variants.filter((v) => !v.isIFrameOnly);
+    expect(variants).to.have.length(2);
+    for (const v of variants) {
+      expect(v.subtitles.map((r) => ({ type: r.type, groupId: r.groupId, language: r.language, uri: r.uri }))).to.deep.equal([
+        { type: 'SUBTITLES', groupId: 'subs', language: 'en', uri: track!.playlist },
+      ]);
+    }
+    const subsPlaylist = HLS.parse(await text(keys.videoFile(videoId, track!.playlist))) as MediaPlaylist;
+    const video = HLS.parse(playlist) as MediaPlaylist;
+    expect(subsPlaylist.segments.map((x) => x.duration), 'the video grid').to.deep.equal(video.segments.map((x) => x.duration));
+    const dir = track!.playlist.slice(0, track!.playlist.lastIndexOf('/') + 1);
+    const segments = await Promise.all(subsPlaylist.segments.map((x) => text(keys.videoFile(videoId, dir + x.uri))));
+    for (const seg of segments) expect(seg.split('\n')[1]).to.equal(TIMESTAMP_MAP);
+    const cues = segments.map((seg) => (!seg.includes('-->') ? [] : parseCaptions(Buffer.from(seg.replace(/^(WEBVTT)\n.*\n/, '$1\n'))).cues.map((c) => `${c.start}-${c.end} ${c.text}`)));
+    // The video is 20 s: the cue at 19 s is in; the boundary cue is in both segments it spans.
+    expect(cues).to.deep.equal([['1-2 First', '5.5-6.5 Across <i>the</i> boundary'], ['5.5-6.5 Across <i>the</i> boundary'], [], ['19-19.9 Last']]);
 
     // A redelivered plan job for a ready video is a no-op: no new tasks.
     await send({ type: 'transcode', videoId, sourceKey });
