@@ -7,11 +7,11 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import * as HLS from 'hls-parser';
-import type { MediaPlaylist } from 'hls-parser/types.js';
+import type { MasterPlaylist, MediaPlaylist } from 'hls-parser/types.js';
 import { pino } from 'pino';
 import { Consumer } from 'sqs-consumer';
 import { controlMessageSchema, keys, newId, type ControlMessage, type RunPlan, type SegmentInfo, type WorkMessage } from '@vod/contract';
-import { StatusStore } from '@vod/service-kit';
+import { CaptionStore, StatusStore } from '@vod/service-kit';
 import { planChunks } from '../../containers/transcode/src/chunk-plan.js';
 import { controlSender } from '../../containers/transcode/src/control.js';
 import { coordinate, type CoordinatorDeps } from '../../containers/transcode/src/coordinator.js';
@@ -188,6 +188,30 @@ describe('transcode/coordinator (emulator)', function () {
     const storyboard = { available: false as const, message: 'The seek previews could not be made: test' };
     expect(await coordinate(withSend, { type: 'storyboard-done', videoId, run: 1, storyboard, cost: { cpuSeconds: 0.25, wallSeconds: 1 }, attempt: 3 })).to.equal('ready');
     expect(await records.get(videoId)).to.deep.include({ status: 'ready', progress: 100, download, storyboard, cpuSeconds: 82.75 });
+  });
+
+  it('planned text tracks: the captions task is sent once after the final playlists; ready waits for it and its master keeps the SUBTITLES group', async () => {
+    const videoId = await queuedVideo();
+    const sent: WorkMessage[] = [];
+    const withSend: CoordinatorDeps = { ...deps, sendWork: async (m) => void sent.push(m) };
+    const textTracks = [{ index: 2, language: 'en', label: 'English', codec: 'mov_text' }];
+    const [planned, ...rest] = runMessages(videoId);
+    await coordinate(withSend, { ...planned!, plan: { ...plan, textTracks } } as ControlMessage);
+    for (const m of rest) expect(await coordinate(withSend, m)).to.equal('applied');
+    expect(await records.get(videoId)).to.include({ status: 'processing', playable: true, progress: 99 });
+    expect(sent).to.deep.equal([{ type: 'captions', videoId, run: 1, sourceKey: keys.source(videoId), tracks: textTracks }]);
+    await coordinate(withSend, rest[rest.length - 1]!);
+    expect(sent, 'not sent again').to.have.length(1);
+    // What the captions task leaves behind: a track record and the master rendered with it.
+    const track = { language: 'en', label: 'English', source: 'embedded' as const, format: 'mov_text', cues: 3, playlist: 'captions/en_0000abcd/index.m3u8', createdAt: new Date().toISOString() };
+    const captions = new CaptionStore(aws.s3, aws.mediaBucket);
+    await captions.put(videoId, track);
+    await captions.publishMaster(videoId);
+    expect(await coordinate(withSend, { type: 'captions-done', videoId, run: 1, tracks: [track], cost: { cpuSeconds: 0.5, wallSeconds: 1 }, attempt: 1 })).to.equal('ready');
+    expect(await records.get(videoId)).to.deep.include({ status: 'ready', cpuSeconds: 82.5 });
+    // The final playlists were published again at `ready`: the master still lists the track on every variant.
+    const master = HLS.parse(await text(keys.master(videoId))) as MasterPlaylist;
+    for (const v of master.variants.filter((x) => !x.isIFrameOnly)) expect(v.subtitles.map((r) => [r.language, r.uri])).to.deep.equal([['en', track.playlist]]);
   });
 
   it('an audio-only run says "no picture" in its record', async () => {
