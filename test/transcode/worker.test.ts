@@ -244,6 +244,18 @@ describe('transcode worker (emulator + real ffmpeg)', function () {
     await until('the jobs queue to drain', () => queueDepth(aws.jobsQueueUrl), (n) => n === 0);
   });
 
+  it('a captions task that keeps failing reports no text tracks instead of failing the video', async () => {
+    startWorker();
+    // The video has no published playlists (no segment grid): every attempt fails.
+    const { videoId, sourceKey } = await queuedVideo(subtitled, 'processing');
+    await send({ type: 'captions', videoId, run: 1, sourceKey, tracks: [{ index: 2, language: 'en', label: 'English', codec: 'mov_text' }] });
+    const state = await until('the captions outcome', () => store.state(videoId, 1), (s) => !!s.captions, 60_000);
+    expect(state.captions!.tracks).to.deep.equal([]);
+    expect(await store.attempts(videoId, 1, 'captions')).to.include({ failures: 3 });
+    expect(await records.get(videoId)).to.include({ status: 'processing' });
+    await until('the jobs queue to drain', () => queueDepth(aws.jobsQueueUrl), (n) => n === 0);
+  });
+
   it('a stopping worker hands its chunk back at once, not counted; another worker finishes the video', async () => {
     const source = path.join(workDir, 'src-1080.mp4');
     await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-t', '14', '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '2M', source]);
