@@ -196,10 +196,11 @@ describe('transcode/coordinator (emulator)', function () {
     const withSend: CoordinatorDeps = { ...deps, sendWork: async (m) => void sent.push(m) };
     const textTracks = [{ index: 2, language: 'en', label: 'English', codec: 'mov_text' }];
     const [planned, ...rest] = runMessages(videoId);
-    await coordinate(withSend, { ...planned!, plan: { ...plan, textTracks } } as ControlMessage);
+    const sourceKey = `${keys.source(videoId)}-other`;
+    await coordinate(withSend, { ...planned!, plan: { ...plan, sourceKey, textTracks } } as ControlMessage);
     for (const m of rest) expect(await coordinate(withSend, m)).to.equal('applied');
     expect(await records.get(videoId)).to.include({ status: 'processing', playable: true, progress: 99 });
-    expect(sent).to.deep.equal([{ type: 'captions', videoId, run: 1, sourceKey: keys.source(videoId), tracks: textTracks }]);
+    expect(sent).to.deep.equal([{ type: 'captions', videoId, run: 1, sourceKey, tracks: textTracks }]);
     await coordinate(withSend, rest[rest.length - 1]!);
     expect(sent, 'not sent again').to.have.length(1);
     // What the captions task leaves behind: a track record and the master rendered with it.

@@ -139,7 +139,7 @@ export async function coordinate(deps: CoordinatorDeps, msg: ControlMessage): Pr
       }
       // The text tracks follow the grid of the playlists just published (the captions task reads it back).
       if (state.plan.textTracks?.length) {
-        await deps.sendWork({ type: 'captions', videoId, run, sourceKey: keys.source(videoId), tracks: state.plan.textTracks });
+        await deps.sendWork({ type: 'captions', videoId, run, sourceKey: state.plan.sourceKey ?? keys.source(videoId), tracks: state.plan.textTracks });
       }
       state.finishingSent = true;
       state.publishedChunks = view.usableChunks;

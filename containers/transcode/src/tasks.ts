@@ -119,6 +119,7 @@ export async function runPlanTask(deps: TaskDeps, job: { videoId: string; source
     poster: !!source.video,
     download: downloadRendition ? { rendition: downloadRendition.name } : undefined,
     storyboard: renditions.length ? { rendition: chooseStoryboardRendition(renditions)!.name } : undefined,
+    sourceKey: job.sourceKey,
     textTracks: textTracks.length ? textTracks : undefined,
   };
   await deps.sendControl({ type: 'planned', videoId, run, plan });

@@ -258,6 +258,8 @@ export const runPlanSchema = z.object({
   download: z.object({ rendition: z.string() }).optional(),
   /** Seek previews from this rendition's keyframes are made after the final playlists, before `ready`. */
   storyboard: z.object({ rendition: z.string() }).optional(),
+  /** Uploads-bucket key of the source the run's tasks read (absent in older plans: `keys.source(videoId)`). */
+  sourceKey: z.string().min(1).optional(),
   /** The source's text tracks, extracted after the final playlists, before `ready` (absent in plans from before extraction: none). */
   textTracks: z.array(textTrackSchema).optional(),
 });
