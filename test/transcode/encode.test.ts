@@ -390,6 +390,28 @@ describe('transcode/encode (real ffmpeg)', function () {
       expect((early as TranscodeError).aborted).to.equal(true);
     });
 
+    it('abort of a chunk shared over two processes settles only once both ffmpeg processes are gone', async () => {
+      const outDir = await tmp('vod-abort-parallel-');
+      const controller = new AbortController();
+      expect(shareRenditions(renditions, 2).length).to.equal(2);
+      const err = await rejection(
+        encodeChunkInParallel({ input: media('hello-720p-h264-aac.mp4'), outDir, chunk, picture: { index: 0 }, renditions, settings, signal: controller.signal, onProgress: () => controller.abort(new Error('shutdown')) }, 2),
+      );
+      expect((err as TranscodeError).aborted).to.equal(true);
+      const { stdout } = await run('ps', ['-eo', 'args']).catch(() => ({ stdout: '' }));
+      expect(stdout.split('\n').filter((l) => l.includes(outDir)), 'no ffmpeg left running').to.deep.equal([]);
+    });
+
+    it('one process of a shared chunk failing stops the other; its own error is the one thrown, not the abort it caused', async () => {
+      const outDir = await tmp('vod-fail-parallel-');
+      // The smaller rungs' process fails at once (its output directory is a file); the 720p one is stopped.
+      await writeFile(path.join(outDir, '234p'), 'not a directory');
+      const err = await rejection(encodeChunkInParallel({ input: media('hello-720p-h264-aac.mp4'), outDir, chunk, picture: { index: 0 }, renditions, settings }, 2));
+      expect((err as TranscodeError).aborted ?? false, (err as Error).message).to.equal(false);
+      const { stdout } = await run('ps', ['-eo', 'args']).catch(() => ({ stdout: '' }));
+      expect(stdout.split('\n').filter((l) => l.includes(outDir)), 'no ffmpeg left running').to.deep.equal([]);
+    });
+
     it('ffmpeg failure: TranscodeError with the last stderr lines', async () => {
       const dir = await tmp('vod-fail-');
       const bogus = path.join(dir, 'not-a-video.mp4');

@@ -120,7 +120,9 @@ export async function encodeChunkInParallel(opts: ChunkArgsOptions & EncodeRunOp
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const fractions = groups.map(() => 0);
   try {
-    const outs = await Promise.all(
+    // allSettled, not all: the promise must settle only once every ffmpeg has exited (a failure or an
+    // abort stops the others, and their exit is waited for), so a caller that stops waiting has stopped the work.
+    const settled = await Promise.allSettled(
       groups.map((renditions, i) =>
         encodeChunk({
           ...opts,
@@ -136,6 +138,10 @@ export async function encodeChunkInParallel(opts: ChunkArgsOptions & EncodeRunOp
         }),
       ),
     );
+    const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+    // The first cause, not the abort it caused in the other processes.
+    if (failed.length) throw failed.find((e) => !(e instanceof TranscodeError && e.aborted)) ?? failed[0];
+    const outs = settled.map((r) => (r as PromiseFulfilledResult<ChunkOutput>).value);
     return {
       renditions: Object.assign({}, ...outs.map((o) => o.renditions)),
       cost: { cpuSeconds: round3(outs.reduce((sum, o) => sum + o.cost.cpuSeconds, 0)), wallSeconds: Math.max(...outs.map((o) => o.cost.wallSeconds)) },
