@@ -20,7 +20,7 @@ import { scanKeyframes } from './ts-keyframes.js';
 const run = promisify(execFile);
 
 export interface EncodeRunOptions {
-  /** Aborting stops ffmpeg (SIGTERM, then SIGKILL) and rejects with an aborted TranscodeError once it has exited. */
+  /** Aborting kills ffmpeg (SIGKILL) and rejects with an aborted TranscodeError once it has exited. */
   signal?: AbortSignal;
   /** Process niceness of ffmpeg. */
   niceness?: number;

@@ -2,8 +2,10 @@
  * Runs one ffmpeg process (through fluent-ffmpeg) and watches it: progress
  * from its stderr, the CPU time it used (its own rusage, which `-benchmark`
  * prints as it exits), the last lines of stderr for error reports (URL query
- * strings redacted), and an AbortSignal that stops it — SIGTERM, then SIGKILL
- * after a grace period. The returned promise settles only once the process
+ * strings redacted), and an AbortSignal that stops it at once (SIGKILL: the
+ * output of an aborted run is never used, and ffmpeg's SIGTERM handling first
+ * flushes every encoder — seconds of x264 work on a loaded machine, which a
+ * stopping worker handing its task back must not wait for). The returned promise settles only once the process
  * has exited, so a caller that stops waiting has really stopped the work.
  */
 import { readdirSync } from 'node:fs';
@@ -15,10 +17,8 @@ import type { FfmpegArgs } from './ffmpeg-args.js';
 export interface RunFfmpegOptions {
   /** Called with the output time reached, seconds. */
   onTime?: (seconds: number) => void;
-  /** Aborting sends ffmpeg SIGTERM, then SIGKILL after `killGraceMs`, and rejects with `aborted: true`. */
+  /** Aborting kills ffmpeg (SIGKILL) and rejects with `aborted: true` once it has exited. */
   signal?: AbortSignal;
-  /** Milliseconds between SIGTERM and SIGKILL on abort; default 5000. */
-  killGraceMs?: number;
   /** Process niceness (0 normal, up to 19 lowest): bulk work yields the CPU to work someone is waiting for. */
   niceness?: number;
   /** Called once ffmpeg runs, with its process id (e.g. to `renice` it later). */
@@ -33,7 +33,6 @@ export interface FfmpegRun {
   wallSeconds: number;
 }
 
-const DEFAULT_KILL_GRACE_MS = 5000;
 const STDERR_TAIL_LINES = 40;
 
 export function timemarkSeconds(mark: string): number {
@@ -55,7 +54,6 @@ function isProgressLine(line: string): boolean {
  */
 export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions = {}): Promise<FfmpegRun> {
   const { signal } = opts;
-  const graceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   if (signal?.aborted) {
     return Promise.reject(
       new TranscodeError('Transcode aborted before ffmpeg started', { aborted: true, cause: signal.reason }),
@@ -68,7 +66,6 @@ export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions = {}): Promis
     let cpuSeconds = Number.NaN;
     let started = false;
     let aborted = false;
-    let killTimer: NodeJS.Timeout | undefined;
 
     // Always pass several arguments: with a single array argument fluent-ffmpeg
     // splits any option value that contains one space.
@@ -79,11 +76,7 @@ export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions = {}): Promis
     }
     for (const out of args.outputs) command.output(out.target).outputOptions(...out.options);
 
-    const kill = () => {
-      command.kill('SIGTERM');
-      killTimer = setTimeout(() => command.kill('SIGKILL'), graceMs);
-      killTimer.unref();
-    };
+    const kill = () => command.kill('SIGKILL');
     const onAbort = () => {
       aborted = true;
       // Before 'start' fluent-ffmpeg is still checking capabilities; kill on start instead.
@@ -91,7 +84,6 @@ export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions = {}): Promis
     };
     const cleanup = () => {
       signal?.removeEventListener('abort', onAbort);
-      if (killTimer) clearTimeout(killTimer);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -124,7 +116,7 @@ export function runFfmpeg(args: FfmpegArgs, opts: RunFfmpegOptions = {}): Promis
       })
       .on('end', () => {
         cleanup();
-        // ffmpeg finishes cleanly on SIGTERM when it was about to end anyway; the output is still not wanted.
+        // ffmpeg may have ended on its own just as it was killed; the output is still not wanted.
         if (aborted) reject(abortedError());
         else resolve({ cpuSeconds, wallSeconds: (performance.now() - startedAt) / 1000 });
       })
