@@ -27,6 +27,7 @@ import { controlSender } from './control.js';
 import { DEFAULT_DOWNLOAD_SHORT_SIDE } from './download.js';
 import { DEFAULT_SOURCE_LIMITS } from './limits.js';
 import { RunStore } from './run-store.js';
+import { DEFAULT_X264_PRESET } from './tasks.js';
 import { ecsTaskProtection } from './task-protection.js';
 import { createWorker } from './worker.js';
 
@@ -50,7 +51,7 @@ const config = loadConfigOrExit(
     ...env.webhooksQueue,
     CONTROL_QUEUE_URL: env.url('CONTROL_QUEUE_URL', 'https://sqs.us-east-1.amazonaws.com/123456789012/vod-control.fifo'),
     WORK_DIR: z.string().default(path.join(os.tmpdir(), 'vod-transcode')),
-    TRANSCODE_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),
+    TRANSCODE_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default(DEFAULT_X264_PRESET),
     /** Short sides of the default ladder's rungs to encode, e.g. "1080,720,360" (infra's `vod:ladder`); empty = all. */
     LADDER: z
       .string()

@@ -28,6 +28,7 @@ import {
   type CaptionsTask,
   type ChunkTask,
   type DownloadTask,
+  type EncodeSettings,
   type LadderRung,
   type Poster,
   type PosterTask,
@@ -70,10 +71,7 @@ export interface TaskDeps extends ServiceAws {
   sourceUrlTtlSeconds?: number;
   /** Niceness of chunks after the first: they yield the CPU to the first chunk and the audio, which make the video playable. */
   bulkNiceness?: number;
-  /**
-   * ffmpeg processes that share the first chunk's renditions (default 2: one
-   * process keeps about one core busy on a short chunk; the transcode task has 2 vCPUs).
-   */
+  /** ffmpeg processes that share the first chunk's renditions (default DEFAULT_FIRST_CHUNK_PROCESSES). */
   firstChunkProcesses?: number;
   /** Milliseconds between progress reports of a running task. */
   progressIntervalMs?: number;
@@ -86,6 +84,21 @@ export interface TaskDeps extends ServiceAws {
 
 /** Keyframe interval of every rendition, seconds (Apple HLS Authoring Spec: 2 s). */
 const KEYFRAME_SECONDS = 2;
+
+/**
+ * ffmpeg processes that share the first chunk's renditions: one process keeps
+ * about one core busy on a short chunk (it decodes, splits and scales every
+ * frame on one thread), and the transcode task has 2 vCPUs.
+ */
+export const DEFAULT_FIRST_CHUNK_PROCESSES = 2;
+
+/** x264 preset when none is configured (TRANSCODE_PRESET): the speed/size balance the bitrate ladder was tuned with. */
+export const DEFAULT_X264_PRESET = 'veryfast';
+
+/** The encoding settings every task of a run shares, from the chunk plan's segment length and the x264 preset. */
+export function encodeSettings(chunkPlan: Pick<ChunkPlanOptions, 'segmentSeconds'>, preset: string): EncodeSettings {
+  return { segmentSeconds: chunkPlan.segmentSeconds, keyframeSeconds: KEYFRAME_SECONDS, preset };
+}
 
 async function sourceUrl(deps: TaskDeps, key: string): Promise<string> {
   return getSignedUrl(deps.s3, new GetObjectCommand({ Bucket: deps.uploadsBucket, Key: key }), {
@@ -104,7 +117,7 @@ export async function runPlanTask(deps: TaskDeps, job: { videoId: string; source
   log.info({ source }, 'probed source');
   checkSourceLimits(source, deps.limits ?? DEFAULT_SOURCE_LIMITS);
   const chunkPlan = deps.chunkPlan ?? DEFAULT_CHUNK_PLAN;
-  const settings = { segmentSeconds: chunkPlan.segmentSeconds, keyframeSeconds: KEYFRAME_SECONDS, preset: deps.preset };
+  const settings = encodeSettings(chunkPlan, deps.preset);
   const renditions = source.video ? planLadder(source.video, deps.ladder) : [];
   const chunks = source.video ? planChunks(source.durationSeconds, chunkPlan) : [];
   const downloadShortSide = deps.downloadShortSide === undefined ? DEFAULT_DOWNLOAD_SHORT_SIDE : deps.downloadShortSide;
@@ -186,7 +199,7 @@ export async function runChunkTask(deps: TaskDeps, task: ChunkTask, attempt: num
       onProgress: progress.report,
     };
     // The first chunk is what makes the video playable: it uses every core of the worker (see encodeChunkInParallel).
-    const out = chunk.index === 0 ? await encodeChunkInParallel(opts, deps.firstChunkProcesses ?? 2) : await encodeChunk(opts);
+    const out = chunk.index === 0 ? await encodeChunkInParallel(opts, deps.firstChunkProcesses ?? DEFAULT_FIRST_CHUNK_PROCESSES) : await encodeChunk(opts);
     const published = await publishSegments(deps.s3, deps.mediaBucket, videoId, dir, task.renditions.map((r) => r.name));
     if (await removeIfDeleted(deps, videoId, published.keys, log)) return;
     await progress.flush();
