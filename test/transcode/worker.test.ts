@@ -259,7 +259,14 @@ describe('transcode worker (emulator + real ffmpeg)', function () {
   it('a stopping worker hands its chunk back at once, not counted; another worker finishes the video', async () => {
     const source = path.join(workDir, 'src-1080.mp4');
     await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-t', '14', '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '2M', source]);
-    const a = startWorker({ preset: 'veryfast' });
+    // A slow hand-back (as on a loaded machine): recording the release takes longer than sqs-consumer waits
+    // for the message in hand after stop (poll wait 1 s + 10 s). stop() must still wait for it, within its grace.
+    const slowStore = Object.create(store) as typeof store;
+    slowStore.saveAttempts = async (...args: Parameters<typeof store.saveAttempts>) => {
+      if (args[3].releases > 0) await new Promise((r) => setTimeout(r, 12_000));
+      return store.saveAttempts(...args);
+    };
+    const a = startWorker({ preset: 'veryfast', store: slowStore });
     const { videoId, sourceKey } = await queuedVideo(source);
     await send({ type: 'transcode', videoId, sourceKey });
     // Wait until worker A is encoding a chunk, then stop it (as on SIGTERM).

@@ -219,6 +219,15 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
   }
 
+  /** Messages being handled now: stop() waits for them (a task's hand-back is part of its handling). */
+  const inFlight = new Set<Promise<unknown>>();
+  function track<T>(handling: Promise<T>): Promise<T> {
+    const settled = handling.then(() => {}, () => {});
+    inFlight.add(settled);
+    void settled.then(() => inFlight.delete(settled));
+    return handling;
+  }
+
   const common = {
     sqs: deps.sqs,
     batchSize: 1,
@@ -237,7 +246,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     waitTimeSeconds: deps.jobsTiming.pollWaitSeconds,
     visibilityTimeout: deps.jobsTiming.visibilityTimeoutSeconds,
     heartbeatInterval: deps.jobsTiming.heartbeatSeconds,
-    handleMessage: handleWork,
+    handleMessage: (message) => track(handleWork(message)),
   });
   const control = Consumer.create({
     ...common,
@@ -248,7 +257,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     waitTimeSeconds: deps.controlTiming.pollWaitSeconds,
     visibilityTimeout: deps.controlTiming.visibilityTimeoutSeconds,
     heartbeatInterval: deps.controlTiming.heartbeatSeconds,
-    handleMessage: handleControl,
+    handleMessage: (message) => track(handleControl(message)),
   });
   for (const [name, c] of [['jobs', jobs], ['control', control]] as const) {
     backOffOnErrors(c, log, name);
@@ -268,7 +277,9 @@ export function createWorker(deps: WorkerDeps): Worker {
       const stopped = [jobs, control].map((c) => new Promise((resolve) => c.once('stopped', resolve)));
       jobs.stop();
       control.stop();
-      await Promise.race([Promise.all(stopped), new Promise((r) => setTimeout(r, graceMs).unref())]);
+      // sqs-consumer stops waiting for the message in hand after its pollingCompleteWaitTimeMs (poll wait
+      // + 10 s), which can be shorter than the grace: the handling itself is waited for too, within the grace.
+      await Promise.race([Promise.all([...stopped, ...inFlight]), new Promise((r) => setTimeout(r, graceMs).unref())]);
     },
     current: () => running?.what,
   };
