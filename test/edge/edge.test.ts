@@ -11,7 +11,7 @@ import { CORS, keys } from '@vod/contract';
 import { StatusStore } from '@vod/service-kit';
 import { createApp } from '../../containers/stream/src/app.js';
 import { createVideoUrlSigner } from '../../containers/stream/src/url-signer.js';
-import { createEdge } from '../../local/edge.js';
+import { createEdge, requestTarget } from '../../local/edge.js';
 import { startTestAws, type TestAws } from '../support/emulator.js';
 import { listen, silentLogger } from '../support/http.js';
 import { makeKeyPair, playlistUris, rawGet } from '../stream/support.js';
@@ -66,6 +66,21 @@ describe('local edge (CloudFront stand-in) against the S3 emulator and a stream 
     return playlistUris(media)[0];
   };
   const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
+  /**
+   * GET with an absolute-form request line (`GET http://host:port/videos/… HTTP/1.1`,
+   * RFC 9112 §3.2.2), as a client talking to a proxy sends it: Node writes
+   * `path` into the request line verbatim (the test checks what the edge got).
+   */
+  const absoluteGet = (url: string): Promise<{ status: number; body: Buffer }> => {
+    const u = new URL(url);
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: u.hostname, port: u.port, path: u.href, method: 'GET' }, async (res) =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(await res.toArray()) }),
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  };
 
   before(async () => {
     aws = await startTestAws();
@@ -166,6 +181,35 @@ describe('local edge (CloudFront stand-in) against the S3 emulator and a stream 
         expect(res.status, p).to.equal(403);
         expect(await errorCode(res)).to.equal('missing_signature');
       }
+    });
+
+    it('checks the path it routes also for an absolute-form request line: unsigned is refused as in origin-form, signed plays', async () => {
+      // The request-target exactly as it reached the edge's server, to prove these requests really were absolute-form.
+      const targets: string[] = [];
+      const record = (req: http.IncomingMessage) => void targets.push(req.url ?? '');
+      edgeServer.prependListener('request', record);
+      try {
+        // Unsigned: the same answer as origin-form (403 missing_signature), for a playlist (services origin) and a segment (bucket).
+        // Before requestTarget(), the edge looked the whole URL up in the behaviours, so no signed behaviour matched.
+        for (const p of [`/videos/${VIDEO}/master.m3u8`, `/videos/${VIDEO}/480p/seg_00001.ts`]) {
+          const origin = await fetch(edgeUrl + p);
+          const absolute = await absoluteGet(edgeUrl + p);
+          expect(absolute.status, p).to.equal(origin.status);
+          expect(absolute.status, p).to.equal(403);
+          expect(JSON.parse(absolute.body.toString()).error.code, p).to.equal(await errorCode(origin));
+        }
+        // Signed: verified against the same path and query, so it is served like the origin-form request.
+        const master = await absoluteGet(await playbackUrl());
+        expect(master.status).to.equal(200);
+        expect(master.body.toString()).to.match(/^#EXTM3U/);
+        const segment = await absoluteGet(await segmentUrl());
+        expect(segment.status).to.equal(200);
+        expect(segment.body.equals(SEGMENT)).to.equal(true);
+      } finally {
+        edgeServer.off('request', record);
+      }
+      const absolute = targets.filter((t) => t.startsWith(`${edgeUrl}/videos/`));
+      expect(absolute, JSON.stringify(targets)).to.have.length(4);
     });
 
     it('refuses a tampered signature or policy with 403 invalid_signature', async () => {
@@ -318,5 +362,18 @@ describe('local edge (CloudFront stand-in) against the S3 emulator and a stream 
       expect(await deep.text()).to.include('<title>vod</title>');
       expect(await (await fetch(`${edgeUrl}/healthz`)).json()).to.deep.equal({ ok: true });
     });
+  });
+});
+
+describe('requestTarget: the path and query the edge routes and verifies', () => {
+  it('keeps origin-form, reduces absolute-form to its path and query, and a bare authority to /', () => {
+    expect(requestTarget('/videos/v/master.m3u8?Policy=p&Signature=s')).to.equal('/videos/v/master.m3u8?Policy=p&Signature=s');
+    expect(requestTarget('/')).to.equal('/');
+    // RFC 9112 §3.2.2: what a client sends to a proxy; the path is what must be signed.
+    expect(requestTarget('http://127.0.0.1:8080/videos/v/master.m3u8?Policy=p&Signature=s')).to.equal('/videos/v/master.m3u8?Policy=p&Signature=s');
+    expect(requestTarget('HTTPS://cdn.example.com/videos/v/480p/seg_00001.ts')).to.equal('/videos/v/480p/seg_00001.ts');
+    // No path: the target is the root (with the query, if any), never the authority itself.
+    expect(requestTarget('http://127.0.0.1:8080')).to.equal('/');
+    expect(requestTarget('http://127.0.0.1:8080?x=1')).to.equal('/?x=1');
   });
 });

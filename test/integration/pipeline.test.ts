@@ -5,7 +5,9 @@
  * its signed URL.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -174,6 +176,44 @@ describe('local pipeline end to end: upload → HLS ladder → signed playback',
     expect(await leaked.text()).to.not.include('"videoId"'); // 404, or the web app's page: never the record
     const encoded = await fetch(`${stack.baseUrl}/videos/${ids.hello}/..%2F..%2Frecords%2F${ids.hello}.json`);
     expect(await encoded.text()).to.not.include('"videoId"');
+  });
+
+  // Mocha runs this nested suite after the tests of the outer one; it needs nothing from them but the stack.
+  describe('the edge is the only way in', () => {
+    // A server on the wildcard address: on Linux all of 127.0.0.0/8 is loopback, so it
+    // takes a connection to 127.0.0.2; one bound to 127.0.0.1 alone refuses it.
+    let wildcard: net.Server | undefined;
+    before(async () => {
+      wildcard = net.createServer((c) => c.destroy()).listen(0, '0.0.0.0');
+      await once(wildcard, 'listening');
+    });
+    after(async () => {
+      if (wildcard) await new Promise((r) => wildcard!.close(r));
+    });
+
+    /** 'connected', or the connect error's code (ECONNREFUSED when nothing listens on that address). */
+    const connect = (host: string, port: number) =>
+      new Promise<string>((resolve) => {
+        const socket = net.connect(port, host);
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve('connected');
+        });
+        socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      });
+
+    it('the upload and stream services listen on 127.0.0.1 only (127.0.0.2 is refused); the edge answers', async () => {
+      // Without this, a refusal on 127.0.0.2 would prove nothing about the services' bind address.
+      expect(await connect('127.0.0.2', (wildcard!.address() as net.AddressInfo).port), 'a wildcard-bound server is reachable on 127.0.0.2').to.equal('connected');
+      for (const name of ['upload', 'stream']) {
+        const port = Number(new URL(stack.healthUrl(name)).port);
+        expect(await connect('127.0.0.1', port), `${name} on 127.0.0.1:${port}`).to.equal('connected');
+        expect(await connect('127.0.0.2', port), `${name} on 127.0.0.2:${port}`).to.equal('ECONNREFUSED');
+      }
+      const health = await fetch(`${stack.baseUrl}/healthz`);
+      expect(health.status).to.equal(200);
+      expect(await health.json()).to.deep.equal({ ok: true });
+    });
   });
 
   it('a chunked upload resumed with parts out of order and sent twice gives a byte-identical source', async () => {
