@@ -8,10 +8,11 @@
  *
  * Like ECS, the stack supervises its processes: a part that exits without
  * being asked to is started again, after 1 s, then 2, 4 … up to 30 s while
- * it keeps dying (the delay resets once it has stayed up for a minute).
+ * it keeps dying (the delay resets once it has stayed up for a minute); see
+ * supervisor.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -21,6 +22,9 @@ import { fileURLToPath } from 'node:url';
 import { HEALTH_PATH } from '@vod/service-kit';
 import { LOCAL_REGION, MEDIA_BUCKET, UPLOADS_BUCKET } from './resources.js';
 import { ensureApiToken, ensureKeyPair, ensureWebhookSecret } from './secrets.js';
+import { createSupervisor, type StackEvents } from './supervisor.js';
+
+export type { StackEvents } from './supervisor.js';
 
 /**
  * V8 options of the upload service, locally as in its image. Parts stream
@@ -54,13 +58,6 @@ export interface StackOptions {
   /** Restart parts that die (default true). */
   supervise?: boolean;
 }
-
-/** What the stack tells its owner: `exit` (name, code, signal, logFile) for every unexpected exit, `restart` (name, delayMs) before each restart. */
-export type StackEvents = EventEmitter<{
-  exit: [name: string, code: number | null, signal: NodeJS.Signals | null, logFile: string];
-  restart: [name: string, delayMs: number];
-  started: [name: string];
-}>;
 
 export interface RunningStack {
   baseUrl: string;
@@ -134,71 +131,33 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const workerPorts = await Promise.all(workers.map((_, i) => port('transcode', i)));
   const edgePort = opts.port || (await freePort());
   const baseUrl = `http://127.0.0.1:${edgePort}`;
-  const processes = new Map<string, ChildProcess>();
   const specs = new Map<string, PartSpec>();
-  const events: StackEvents = new EventEmitter();
-  const held = new Set<string>(); // parts stopped on purpose: not restarted
-  const restarts = new Map<string, { delayMs: number; timer?: NodeJS.Timeout; startedAt: number }>();
-  let stopping = false;
 
   const logFileOf = (name: string) => path.join(logDir, `${name}.log`);
 
-  const launch = (name: string): ChildProcess => {
-    const spec = specs.get(name)!;
-    const log = createWriteStream(logFileOf(name), { flags: 'a' });
-    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', path.join(REPO_ROOT, spec.script)], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...spec.env, ...opts.partEnv?.[name] },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
-    const state = restarts.get(name) ?? { delayMs: 1000, startedAt: 0 };
-    state.startedAt = Date.now();
-    restarts.set(name, state);
-    child.on('exit', (code, signal) => {
-      if (processes.get(name) === child) processes.delete(name);
-      if (stopping || held.has(name)) return;
-      events.emit('exit', name, code, signal, logFileOf(name));
-      if (opts.supervise === false) return;
-      // Up for a minute: it was not a crash loop, start over from 1 s.
-      if (Date.now() - state.startedAt > 60_000) state.delayMs = 1000;
-      const delay = state.delayMs;
-      state.delayMs = Math.min(30_000, state.delayMs * 2);
-      events.emit('restart', name, delay);
-      state.timer = setTimeout(() => {
-        state.timer = undefined;
-        if (stopping || held.has(name)) return;
-        startPart(name).catch((err) => events.emit('exit', name, null, null, `${logFileOf(name)} (${(err as Error).message})`));
-      }, delay);
-    });
-    processes.set(name, child);
-    return child;
-  };
-
-  const startPart = async (name: string) => {
-    held.delete(name);
-    const child = launch(name);
-    const spec = specs.get(name)!;
-    if (spec.health) await waitForHealth(spec.health, child, name, logFileOf(name));
-    events.emit('started', name);
-  };
-
-  const stopPart = async (name: string) => {
-    held.add(name);
-    clearTimeout(restarts.get(name)?.timer);
-    const child = processes.get(name);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const { processes, events, launch, startPart, stopPart, shutdown } = createSupervisor({
+    spawn: (name) => {
+      const spec = specs.get(name)!;
+      const log = createWriteStream(logFileOf(name), { flags: 'a' });
+      const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--import', 'tsx', path.join(REPO_ROOT, spec.script)], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...spec.env, ...opts.partEnv?.[name] },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout!.pipe(log);
+      child.stderr!.pipe(log);
+      return child;
+    },
+    ready: async (name, child) => {
+      const spec = specs.get(name)!;
+      if (spec.health) await waitForHealth(spec.health, child, name, logFileOf(name));
+    },
+    logFileOf,
+    supervise: opts.supervise,
+  });
 
   const stop = async () => {
-    stopping = true;
-    for (const r of restarts.values()) clearTimeout(r.timer);
+    shutdown();
     await Promise.all(['edge', 'upload', 'stream', ...workers, 'webhooks'].map(stopPart));
     await stopPart('emulator');
   };

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { env, loadConfigOrExit } from '@vod/service-kit';
 import { z } from 'zod';
 import { startStack } from './stack.js';
+import { reportSupervision } from './supervisor.js';
 
 const dataDir = path.resolve(process.env.VOD_DATA_DIR ?? '.data');
 const passThrough = Object.fromEntries(
@@ -47,8 +48,7 @@ try {
     webhookSecret: webhooks.VOD_WEBHOOK_SECRET,
   });
   // Supervision, as ECS does it: a dead part is started again.
-  stack.events.on('exit', (name, code, signal, logFile) => console.error(`! ${name} exited (${signal ?? `code ${code}`}); see ${logFile}`));
-  stack.events.on('restart', (name, delayMs) => console.error(`  restarting ${name} in ${delayMs / 1000} s`));
+  reportSupervision(stack.events, (line) => console.error(line));
   console.log(`
   VOD platform is running.
 

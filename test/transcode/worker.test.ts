@@ -1,10 +1,11 @@
 /**
  * Transcode workers (in this process) on the S3 + SQS emulator with real
  * ffmpeg: a video planned, split, encoded by two workers and stitched; bad
- * media; a task that keeps failing; a stopping worker handing its chunk back;
+ * media; a task that keeps failing; a chunk too big for the scratch disk; a
+ * stopping worker handing its chunk back;
  * the time limit stopping ffmpeg; a task that keeps killing its workers.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -228,6 +229,43 @@ describe('transcode worker (emulator + real ffmpeg)', function () {
     expect(rec).to.include({ status: 'failed' });
     expect(rec!.error).to.match(/^Transcoding failed 3 times while encoding 0:06–0:12: /);
     expect(await store.attempts(videoId, 1, 'chunk-1')).to.include({ starts: 3, failures: 3 });
+    await until('the jobs queue to drain', () => queueDepth(aws.jobsQueueUrl), (n) => n === 0);
+    expect(await queueDepth(aws.dlqUrl)).to.equal(0);
+  });
+
+  it('a chunk whose output cannot fit the scratch disk fails before any ffmpeg, with the sizes named; retried as any failure, then the video fails; no scratch left', async () => {
+    const dir = mkdtempSync(path.join(workDir, 'w-scratch-'));
+    startWorker({ workDir: dir });
+    // The source is missing too: had the disk check been skipped, ffmpeg would have run and failed with S3's 404
+    // instead, so the scratch-space reason below can only come from the check before the encode.
+    const { videoId, sourceKey } = await queuedVideo(undefined, 'processing');
+    // A 6 s chunk of a rendition whose maxrate is 1 Pb/s: ~750 TB of expected output, more than any scratch disk holds.
+    // (The span stays ordinary: a huge span would make the encode arguments themselves huge if the check were skipped.)
+    await send({
+      type: 'chunk',
+      videoId,
+      run: 1,
+      sourceKey,
+      chunk: { index: 1, startSeconds: 6, endSeconds: 12, firstSegment: 1, last: false },
+      chunkCount: 3,
+      picture: { index: 0 },
+      renditions: [{ name: '234p', width: 416, height: 234, frameRate: { num: 30, den: 1 }, videoBitrateKbps: 145, maxrateKbps: 1_000_000_000_000, bufsizeKbits: 290, profile: 'high' }],
+      settings: { segmentSeconds: 6, keyframeSeconds: 2, preset: 'ultrafast' },
+    });
+    const rec = await ended(videoId);
+    // Designed behaviour (scratchDir's TranscodeError): counted as a failure and retried (another worker may have room),
+    // and after maxFailures (3) the video fails with the reason. Needed: 1e12 kb/s × 125 × 6 s × 1.25 + 64 MiB.
+    expect(rec).to.include({ status: 'failed' });
+    const m = /^Transcoding failed 3 times while encoding 0:06–0:12: Not enough scratch disk space: the task needs about (\d+) MB, (\d+) MB are free$/.exec(rec!.error ?? '');
+    expect(m, rec!.error).to.not.equal(null);
+    expect(Number(m![1])).to.equal(894_069_736);
+    // The free figure is this disk's: never more than its size.
+    const disk = statfsSync(dir);
+    expect(Number(m![2])).to.be.at.most(Math.round((disk.blocks * disk.bsize) / 1024 / 1024));
+    expect(await store.attempts(videoId, 1, 'chunk-1')).to.include({ starts: 3, failures: 3 });
+    expect((await store.attempts(videoId, 1, 'chunk-1')).lastError).to.match(/^Not enough scratch disk space: /);
+    // No scratch directory is left behind by any of the three attempts.
+    expect(readdirSync(dir)).to.deep.equal([]);
     await until('the jobs queue to drain', () => queueDepth(aws.jobsQueueUrl), (n) => n === 0);
     expect(await queueDepth(aws.dlqUrl)).to.equal(0);
   });
