@@ -56,6 +56,16 @@ describe('transcode/limits: pixels and frame rate', () => {
     expect(refusal(source({ frameRate: 241 / 2 })).message).to.equal('The video runs at 120.5 fps; the limit is 120 fps (MAX_SOURCE_FPS)');
   });
 
+  it('a source just over a limit never reads as the limit itself: "more than", and whole minutes rounded once', () => {
+    // 120.004 fps shown to two decimals is 120; 12 h 00 min 20 s shown to the minute is 12 h 00 min.
+    expect(refusal(source({ frameRate: 120.004 })).message).to.equal('The video runs at more than 120 fps; the limit is 120 fps (MAX_SOURCE_FPS)');
+    expect(refusal(source({}, 12 * 3600 + 20)).message).to.equal('The video is more than 12 h 00 min long; the limit is 12 h 00 min (MAX_SOURCE_DURATION_SECONDS)');
+    // Clearly over: the value itself. 7199 s rounds to 2 h 00 min, not "1 h 60 min".
+    expect(refusal(source({}, 7199), { ...DEFAULT_SOURCE_LIMITS, maxDurationSeconds: 3600 }).message).to.equal(
+      'The video is 2 h 00 min long; the limit is 1 h 00 min (MAX_SOURCE_DURATION_SECONDS)',
+    );
+  });
+
   it("limits set lower (the worker's MAX_SOURCE_PIXELS, MAX_SOURCE_FPS) refuse what the defaults allow", () => {
     // The same 1080p60 source: fine by default, over MAX_SOURCE_PIXELS = 720p's area and over MAX_SOURCE_FPS = 30.
     const p1080at60 = source({ frameRate: 60 });

@@ -26,9 +26,10 @@ export const DEFAULT_SOURCE_LIMITS: SourceLimits = {
 /** @throws InvalidMediaError naming the first limit the source is over. */
 export function checkSourceLimits(source: SourceInfo, limits: SourceLimits = DEFAULT_SOURCE_LIMITS): void {
   if (source.durationSeconds > limits.maxDurationSeconds) {
-    throw new InvalidMediaError(
-      `The video is ${hours(source.durationSeconds)} long; the limit is ${hours(limits.maxDurationSeconds)} (MAX_SOURCE_DURATION_SECONDS)`,
-    );
+    const limit = hours(limits.maxDurationSeconds);
+    // Rounded to the minute a source just over the limit would read as the limit itself: say "more than".
+    const length = hours(source.durationSeconds) === limit ? `more than ${limit}` : hours(source.durationSeconds);
+    throw new InvalidMediaError(`The video is ${length} long; the limit is ${limit} (MAX_SOURCE_DURATION_SECONDS)`);
   }
   const v = source.video;
   if (!v) return;
@@ -38,12 +39,16 @@ export function checkSourceLimits(source: SourceInfo, limits: SourceLimits = DEF
     );
   }
   if (v.frameRate > limits.maxFrameRate) {
-    throw new InvalidMediaError(`The video runs at ${Math.round(v.frameRate * 100) / 100} fps; the limit is ${limits.maxFrameRate} fps (MAX_SOURCE_FPS)`);
+    const shown = Math.round(v.frameRate * 100) / 100;
+    const rate = shown > limits.maxFrameRate ? `${shown} fps` : `more than ${limits.maxFrameRate} fps`;
+    throw new InvalidMediaError(`The video runs at ${rate}; the limit is ${limits.maxFrameRate} fps (MAX_SOURCE_FPS)`);
   }
 }
 
+/** A length in whole minutes, e.g. `12 h 00 min` (rounded once, so 7199 s is `2 h 00 min`, never `1 h 60 min`). */
 function hours(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.round((seconds % 3600) / 60);
+  const minutes = Math.round(seconds / 60);
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
   return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min`;
 }
