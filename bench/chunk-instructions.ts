@@ -14,10 +14,10 @@
  * one says where the difference comes from.
  *
  * Slow: valgrind runs ffmpeg ~50× slower on one core (a 180 s, 320×234 ladder:
- * about 15 minutes per plan, the runs two at a time). Needs `valgrind`
+ * about 20 minutes for both plans, two runs at a time). Needs `valgrind`
  * (`apt-get install valgrind`). Figures, not a test.
  *
- *   npx tsx bench/chunk-instructions.ts FILE
+ *   npm run bench:chunk-instructions -- FILE    (BENCH_JOBS=N: N runs at a time; default one per core)
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -33,7 +33,8 @@ import { DEFAULT_X264_PRESET, encodeSettings } from '../containers/transcode/src
 
 const run = promisify(execFile);
 const file = path.resolve(process.argv[2] ?? '');
-if (!process.argv[2]) throw new Error('usage: npx tsx bench/chunk-instructions.ts FILE');
+if (!process.argv[2]) throw new Error('usage: npm run bench:chunk-instructions -- FILE');
+const jobs = Number(process.env.BENCH_JOBS ?? os.cpus().length);
 
 const source = await probeSource(file);
 if (!source.video) throw new Error(`${file} has no video`);
@@ -77,7 +78,7 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (x: T) => Promise
 const g = (n: number) => `${(n / 1e9).toFixed(2)} G`;
 console.log(`source: ${file}, ${source.durationSeconds.toFixed(1)} s, ladder ${renditions.map((r) => r.name).join(' ')}, preset ${settings.preset}`);
 console.log(`chunks: ${segmented.map((c) => `[${c.startSeconds}, ${c.endSeconds.toFixed(2)})`).join(' ')}`);
-const counts = await mapLimited([...single, ...segmented], Math.max(1, os.cpus().length), instructions);
+const counts = await mapLimited([...single, ...segmented], Math.max(1, jobs), instructions);
 const one = counts[0]!;
 const parts = counts.slice(1);
 const total = parts.reduce((a, b) => a + b, 0);
