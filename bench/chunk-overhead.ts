@@ -74,4 +74,17 @@ for (let i = 1; i <= repeats; i++) {
   );
 }
 const mean = overheads.reduce((a, b) => a + b, 0) / overheads.length;
-console.log(`overhead of segmenting, ${repeats} interleaved repeat(s): mean ${f(mean * 100)} %, range ${f(Math.min(...overheads) * 100)} … ${f(Math.max(...overheads) * 100)} % (target ≤ 5 %)`);
+// Identical runs differ by several per cent on this VM, so a mean of a few repeats says little without its
+// uncertainty: a 95 % confidence interval of the mean (Student's t, two-sided; n − 1 degrees of freedom).
+const sd = Math.sqrt(overheads.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, overheads.length - 1));
+const half = overheads.length > 1 ? tQuantile975(overheads.length - 1) * (sd / Math.sqrt(overheads.length)) : NaN;
+console.log(
+  `overhead of segmenting, ${repeats} interleaved repeat(s): mean ${f(mean * 100)} % ± ${f(half * 100)} (95 % CI), ` +
+    `range ${f(Math.min(...overheads) * 100)} … ${f(Math.max(...overheads) * 100)} % (target ≤ 5 %)`,
+);
+
+/** The 0.975 quantile of Student's t with `df` degrees of freedom (tables; 1.96 from 30 on). */
+function tQuantile975(df: number): number {
+  const table = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.2, 2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.1, 2.09, 2.09, 2.08, 2.07, 2.07, 2.06, 2.06, 2.06, 2.05, 2.05, 2.05];
+  return table[df - 1] ?? 1.96;
+}

@@ -18,6 +18,17 @@ describe('transcode/chunk-plan', () => {
     expect(plan.map((c) => c.index)).to.deep.equal([0, 1, 2, 3]);
   });
 
+  it('a last range shorter than one segment joins the chunk before it', () => {
+    // Debian's wannaworktogether.mp4 is 180.26 s: no chunk of 0.26 s.
+    expect(spans(180.26).map(([a, b]) => [a, Number(b!.toFixed(2))])).to.deep.equal([[0, 6], [6, 60], [60, 120], [120, 182.26]]);
+    expect(spans(185.9)).to.have.length(4);
+    // One whole segment or more stays a chunk of its own.
+    expect(spans(186)).to.deep.equal([[0, 6], [6, 60], [60, 120], [120, 180], [180, 188]]);
+    const plan = planChunks(180.26);
+    expect(plan.map((c) => c.last)).to.deep.equal([false, false, false, true]);
+    expect(plan.map((c) => c.index)).to.deep.equal([0, 1, 2, 3]);
+  });
+
   it('every boundary is on the segment grid, also for durations that are not a multiple', () => {
     for (const d of [120, 125.4, 181.7, 3601.02, 7200]) {
       const plan = planChunks(d, opts({ chunkSeconds: 45, firstChunkSeconds: 10 }));

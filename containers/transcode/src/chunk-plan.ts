@@ -37,6 +37,9 @@ export const DEFAULT_CHUNK_PLAN: ChunkPlanOptions = {
  * - A source shorter than two chunks is one chunk (a clip is cheaper in one piece).
  * - Otherwise boundaries fall every `chunkSeconds` from 0, and the first of
  *   those ranges is split once more after `firstChunkSeconds`.
+ * - A last range shorter than one segment joins the chunk before it: a chunk
+ *   of a fraction of a second would cost an ffmpeg start and a seek for
+ *   nothing (a 180.3 s source is 4 chunks, not 5 with a 0.3 s one).
  * - Each chunk's `firstSegment` is its start ÷ `segmentSeconds`.
  *
  * @throws RangeError for a non-positive duration or settings that are not
@@ -57,6 +60,7 @@ export function planChunks(durationSeconds: number, opts: ChunkPlanOptions = DEF
   const starts = [0];
   if (first < chunk) starts.push(first);
   for (let t = chunk; t < durationSeconds; t += chunk) starts.push(t);
+  if (durationSeconds - starts.at(-1)! < seg) starts.pop();
   return starts.map((start, i) => {
     const last = i === starts.length - 1;
     return { index: i, startSeconds: start, endSeconds: last ? end : starts[i + 1]!, firstSegment: start / seg, last };
