@@ -295,8 +295,11 @@ describe('transcode worker (emulator + real ffmpeg)', function () {
   });
 
   it('a stopping worker hands its chunk back at once, not counted; another worker finishes the video', async () => {
-    const source = path.join(workDir, 'src-1080.mp4');
-    await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-t', '14', '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '2M', source]);
+    // 540p, not 1080p: a chunk still takes seconds of encoding (time to stop A in the middle of it), while the
+    // rest of the video, which worker B then encodes alone, costs a fifth of the CPU. With 1080p, B's share took
+    // up to two minutes beside a CPU hog and ran past the wait for the video to end when the machine was busier.
+    const source = path.join(workDir, 'src-540.mp4');
+    await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc2=size=960x540:rate=30', '-t', '14', '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '2M', source]);
     // A slow hand-back (as on a loaded machine): recording the release takes longer than sqs-consumer waits
     // for the message in hand after stop (poll wait 1 s + 10 s). stop() must still wait for it, within its grace.
     const slowStore = Object.create(store) as typeof store;
