@@ -401,6 +401,13 @@ describe('transcode/encode (real ffmpeg)', function () {
       expect((err as TranscodeError).aborted).to.equal(true);
       const { stdout } = await run('ps', ['-eo', 'args']).catch(() => ({ stdout: '' }));
       expect(stdout.split('\n').filter((l) => l.includes(outDir)), 'no ffmpeg left running').to.deep.equal([]);
+
+      // Stopped before it started (a stop during the task's first steps): no ffmpeg runs at all, so no file is written.
+      const earlyDir = await tmp('vod-abort-parallel-early-');
+      const early = await rejection(encodeChunkInParallel({ input: media('hello-720p-h264-aac.mp4'), outDir: earlyDir, chunk, picture: { index: 0 }, renditions, settings, signal: AbortSignal.abort() }, 2));
+      expect((early as TranscodeError).aborted).to.equal(true);
+      const written = (await readdir(earlyDir, { recursive: true, withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name);
+      expect(written, 'files written').to.deep.equal([]);
     });
 
     it('one process of a shared chunk failing stops the other; its own error is the one thrown, not the abort it caused', async () => {

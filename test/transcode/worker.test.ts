@@ -340,6 +340,34 @@ describe('transcode worker (emulator + real ffmpeg)', function () {
     void b;
   });
 
+  it('a stop that comes while a task\'s start is being recorded still stops the task: handed back, not run to the end', async () => {
+    // Seen in a suite run: stop() landed in the awaits between the worker's "stopping?" check and its listening
+    // for the stop; an aborted signal does not fire again, so the chunk was encoded to the end and completed.
+    let entered!: () => void;
+    const recording = new Promise<void>((resolve) => (entered = resolve));
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const gatedStore = Object.create(store) as typeof store;
+    gatedStore.saveAttempts = async (...args: Parameters<typeof store.saveAttempts>) => {
+      const [, , task, attempts] = args;
+      if (task === 'chunk-0' && attempts.starts === 1 && attempts.releases === 0 && !attempts.failures && !attempts.completions) {
+        entered();
+        await gate;
+      }
+      return store.saveAttempts(...args);
+    };
+    const a = startWorker({ store: gatedStore });
+    const { videoId, sourceKey } = await queuedVideo(synthetic);
+    await send({ type: 'transcode', videoId, sourceKey });
+    await recording; // worker A is recording chunk 0's start: it has checked for a stop, and not yet listened for one
+    const stopped = a.stop(30_000);
+    open();
+    await stopped;
+    const attempts = await store.attempts(videoId, 1, 'chunk-0');
+    expect(attempts).to.include({ starts: 1, releases: 1, failures: 0 });
+    expect(attempts.completions ?? 0, 'not encoded to the end').to.equal(0);
+  });
+
   it('the time limit stops ffmpeg for real and counts as a failure', async () => {
     startWorker({ taskTimeLimitMs: 1500, preset: 'veryslow' as never, attempts: { maxFailures: 1, maxCrashes: 3 } });
     const source = path.join(workDir, 'src-1080b.mp4');

@@ -117,7 +117,10 @@ export async function encodeChunkInParallel(opts: ChunkArgsOptions & EncodeRunOp
   if (groups.length <= 1) return encodeChunk(opts);
   const stop = new AbortController();
   const onAbort = () => stop.abort(opts.signal?.reason);
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  // A signal that is already aborted never fires 'abort' again: without this check, a stop that came
+  // before the encode started would be ignored, and both ffmpeg processes would run the chunk to the end.
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
   const fractions = groups.map(() => 0);
   try {
     // allSettled, not all: the promise must settle only once every ffmpeg has exited (a failure or an

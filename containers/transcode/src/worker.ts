@@ -144,7 +144,10 @@ export function createWorker(deps: WorkerDeps): Worker {
 
     const abort = new AbortController();
     const onStop = () => abort.abort(stopping.signal.reason);
-    stopping.signal.addEventListener('abort', onStop, { once: true });
+    // stop() may have come while the attempt was being recorded (after the check above): an aborted
+    // signal does not fire again, so the task must see it now, or it would run to the end.
+    if (stopping.signal.aborted) onStop();
+    else stopping.signal.addEventListener('abort', onStop, { once: true });
     const timer = setTimeout(() => abort.abort(new TimeLimitError()), deps.taskTimeLimitMs);
     const done = (async () => {
       if (work.type === 'transcode') return runPlanTask(deps, work);
