@@ -37,7 +37,7 @@ const repeats = Number(process.argv[3] ?? 2);
 const source = await probeSource(file);
 if (!source.video) throw new Error(`${file} has no video`);
 const renditions = planLadder(source.video);
-const settings = encodeSettings(DEFAULT_CHUNK_PLAN, DEFAULT_X264_PRESET);
+const settings = encodeSettings(DEFAULT_CHUNK_PLAN, DEFAULT_X264_PRESET, null); // one preset for every chunk: like for like with the single pass
 const picture = { index: source.video.index, interlaced: source.video.interlaced }; // as runPlanTask builds it
 const segmented = planChunks(source.durationSeconds, DEFAULT_CHUNK_PLAN);
 const single = planChunks(source.durationSeconds, { ...DEFAULT_CHUNK_PLAN, chunkSeconds: 1e9, firstChunkSeconds: 1e9 });

@@ -85,12 +85,19 @@ console.log(`source: ${file} (${os.cpus().length} cores)`);
 const runs: Run[] = [];
 if (process.env.BENCH_ONLY_WORKERS) {
   // One quick figure: upload done → playable and → ready with N workers (`npm start` runs 2).
+  // Side by side: the first chunk at the run's preset (the baseline), then at the default first-chunk preset.
   const n = Number(process.env.BENCH_ONLY_WORKERS);
-  const r = await measure(`segmented, ${n} workers`, n, {});
-  console.log(`${r.label}: playable ${f1(r.playableSeconds)} s, ready ${f1(r.readySeconds)} s, ${f1(r.cpuSeconds)} CPU-s`);
+  for (const [label, env] of [
+    [`segmented, ${n} workers, first chunk at TRANSCODE_PRESET`, { FIRST_CHUNK_PRESET: 'same' }],
+    [`segmented, ${n} workers, first chunk at the default FIRST_CHUNK_PRESET`, {}],
+  ] as const) {
+    const r = await measure(label, n, env);
+    console.log(`${r.label}: playable ${f1(r.playableSeconds)} s, ready ${f1(r.readySeconds)} s, ${f1(r.cpuSeconds)} CPU-s, chunk 0 ${f1(r.chunks.find((c) => c.index === 0)?.wall)} s wall / ${f1(r.chunks.find((c) => c.index === 0)?.cpu)} CPU-s`);
+  }
   process.exit(0);
 }
-runs.push(await measure('segmented, 1 worker', 1, {}));
+// One preset for every chunk here, so the CPU overhead below compares like with like (the single pass has no first chunk).
+runs.push(await measure('segmented, 1 worker (first chunk at TRANSCODE_PRESET)', 1, { FIRST_CHUNK_PRESET: 'same' }));
 runs.push(await measure('segmented, 2 workers (npm start)', 2, {}));
 runs.push(await measure('segmented, 3 workers', 3, {}));
 runs.push(await measure('single pass (one chunk), 1 worker', 1, { CHUNK_SECONDS: '1000000' }));

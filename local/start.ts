@@ -8,7 +8,7 @@
  * receivers, comma-separated http(s) URLs), VOD_WEBHOOK_SECRET (default:
  * generated once, kept in the data dir), and passed through to the
  * services: MAX_UPLOAD_BYTES, LOG_LEVEL, SIGNED_URL_TTL_SECONDS,
- * TRANSCODE_PRESET, LADDER, CHUNK_SECONDS, FIRST_CHUNK_SECONDS, DOWNLOAD_RENDITION,
+ * TRANSCODE_PRESET, FIRST_CHUNK_PRESET, LADDER, CHUNK_SECONDS, FIRST_CHUNK_SECONDS, DOWNLOAD_RENDITION,
  * SPOT_PRICE_PER_VCPU_HOUR.
  */
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { reportSupervision } from './supervisor.js';
 
 const dataDir = path.resolve(process.env.VOD_DATA_DIR ?? '.data');
 const passThrough = Object.fromEntries(
-  ['MAX_UPLOAD_BYTES', 'LOG_LEVEL', 'SIGNED_URL_TTL_SECONDS', 'TRANSCODE_PRESET', 'LADDER', 'CHUNK_SECONDS', 'FIRST_CHUNK_SECONDS', 'SPOT_PRICE_PER_VCPU_HOUR', 'DOWNLOAD_RENDITION'].flatMap(
+  ['MAX_UPLOAD_BYTES', 'LOG_LEVEL', 'SIGNED_URL_TTL_SECONDS', 'TRANSCODE_PRESET', 'FIRST_CHUNK_PRESET', 'LADDER', 'CHUNK_SECONDS', 'FIRST_CHUNK_SECONDS', 'SPOT_PRICE_PER_VCPU_HOUR', 'DOWNLOAD_RENDITION'].flatMap(
     (k) => (process.env[k] ? [[k, process.env[k]!]] : []),
   ),
 );

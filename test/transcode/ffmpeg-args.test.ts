@@ -61,6 +61,20 @@ describe('transcode/ffmpeg-args', () => {
       expect(opt(top, '-filter_complex')).to.match(/^\[0:3\]bwdif=mode=send_frame:deint=interlaced,setpts/);
     });
 
+    it('encodes the first chunk of a video of several chunks with the faster first-chunk preset, every other chunk with the run preset', () => {
+      const fast: EncodeSettings = { ...settings, firstChunkPreset: 'superfast' };
+      const presets = (c: ChunkSpan, s: EncodeSettings) =>
+        buildChunkArgs({ input: '/in/src.mp4', outDir: '/out/job', chunk: c, picture: { index: 0 }, renditions: ladder30, settings: s }).outputs.map((o) => opt(o.options, '-preset'));
+      const first = chunk({ index: 0, startSeconds: 0, endSeconds: 6, firstSegment: 0 });
+      expect(presets(first, fast)).to.deep.equal(['superfast', 'superfast']);
+      expect(presets(chunk(), fast)).to.deep.equal(['veryfast', 'veryfast']);
+      // A video of one chunk is ready when its only chunk is: nothing to gain from a lower quality per bit.
+      expect(presets({ ...first, last: true }, fast)).to.deep.equal(['veryfast', 'veryfast']);
+      // Never slower than the run's own preset, and absent means the run's preset.
+      expect(presets(first, { ...fast, preset: 'ultrafast' })).to.deep.equal(['ultrafast', 'ultrafast']);
+      expect(presets(first, settings)).to.deep.equal(['veryfast', 'veryfast']);
+    });
+
     it('refuses chunks off the segment grid and unsafe output names', () => {
       expect(() => build(ladder30, chunk({ startSeconds: 10 }))).to.throw(RangeError, /grid/);
       expect(() => build(ladder30, chunk({ endSeconds: 20 }))).to.throw(RangeError, /grid/);

@@ -93,6 +93,24 @@ export interface ChunkArgsOptions {
   settings: EncodeSettings;
 }
 
+/** x264's presets, fastest first (x264 --help). */
+export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
+
+/**
+ * The x264 preset of a chunk: for the first chunk of a video of several chunks, the faster of
+ * `settings.firstChunkPreset` and `settings.preset` (never slower than the run's preset, so a
+ * configured `ultrafast` stays `ultrafast`); for every other chunk, `settings.preset`.
+ */
+export function presetOf(chunk: Pick<ChunkSpan, 'index' | 'last'>, settings: EncodeSettings): string {
+  const first = settings.firstChunkPreset;
+  if (chunk.index !== 0 || chunk.last || !first) return settings.preset;
+  const rank = (p: string) => {
+    const i = (X264_PRESETS as readonly string[]).indexOf(p);
+    return i < 0 ? X264_PRESETS.length : i;
+  };
+  return rank(first) < rank(settings.preset) ? first : settings.preset;
+}
+
 /**
  * The ffmpeg command of one chunk task.
  * @throws RangeError for a chunk or settings off the segment grid, or unsafe names.
@@ -138,7 +156,7 @@ export function buildChunkArgs(o: ChunkArgsOptions): FfmpegArgs {
       ...(i === 0 ? ['-filter_complex', graph] : []),
       '-map', `[v${i}]`,
       '-c:v', 'libx264',
-      '-preset', settings.preset,
+      '-preset', presetOf(chunk, settings),
       '-profile:v', r.profile,
       ...(r.level ? ['-level:v', r.level] : []),
       '-b:v', `${r.videoBitrateKbps}k`,

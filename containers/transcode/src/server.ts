@@ -27,7 +27,8 @@ import { controlSender } from './control.js';
 import { DEFAULT_DOWNLOAD_SHORT_SIDE } from './download.js';
 import { DEFAULT_SOURCE_LIMITS } from './limits.js';
 import { RunStore } from './run-store.js';
-import { DEFAULT_X264_PRESET } from './tasks.js';
+import { DEFAULT_FIRST_CHUNK_PRESET, DEFAULT_X264_PRESET } from './tasks.js';
+import { X264_PRESETS } from './ffmpeg-args.js';
 import { ecsTaskProtection } from './task-protection.js';
 import { createWorker } from './worker.js';
 
@@ -51,7 +52,9 @@ const config = loadConfigOrExit(
     ...env.webhooksQueue,
     CONTROL_QUEUE_URL: env.url('CONTROL_QUEUE_URL', 'https://sqs.us-east-1.amazonaws.com/123456789012/vod-control.fifo'),
     WORK_DIR: z.string().default(path.join(os.tmpdir(), 'vod-transcode')),
-    TRANSCODE_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default(DEFAULT_X264_PRESET),
+    TRANSCODE_PRESET: z.enum(X264_PRESETS).default(DEFAULT_X264_PRESET),
+    /** x264 preset of a video's first chunk, if faster than TRANSCODE_PRESET; "same": TRANSCODE_PRESET. */
+    FIRST_CHUNK_PRESET: z.enum([...X264_PRESETS, 'same']).default(DEFAULT_FIRST_CHUNK_PRESET),
     /** Short sides of the default ladder's rungs to encode, e.g. "1080,720,360" (infra's `vod:ladder`); empty = all. */
     LADDER: z
       .string()
@@ -125,6 +128,7 @@ const worker = createWorker({
   records: new StatusStore(aws.s3, aws.mediaBucket, undefined, videoEventsFromEnv(config, aws.sqs, logger)),
   workDir: config.WORK_DIR,
   preset: config.TRANSCODE_PRESET,
+  firstChunkPreset: config.FIRST_CHUNK_PRESET === 'same' ? null : config.FIRST_CHUNK_PRESET,
   ladder: config.LADDER,
   downloadShortSide: config.DOWNLOAD_RENDITION,
   chunkPlan: { ...DEFAULT_CHUNK_PLAN, chunkSeconds: config.CHUNK_SECONDS, firstChunkSeconds: config.FIRST_CHUNK_SECONDS },

@@ -81,6 +81,12 @@ export const encodeSettingsSchema = z.object({
   keyframeSeconds: z.number().int().positive(),
   /** x264 preset. */
   preset: z.string(),
+  /**
+   * x264 preset of the first chunk when it is not the whole video, if faster than `preset`:
+   * the first chunk is what makes a video playable, so it trades some quality per bit for
+   * start time. Absent: the first chunk uses `preset` (and in messages from before this existed).
+   */
+  firstChunkPreset: z.string().optional(),
 });
 export type EncodeSettings = z.infer<typeof encodeSettingsSchema>;
 
