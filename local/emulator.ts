@@ -8,18 +8,34 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startFauxqs } from 'fauxqs';
 import { CONTROL_QUEUE, JOBS_DLQ, JOBS_QUEUE, WEBHOOKS_QUEUE, emulatorInit } from './resources.js';
+import { cachedReadBody, fauxqsObjectFile } from './emulator-read-cache.js';
 
 const dataDir = path.resolve(process.env.VOD_DATA_DIR ?? '.data');
 const port = Number(process.env.EMULATOR_PORT ?? 4566);
 mkdirSync(path.join(dataDir, 'emulator'), { recursive: true });
 mkdirSync(path.join(dataDir, 's3'), { recursive: true });
 
+// fauxqs reads a whole object file for every GET, range GETs included; keep large bodies
+// between reads (see emulator-read-cache.ts). Its file persistence is not exported, so it
+// is reached beside the package's entry point.
+const s3StorageDir = path.join(dataDir, 's3');
+const { FileS3Persistence } = (await import(new URL('./s3/fileS3Persistence.js', import.meta.resolve('fauxqs')).href)) as {
+  FileS3Persistence: { prototype: { readBody(bucket: string, key: string): Buffer } };
+};
+const readBody = FileS3Persistence.prototype.readBody;
+const cached = new WeakMap<object, (bucket: string, key: string) => Buffer>();
+FileS3Persistence.prototype.readBody = function (this: object, bucket: string, key: string): Buffer {
+  let read = cached.get(this);
+  if (!read) cached.set(this, (read = cachedReadBody(readBody.bind(this), (b, k) => fauxqsObjectFile(s3StorageDir, b, k))));
+  return read(bucket, key);
+};
+
 const server = await startFauxqs({
   port,
   host: '127.0.0.1',
   logger: false,
   dataDir: path.join(dataDir, 'emulator'),
-  s3StorageDir: path.join(dataDir, 's3'),
+  s3StorageDir,
   init: emulatorInit(),
 });
 const endpoint = `http://127.0.0.1:${server.port}`;
