@@ -152,7 +152,9 @@ export interface UploadPolicyArgs {
  * - writes originals (`sources/*`) and session/part records (`sessions/*`) in
  *   the uploads bucket. `s3:PutObject` also authorises CreateMultipartUpload,
  *   UploadPart and CompleteMultipartUpload (S3 user guide, "Multipart upload
- *   API and permissions"); AbortMultipartUpload is its own action.
+ *   API and permissions"); AbortMultipartUpload is its own action. The part
+ *   upload URLs it signs for clients (presigned UploadPart) act with this
+ *   role's permission, so they too reach `sources/*` only.
  * - reads session/part records and HEADs the assembled original to check its
  *   size (HeadObject is authorised by `s3:GetObject`).
  * - deletes part records when an upload is aborted and the partial original

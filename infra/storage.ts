@@ -1,7 +1,29 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { DEFAULT_UPLOAD_EXPIRY_DAYS } from '@vod/contract';
+import { DEFAULT_UPLOAD_EXPIRY_DAYS, UPLOADS_BUCKET_CORS } from '@vod/contract';
 import { uploadsBucketPolicy } from './policies.js';
+
+/**
+ * The `corsRules` of the uploads bucket, from the contract's
+ * UPLOADS_BUCKET_CORS: browsers PUT chunked-upload parts straight to S3
+ * through presigned UploadPart URLs and must read each part's `ETag` from the
+ * response, which a cross-origin page can only do if the bucket's CORS allows
+ * the PUT and exposes the header (S3 user guide, "Using cross-origin resource
+ * sharing (CORS)"). The media bucket has none: CloudFront serves it.
+ */
+export function uploadsCorsRules(): aws.types.input.s3.BucketCorsConfigurationCorsRule[] {
+  const c = UPLOADS_BUCKET_CORS;
+  return [
+    {
+      id: 'browser-part-uploads',
+      allowedOrigins: [...c.allowedOrigins],
+      allowedMethods: [...c.allowedMethods],
+      allowedHeaders: [...c.allowedHeaders],
+      exposeHeaders: [...c.exposeHeaders],
+      maxAgeSeconds: c.maxAgeSeconds,
+    },
+  ];
+}
 
 /** Inputs of {@link Storage}. */
 export interface StorageArgs {
@@ -24,9 +46,12 @@ export interface StorageArgs {
 /**
  * The two private buckets.
  *
- * - uploads: originals (`sources/…`) and upload sessions (`sessions/…`).
+ * - uploads: originals (`sources/…`) and upload sessions (`sessions/…`);
+ *   aborts incomplete multipart uploads, and has a CORS rule so browsers can
+ *   PUT parts through presigned URLs and read their ETag ({@link uploadsCorsRules}).
  * - media: the HLS ladder (`videos/…`, readable by CloudFront only), status
- *   records (`records/…`, never public) and the web app (`web/…`).
+ *   records (`records/…`, never public) and the web app (`web/…`); no CORS
+ *   (CloudFront serves it).
  *
  * Both: all four Block Public Access settings on, object ownership
  * `BucketOwnerEnforced` (ACLs disabled), default encryption SSE-S3 (AES256:
@@ -79,6 +104,12 @@ export class Storage extends pulumi.ComponentResource {
           },
         ],
       },
+      { parent: this },
+    );
+
+    new aws.s3.BucketCorsConfiguration(
+      `${name}-uploads-cors`,
+      { bucket: uploads.bucket.id, corsRules: uploadsCorsRules() },
       { parent: this },
     );
 

@@ -5,9 +5,11 @@
  * Prints one JSON line `{"ready":true,"endpoint":…,"jobsQueueUrl":…}` when up.
  */
 import { mkdirSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { startFauxqs } from 'fauxqs';
-import { CONTROL_QUEUE, JOBS_DLQ, JOBS_QUEUE, WEBHOOKS_QUEUE, emulatorInit } from './resources.js';
+import { CONTROL_QUEUE, JOBS_DLQ, JOBS_QUEUE, UPLOADS_BUCKET, WEBHOOKS_QUEUE, emulatorInit } from './resources.js';
+import { withBucketCors } from './emulator-cors.js';
 import { cachedReadBody, fauxqsObjectFile } from './emulator-read-cache.js';
 
 const dataDir = path.resolve(process.env.VOD_DATA_DIR ?? '.data');
@@ -29,6 +31,13 @@ FileS3Persistence.prototype.readBody = function (this: object, bucket: string, k
   if (!read) cached.set(this, (read = cachedReadBody(readBody.bind(this), (b, k) => fauxqsObjectFile(s3StorageDir, b, k))));
   return read(bucket, key);
 };
+
+// Browsers PUT upload parts straight to the uploads bucket, which in AWS has a CORS rule
+// (emulator-cors.ts); fauxqs has no CORS, and builds its one HTTP server inside
+// startFauxqs (Fastify calls http.createServer), so its request handler is wrapped there.
+const createServer = http.createServer;
+http.createServer = ((options: http.ServerOptions, handler: http.RequestListener) =>
+  createServer(options, withBucketCors(UPLOADS_BUCKET, handler))) as typeof http.createServer;
 
 const server = await startFauxqs({
   port,

@@ -142,7 +142,14 @@ describe('OpenAPI document (GET /api/openapi.json) against real answers of every
     expect((await call('putPart', { uploadId, partNumber: 9 }, form('chunk', new Uint8Array(10)))).status).to.equal(400);
     expect((await call('putPart', { uploadId, partNumber: 1 }, form('chunk', new Uint8Array(5 * MiB)))).status).to.equal(200);
     expect((await call('completeUpload', { uploadId })).status).to.equal(400); // part 2 missing
-    expect((await call('putPart', { uploadId, partNumber: 2 }, form('chunk', new Uint8Array(1 * MiB)))).status).to.equal(200);
+    // Part 2 the @vod/client way: its URL, the bytes straight to storage, the ETag recorded.
+    expect((await call('partUploadUrl', { uploadId, partNumber: 9 })).status).to.equal(400);
+    const target = await call('partUploadUrl', { uploadId, partNumber: 2 });
+    expect(target.status).to.equal(200);
+    const stored = await fetch(target.body.url, { method: target.body.method, body: new Uint8Array(1 * MiB) });
+    expect(stored.status).to.equal(200);
+    expect((await call('recordPart', { uploadId, partNumber: 2 }, json({ etag: 'not an etag' }))).status).to.equal(400);
+    expect((await call('recordPart', { uploadId, partNumber: 2 }, json({ etag: stored.headers.get('etag') }))).status).to.equal(200);
     expect((await call('getUpload', { uploadId })).body.parts).to.have.length(2);
     expect((await call('completeUpload', { uploadId })).status).to.equal(202);
     expect((await call('abortUpload', { uploadId })).status).to.equal(409);

@@ -1,11 +1,18 @@
 /**
- * In-memory stand-in for the upload API, as an injectable `fetch`.
- * Records every request; `failNext` scripts failures for a matching request.
+ * In-memory stand-in for the upload API and the storage its part upload URLs
+ * point at (`STORAGE_ORIGIN`), as an injectable `fetch`. Records every
+ * request (a part's bytes: `PUT` to storage, with its `partNumber`);
+ * `failNext` scripts failures for a matching request.
  */
 import { partRange } from '@vod/client';
 
+/** Where the fake's part upload URLs point: not the API's origin. */
+export const STORAGE_ORIGIN = 'http://storage.test';
+
 export interface Recorded {
   method: string;
+  /** `api` for the API, `storage` for a part's bytes sent to its part upload URL. */
+  to: 'api' | 'storage';
   path: string;
   partNumber?: number;
   bytes?: number;
@@ -20,6 +27,8 @@ interface Session {
   partSize: number;
   partCount: number;
   parts: Map<number, { partNumber: number; size: number; etag: string }>;
+  /** Parts storage holds, by number: their ETags (recorded or not). */
+  stored: Map<number, string>;
   state: 'uploading' | 'completed' | 'aborted';
 }
 
@@ -51,12 +60,33 @@ export class FakeApi {
     for (const n of storedParts) {
       const { start, end } = partRange(n, s.partSize, size);
       s.parts.set(n, { partNumber: n, size: partSizes[n] ?? end - start, etag: `"e${n}"` });
+      s.stored.set(n, `"e${n}"`);
     }
     return s;
   }
 
+  /** Part numbers whose bytes were sent to storage, in order. */
   puts(): number[] {
-    return this.requests.filter((r) => r.method === 'PUT').map((r) => r.partNumber!);
+    return this.requests.filter((r) => r.to === 'storage' && r.method === 'PUT').map((r) => r.partNumber!);
+  }
+
+  /** Storage: takes a part's bytes at its part upload URL and answers with its ETag, as S3 does. */
+  private async storagePut(uploadId: string | undefined, rec: Recorded, signal?: AbortSignal): Promise<Response> {
+    const s = uploadId ? this.sessions.get(uploadId) : undefined;
+    if (!s || rec.method !== 'PUT' || s.state !== 'uploading') return new Response('<Error><Code>NoSuchUpload</Code></Error>', { status: 404 });
+    const n = rec.partNumber!;
+    const { start, end } = partRange(n, s.partSize, s.size);
+    if (rec.bytes !== end - start) return new Response('<Error><Code>SignatureDoesNotMatch</Code></Error>', { status: 403 });
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await delay(this.putDelayMs, signal);
+    } finally {
+      this.inFlight--;
+    }
+    const etag = `"e${n}"`;
+    s.stored.set(n, etag);
+    return new Response(null, { status: 200, headers: { etag } });
   }
 
   private newSession(filename: string, size: number): Session {
@@ -69,6 +99,7 @@ export class FakeApi {
       partSize: this.partSize,
       partCount: Math.max(1, Math.ceil(size / this.partSize)),
       parts: new Map(),
+      stored: new Map(),
       state: 'uploading',
     };
     this.sessions.set(id, s);
@@ -79,13 +110,13 @@ export class FakeApi {
     const url = new URL(String(input));
     const method = (init?.method ?? 'GET').toUpperCase();
     const headers = new Headers(init?.headers);
-    const rec: Recorded = { method, path: url.pathname, auth: headers.get('authorization') };
-    const m = url.pathname.match(/^\/api\/uploads\/([^/]+)\/parts\/(\d+)$/);
-    if (m) {
-      rec.partNumber = Number(m[2]);
+    const to = url.origin === STORAGE_ORIGIN ? 'storage' : 'api';
+    const rec: Recorded = { method, to, path: url.pathname, auth: headers.get('authorization') };
+    const m = url.pathname.match(/^\/(?:api\/uploads|part)\/([^/]+)\/(?:parts\/)?(\d+)(\/url)?$/);
+    if (m) rec.partNumber = Number(m[2]);
+    if (to === 'storage') {
       const body = init?.body;
-      const chunk = body instanceof FormData ? body.get('chunk') : body;
-      rec.bytes = chunk instanceof Blob ? chunk.size : undefined;
+      rec.bytes = body instanceof Blob ? body.size : undefined;
     }
     this.requests.push(rec);
     if (init?.signal?.aborted) throw new DOMException('aborted', 'AbortError');
@@ -96,6 +127,7 @@ export class FakeApi {
       if (f.failure === 'network') throw new TypeError('fetch failed');
       return json(f.failure.status, { error: { code: f.failure.code ?? 'boom', message: 'scripted failure' } }, f.failure.headers);
     }
+    if (to === 'storage') return this.storagePut(m?.[1], rec, init?.signal ?? undefined);
     if (rec.auth !== `Bearer ${this.token}`) return json(401, { error: { code: 'unauthorized', message: 'no token' } });
 
     if (method === 'POST' && url.pathname === '/api/uploads') {
@@ -107,19 +139,15 @@ export class FakeApi {
     const sm = url.pathname.match(/^\/api\/uploads\/([^/]+)(\/.*)?$/);
     const s = sm ? this.sessions.get(sm[1]) : undefined;
     if (sm && !s) return json(404, { error: { code: 'upload_not_found', message: 'no such upload' } });
-    if (s && m) {
+    if (s && m && method === 'POST') {
       if (s.state !== 'uploading') return json(409, { error: { code: `upload_${s.state}`, message: s.state } });
       const n = rec.partNumber!;
       const { start, end } = partRange(n, s.partSize, s.size);
-      if (rec.bytes !== end - start) return json(400, { error: { code: 'bad_size', message: 'wrong size' } });
-      this.inFlight++;
-      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-      try {
-        await delay(this.putDelayMs, init?.signal ?? undefined);
-      } finally {
-        this.inFlight--;
+      if (m[3]) {
+        return json(200, { url: `${STORAGE_ORIGIN}/part/${s.uploadId}/${n}?X-Amz-Signature=fake`, method: 'PUT', size: end - start, expiresAt: new Date(Date.now() + 3600_000).toISOString() });
       }
-      const part = { partNumber: n, size: rec.bytes, etag: `"e${n}"` };
+      const { etag } = JSON.parse(String(init?.body)) as { etag: string };
+      const part = { partNumber: n, size: end - start, etag };
       s.parts.set(n, part);
       return json(200, part);
     }
@@ -140,6 +168,11 @@ export class FakeApi {
         const missing: number[] = [];
         for (let n = 1; n <= s.partCount; n++) if (!s.parts.has(n)) missing.push(n);
         if (missing.length) return json(400, { error: { code: 'missing_parts', message: `missing ${missing.join(',')}` } });
+        // As the service does when S3 refuses a recorded ETag (InvalidPart): every record is dropped.
+        if ([...s.parts.values()].some((p) => p.etag !== s.stored.get(p.partNumber))) {
+          s.parts.clear();
+          return json(400, { error: { code: 'missing_parts', message: 'an ETag does not match' } });
+        }
         s.state = 'completed';
       }
       return json(202, { videoId: s.videoId, status: 'queued' });

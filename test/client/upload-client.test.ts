@@ -11,7 +11,7 @@ import {
   withRetry,
   type UploadProgress,
 } from '@vod/client';
-import { FakeApi, fakeFile } from './fake-api.js';
+import { FakeApi, STORAGE_ORIGIN, fakeFile } from './fake-api.js';
 
 const FAST = { attempts: 4, baseDelayMs: 1, maxDelayMs: 5 };
 
@@ -164,8 +164,8 @@ describe('client/upload-client uploadFile (fake fetch)', () => {
   it('retries network errors, 5xx and 429 with backoff, then succeeds', async () => {
     const api = new FakeApi();
     api.failNext((r) => r.method === 'POST' && r.path === '/api/uploads', { status: 503 });
-    api.failNext((r) => r.partNumber === 2, 'network', 2);
-    api.failNext((r) => r.partNumber === 3, { status: 429, headers: { 'retry-after': '0' } });
+    api.failNext((r) => r.to === 'storage' && r.partNumber === 2, 'network', 2);
+    api.failNext((r) => r.to === 'api' && r.partNumber === 3 && r.path.endsWith('/parts/3'), { status: 429, headers: { 'retry-after': '0' } });
     api.failNext((r) => r.path.endsWith('/complete'), { status: 500 });
     const retries: string[] = [];
     await uploadFile(opts(api, 30, { onRetry: (i) => retries.push(i.what) }));
@@ -174,9 +174,45 @@ describe('client/upload-client uploadFile (fake fetch)', () => {
     expect(api.sessions.get('up1')!.state).to.equal('completed');
   });
 
+  it("sends each part's bytes to its part upload URL without the token, and records the ETag storage answered", async () => {
+    const api = new FakeApi();
+    await uploadFile(opts(api, 25));
+    const storage = api.requests.filter((r) => r.to === 'storage').sort((a, b) => a.partNumber! - b.partNumber!);
+    expect(storage.map((r) => [r.method, r.partNumber, r.bytes, r.auth])).to.deep.equal([
+      ['PUT', 1, 10, null],
+      ['PUT', 2, 10, null],
+      ['PUT', 3, 5, null],
+    ]);
+    expect(api.requests.filter((r) => r.to === 'api').every((r) => r.auth === 'Bearer secret')).to.equal(true);
+    expect([...api.sessions.get('up1')!.parts.values()].map((p) => p.etag).sort()).to.deep.equal(['"e1"', '"e2"', '"e3"']);
+    expect(api.sessions.get('up1')!.state).to.equal('completed');
+  });
+
+  it('an answer from storage without an ETag (a bucket whose CORS hides it) fails clearly, without retrying', async () => {
+    const api = new FakeApi();
+    const noEtag: typeof fetch = async (input, init) => {
+      const res = await api.fetch(input, init);
+      return String(input).startsWith(STORAGE_ORIGIN) && res.ok ? new Response(null, { status: 200 }) : res;
+    };
+    const err = await uploadFile({ ...opts(api, 10), fetch: noEtag }).catch((e) => e);
+    expect(err).to.be.instanceOf(ApiError).with.property('code', 'invalid_response');
+    expect(err.message).to.match(/ETag/);
+    expect(api.puts()).to.deep.equal([1]);
+  });
+
+  it('parts recorded with ETags storage does not hold are all sent again (complete answers missing_parts)', async () => {
+    const api = new FakeApi();
+    const s = api.seed(30, [1, 2, 3]);
+    s.stored.set(2, '"other"');
+    const res = await uploadFile(opts(api, 30, { resumeUploadId: s.uploadId }));
+    expect(res.uploadId).to.equal(s.uploadId);
+    expect(api.puts().sort()).to.deep.equal([1, 2, 3]);
+    expect(s.state).to.equal('completed');
+  });
+
   it('gives up after `attempts` tries', async () => {
     const api = new FakeApi();
-    api.failNext((r) => r.partNumber === 1, { status: 502 }, 10);
+    api.failNext((r) => r.to === 'storage' && r.partNumber === 1, { status: 502 }, 10);
     const err = await uploadFile(opts(api, 10)).catch((e) => e);
     expect(err).to.be.instanceOf(ApiError).with.property('status', 502);
     expect(api.puts()).to.have.length(FAST.attempts);
@@ -185,11 +221,12 @@ describe('client/upload-client uploadFile (fake fetch)', () => {
   it('does not retry a 400 and stops the other parts', async () => {
     const api = new FakeApi();
     api.putDelayMs = 5;
-    api.failNext((r) => r.partNumber === 1, { status: 400, code: 'bad_part_number' });
+    api.failNext((r) => r.to === 'api' && r.partNumber === 1 && r.path.endsWith('/url'), { status: 400, code: 'bad_part_number' });
     const err = await uploadFile(opts(api, 200, { concurrency: 2 })).catch((e) => e);
     expect(err).to.be.instanceOf(ApiError);
     expect(err).to.include({ status: 400, code: 'bad_part_number' });
-    expect(api.puts().filter((n) => n === 1)).to.have.length(1);
+    expect(api.requests.filter((r) => r.partNumber === 1)).to.have.length(1);
+    expect(api.puts().filter((n) => n === 1)).to.have.length(0);
     expect(api.puts().length).to.be.lessThan(5);
     expect(api.requests.some((r) => r.path.endsWith('/complete'))).to.equal(false);
   });
@@ -249,7 +286,7 @@ describe('client/upload-client uploadFile (fake fetch)', () => {
     await p.catch(() => undefined);
     await cancelUpload({ baseUrl: 'http://vod.test', token: api.token, uploadId, fetch: api.fetch });
     const del = api.requests.filter((r) => r.method === 'DELETE');
-    expect(del).to.deep.equal([{ method: 'DELETE', path: `/api/uploads/${uploadId}`, auth: 'Bearer secret' }]);
+    expect(del).to.deep.equal([{ method: 'DELETE', to: 'api', path: `/api/uploads/${uploadId}`, auth: 'Bearer secret' }]);
     expect(api.sessions.get(uploadId)!.state).to.equal('aborted');
     // Cancelling an unknown upload is fine.
     await cancelUpload({ baseUrl: 'http://vod.test', token: api.token, uploadId: 'gone', fetch: api.fetch });

@@ -83,7 +83,11 @@ describe('faults on the local stack: kill -9 and emulator restart mid-upload, pl
     return { exited, restarted };
   }
 
-  /** A fetch for the upload client that records part PUTs and runs `beforePart(n)` before part n is first sent. */
+  /**
+   * A fetch for the upload client that logs the requests recording a part
+   * (`POST /api/uploads/:id/parts/:n`, once its bytes are in S3: a 200 means
+   * the part counts as stored) and runs `beforePart(n)` before part n is first recorded.
+   */
   function instrumentedFetch(beforePart: (n: number) => Promise<void> | void) {
     const log: { part: number; at: number; status: number | 'network' }[] = [];
     const seen = new Set<number>();

@@ -4,7 +4,7 @@
  * what the program *asks* AWS for; AWS's own validation is not exercised.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_LADDER, HEALTH_PATH, selectLadder } from '@vod/contract';
+import { DEFAULT_LADDER, HEALTH_PATH, UPLOADS_BUCKET_CORS, selectLadder } from '@vod/contract';
 import { transcodeTaskSize } from '../../infra/task-sizing.js';
 import { expect } from 'chai';
 import type { PolicyDocument } from '../../infra/policies.js';
@@ -30,6 +30,7 @@ const T = {
   sse: 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
   bucketPolicy: 'aws:s3/bucketPolicy:BucketPolicy',
   lifecycle: 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+  cors: 'aws:s3/bucketCorsConfiguration:BucketCorsConfiguration',
   queue: 'aws:sqs/queue:Queue',
   alarm: 'aws:cloudwatch/metricAlarm:MetricAlarm',
   distribution: 'aws:cloudfront/distribution:Distribution',
@@ -166,6 +167,24 @@ describe('infra program (Pulumi.dev.yaml, under mocks)', function () {
       const abort = rules.find((r) => r.abortIncompleteMultipartUpload);
       expect(abort.status).to.equal('Enabled');
       expect(abort.abortIncompleteMultipartUpload.daysAfterInitiation).to.equal(Number(devConfig['vod:abortIncompleteUploadDays']));
+    });
+
+    it('the uploads bucket lets browsers PUT parts and read their ETag (CORS); the media bucket has no CORS', () => {
+      expect(ofType(T.cors), 'CORS configurations').to.have.length(1);
+      const rules = bucketChild(T.cors, bucketNamed('uploads')).inputs.corsRules as any[];
+      expect(rules).to.have.length(1);
+      const rule = rules[0];
+      expect(rule.allowedMethods).to.include('PUT');
+      expect(rule.exposeHeaders).to.include('ETag');
+      expect(rule).to.deep.include({
+        allowedOrigins: [...UPLOADS_BUCKET_CORS.allowedOrigins],
+        allowedMethods: [...UPLOADS_BUCKET_CORS.allowedMethods],
+        allowedHeaders: [...UPLOADS_BUCKET_CORS.allowedHeaders],
+        exposeHeaders: [...UPLOADS_BUCKET_CORS.exposeHeaders],
+        maxAgeSeconds: UPLOADS_BUCKET_CORS.maxAgeSeconds,
+      });
+      const media = bucketNamed('media');
+      expect(ofType(T.cors).filter((d) => d.inputs.bucket === media.state.bucket), 'media bucket CORS').to.have.length(0);
     });
   });
 

@@ -4,6 +4,7 @@ import { ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs
 import { expect } from 'chai';
 import { createApp } from '../../containers/upload/src/app.js';
 import { StatusStore } from '@vod/service-kit';
+import { newId } from '@vod/contract';
 import { startTestAws, type TestAws } from '../support/emulator.js';
 import { listen, silentLogger } from '../support/http.js';
 
@@ -134,6 +135,87 @@ describe('upload service (against the S3 + SQS emulator)', () => {
     expect(await raw.json()).to.include({ partNumber: 1, size: partSize });
     expect((await putPart(uploadId, 2, part(2))).status).to.equal(200);
     expect((await putRawPart(uploadId, 3, part(3))).status).to.equal(200);
+    expect((await fetch(`${api.url}/api/uploads/${uploadId}/complete`, { method: 'POST', headers: auth })).status).to.equal(202);
+    const obj = await aws.s3.send(new GetObjectCommand({ Bucket: aws.uploadsBucket, Key: `sources/${videoId}/source` }));
+    expect(sha256(await obj.Body!.transformToByteArray())).to.equal(sha256(file));
+    await drainJobs();
+  });
+
+  /** A part the @vod/client way: its part upload URL, the bytes straight to storage, the ETag recorded. */
+  const sendViaUrl = async (uploadId: string, n: number, bytes: Buffer) => {
+    const target = await (await post(`/api/uploads/${uploadId}/parts/${n}/url`, undefined)).json();
+    const stored = await fetch(target.url, { method: target.method, body: new Uint8Array(bytes) });
+    expect(stored.status).to.equal(200);
+    return post(`/api/uploads/${uploadId}/parts/${n}`, { etag: stored.headers.get('etag') });
+  };
+
+  it('parts sent straight to storage through part upload URLs, mixed with parts through the service, give a byte-identical source', async () => {
+    const file = randomBytes(11 * MiB + 4321);
+    const { uploadId, videoId, partSize } = await (await post('/api/uploads', { filename: 'direct.mp4', size: file.length })).json();
+    const part = (n: number) => file.subarray((n - 1) * partSize, Math.min(n * partSize, file.length));
+
+    const before = Date.now();
+    const res = await post(`/api/uploads/${uploadId}/parts/3/url`, undefined);
+    expect(res.status).to.equal(200);
+    const target = await res.json();
+    expect(target).to.include({ method: 'PUT', size: part(3).length });
+    expect(Date.parse(target.expiresAt) - before).to.be.within(3599_000, 3601_000);
+    const url = new URL(target.url);
+    expect(url.origin).to.equal(`http://127.0.0.1:${aws.server.port}`);
+    expect(url.pathname).to.equal(`/${aws.uploadsBucket}/sources/${videoId}/source`);
+    // The size is signed, and the SDK's default empty-body checksum is not (S3 would refuse the real body).
+    expect(url.searchParams.get('X-Amz-SignedHeaders')!.split(';')).to.include('content-length');
+    expect([...url.searchParams.keys()].filter((k) => /checksum/i.test(k))).to.deep.equal([]);
+    expect(url.searchParams.get('partNumber')).to.equal('3');
+
+    const recorded = await sendViaUrl(uploadId, 1, part(1));
+    expect(recorded.status).to.equal(200);
+    const body = await recorded.json();
+    expect(body).to.include({ partNumber: 1, size: partSize });
+    expect(body.etag).to.match(/^"[0-9a-f]{32}"$/);
+    expect((await putRawPart(uploadId, 2, part(2))).status).to.equal(200);
+    expect((await sendViaUrl(uploadId, 3, part(3))).status).to.equal(200);
+    const state = await (await fetch(`${api.url}/api/uploads/${uploadId}`, { headers: auth })).json();
+    expect(state.parts.map((p: { partNumber: number; size: number }) => [p.partNumber, p.size])).to.deep.equal([[1, partSize], [2, partSize], [3, part(3).length]]);
+
+    expect((await fetch(`${api.url}/api/uploads/${uploadId}/complete`, { method: 'POST', headers: auth })).status).to.equal(202);
+    const obj = await aws.s3.send(new GetObjectCommand({ Bucket: aws.uploadsBucket, Key: `sources/${videoId}/source` }));
+    expect(sha256(await obj.Body!.transformToByteArray())).to.equal(sha256(file));
+    await drainJobs();
+    const late = await post(`/api/uploads/${uploadId}/parts/1/url`, undefined);
+    expect(late.status).to.equal(409);
+    expect((await late.json()).error.code).to.equal('upload_completed');
+  });
+
+  it('refuses bad part upload URL and record requests with the right codes', async () => {
+    const { uploadId, partCount } = await (await post('/api/uploads', { filename: 'bad.mp4', size: 6 * MiB })).json();
+    const codeOf = async (res: Response) => [res.status, (await res.json()).error.code];
+    expect(await codeOf(await post(`/api/uploads/${uploadId}/parts/${partCount + 1}/url`, undefined))).to.deep.equal([400, 'bad_part_number']);
+    expect(await codeOf(await post(`/api/uploads/${uploadId}/parts/01/url`, undefined))).to.deep.equal([400, 'bad_part_number']);
+    expect(await codeOf(await post(`/api/uploads/${newId()}/parts/1/url`, undefined))).to.deep.equal([404, 'upload_not_found']);
+    expect(await codeOf(await post(`/api/uploads/${uploadId}/parts/1/url`, undefined, {}))).to.deep.equal([401, 'unauthorized']);
+    expect(await codeOf(await post(`/api/uploads/${uploadId}/parts/1`, { etag: '"abc"', size: 1 }))).to.deep.equal([400, 'invalid_body']);
+    expect(await codeOf(await post(`/api/uploads/${uploadId}/parts/1`, { etag: 'a b' }))).to.deep.equal([400, 'invalid_body']);
+    expect(await codeOf(await post(`/api/uploads/${uploadId}/parts/1`, {}))).to.deep.equal([400, 'invalid_body']);
+    const state = await (await fetch(`${api.url}/api/uploads/${uploadId}`, { headers: auth })).json();
+    expect(state.parts).to.deep.equal([]);
+    await fetch(`${api.url}/api/uploads/${uploadId}`, { method: 'DELETE', headers: auth });
+  });
+
+  it('a recorded ETag storage does not hold: complete answers missing_parts and forgets every part, and sending them again completes', async () => {
+    const file = randomBytes(6 * MiB);
+    const { uploadId, videoId, partSize } = await (await post('/api/uploads', { filename: 'etag.mp4', size: file.length })).json();
+    const part = (n: number) => file.subarray((n - 1) * partSize, Math.min(n * partSize, file.length));
+    expect((await sendViaUrl(uploadId, 1, part(1))).status).to.equal(200);
+    expect((await post(`/api/uploads/${uploadId}/parts/2`, { etag: '"0123456789abcdef0123456789abcdef"' })).status).to.equal(200);
+    const done = await fetch(`${api.url}/api/uploads/${uploadId}/complete`, { method: 'POST', headers: auth });
+    expect(done.status).to.equal(400);
+    expect((await done.json()).error.code).to.equal('missing_parts');
+    const state = await (await fetch(`${api.url}/api/uploads/${uploadId}`, { headers: auth })).json();
+    expect(state).to.include({ state: 'uploading' });
+    expect(state.parts).to.deep.equal([]);
+    expect((await sendViaUrl(uploadId, 1, part(1))).status).to.equal(200);
+    expect((await sendViaUrl(uploadId, 2, part(2))).status).to.equal(200);
     expect((await fetch(`${api.url}/api/uploads/${uploadId}/complete`, { method: 'POST', headers: auth })).status).to.equal(202);
     const obj = await aws.s3.send(new GetObjectCommand({ Bucket: aws.uploadsBucket, Key: `sources/${videoId}/source` }));
     expect(sha256(await obj.Body!.transformToByteArray())).to.equal(sha256(file));

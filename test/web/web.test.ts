@@ -14,6 +14,19 @@ import { ARTIFACTS, CHROMIUM, SAMPLE, buildWeb, collectPageErrors, hasSignature,
 
 const PART_BYTES = 5 * 1024 * 1024;
 
+/**
+ * The part number of a request that carries a part's bytes: the page PUTs each
+ * part straight to storage (the emulator's uploads bucket) through its part
+ * upload URL, a presigned S3 UploadPart URL. Undefined for any other request.
+ */
+function storedPartOf(r: { url(): string; method(): string }): number | undefined {
+  const url = new URL(r.url());
+  const n = url.searchParams.get('partNumber');
+  return r.method() === 'PUT' && n !== null && url.searchParams.has('X-Amz-Signature') ? Number(n) : undefined;
+}
+/** Matches the URL of a part's bytes (for page.route). */
+const isPartUrl = (url: URL) => url.searchParams.has('partNumber') && url.searchParams.has('X-Amz-Signature');
+
 async function waitUntil(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
@@ -284,14 +297,16 @@ describe('web app in chromium against the local stack', function () {
       const deletes: string[] = [];
       let phase = 'first';
       page.on('request', (r) => {
-        const m = new URL(r.url()).pathname.match(/^\/api\/uploads\/([^/]+)(?:\/parts\/(\d+))?$/);
-        if (m && r.method() === 'PUT') puts.push({ part: Number(m[2]), phase });
+        const part = storedPartOf(r);
+        if (part !== undefined) puts.push({ part, phase });
+        const m = new URL(r.url()).pathname.match(/^\/api\/uploads\/([^/]+)$/);
         if (m && r.method() === 'DELETE') deletes.push(m[1]);
       });
       let passed = 0;
       let limit = 2;
       const held: import('playwright-core').Route[] = [];
-      await page.route('**/api/uploads/*/parts/*', async (route) => {
+      await page.route(isPartUrl, async (route) => {
+        if (route.request().method() !== 'PUT') return route.continue();
         if (passed < limit) {
           passed++;
           await route.continue();
@@ -354,10 +369,7 @@ describe('web app in chromium against the local stack', function () {
       // Every part PUT: the page that sent it (1 before the reload, 2 after) and its answer.
       const sent: { phase: number; part: number; request: Request; status?: number }[] = [];
       let phase = 1;
-      const partOf = (r: Request): number | undefined => {
-        const m = new URL(r.url()).pathname.match(/^\/api\/uploads\/[^/]+\/parts\/(\d+)$/);
-        return m && r.method() === 'PUT' ? Number(m[1]) : undefined;
-      };
+      const partOf = (r: Request): number | undefined => storedPartOf(r);
       page.on('request', (r) => {
         const part = partOf(r);
         if (part !== undefined) sent.push({ phase, part, request: r });
@@ -380,8 +392,8 @@ describe('web app in chromium against the local stack', function () {
       const held: import('playwright-core').Route[] = [];
       // By part number, not by arrival: the page starts four PUTs at once, and the browser may hand part 4
       // to the route before part 3 (seen in a suite run: parts 1, 2 and 4 stored, 3 held).
-      await page.route('**/api/uploads/*/parts/*', async (route) => {
-        if (!holding || partOf(route.request())! <= ALLOWED) await route.continue();
+      await page.route(isPartUrl, async (route) => {
+        if (!holding || route.request().method() !== 'PUT' || partOf(route.request())! <= ALLOWED) await route.continue();
         else held.push(route);
       });
 

@@ -4,8 +4,12 @@
  * is `S3StorageEngine`. Operations (contract `API`):
  *
  *   createUpload    POST   /api/uploads                      {filename,size,contentType?} → 201 {uploadId,videoId,partSize,partCount}
- *   putPart         PUT    /api/uploads/:uploadId/parts/:n   the part's bytes as the body (application/octet-stream),
- *                                                             or a multipart field "chunk" → 200 {partNumber,etag,size}
+ *   partUploadUrl   POST   /api/uploads/:uploadId/parts/:n/url → 200 {url,method:"PUT",size,expiresAt}: a presigned
+ *                                                             S3 UploadPart URL; the bytes go straight to S3
+ *   recordPart      POST   /api/uploads/:uploadId/parts/:n   {etag} (S3's answer to that PUT) → 200 {partNumber,etag,size}
+ *   putPart         PUT    /api/uploads/:uploadId/parts/:n   the part's bytes through this service: as the body
+ *                                                             (application/octet-stream), or a multipart field "chunk"
+ *                                                             → 200 {partNumber,etag,size}
  *   getUpload       GET    /api/uploads/:uploadId            → {uploadId,videoId,filename,size,partSize,partCount,parts,state}
  *   completeUpload  POST   /api/uploads/:uploadId/complete   → 202 {videoId,status:"queued"}
  *   abortUpload     DELETE /api/uploads/:uploadId            → 204
@@ -13,7 +17,7 @@
  *
  * Every route needs `Authorization: Bearer <token>`.
  */
-import { API, UPLOAD_FIELDS, createUploadRequestSchema, isId, parsePartNumber } from '@vod/contract';
+import { API, UPLOAD_FIELDS, createUploadRequestSchema, isId, parsePartNumber, recordPartRequestSchema } from '@vod/contract';
 import {
   AppError,
   baseApp,
@@ -114,33 +118,53 @@ export function createApp(deps: UploadAppDeps): Express {
     res.json(await uploads.describe(sessionOf(req)));
   });
 
+  /** Opens the part named in the path of a loaded session. */
+  const openPart: RequestHandler = (req, _res, next) => {
+    const text = String(req.params.partNumber);
+    const partNumber = parsePartNumber(text);
+    if (partNumber === undefined) throw new AppError('bad_part_number', `partNumber must be a whole number 1..10000 in plain decimal (got ${JSON.stringify(text)})`);
+    state.set(req, { kind: 'part', part: uploads.openPart(sessionOf(req), partNumber) });
+    next();
+  };
+  const partOf = (req: Request): OpenPart => (state.get(req) as { kind: 'part'; part: OpenPart }).part;
+
+  app.post(API.partUploadUrl.path, auth, loadSession, openPart, async (req, res) => {
+    res.json(await uploads.partUploadUrl(partOf(req)));
+  });
+
+  app.post(API.recordPart.path, auth, express.json({ limit: '4kb' }), loadSession, openPart, async (req, res) => {
+    const parsed = recordPartRequestSchema.safeParse(req.body);
+    if (!parsed.success) {
+      throw new AppError('invalid_body', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    }
+    const { session, target } = partOf(req);
+    // The size is the part's: the URL it was sent to signs that exact Content-Length.
+    res.json(await uploads.recordPart(session, { partNumber: target.partNumber, size: target.expectedBytes, etag: parsed.data.etag }));
+  });
+
   app.put(
     API.putPart.path,
     auth,
     loadSession,
+    openPart,
     (req, _res, next) => {
-      const text = String(req.params.partNumber);
-      const partNumber = parsePartNumber(text);
-      if (partNumber === undefined) throw new AppError('bad_part_number', `partNumber must be a whole number 1..10000 in plain decimal (got ${JSON.stringify(text)})`);
-      const part = uploads.openPart(sessionOf(req), partNumber);
-      rejectOversize(req, part.target.expectedBytes);
-      state.set(req, { kind: 'part', part });
+      rejectOversize(req, partOf(req).target.expectedBytes);
       next();
     },
     // A raw body (any type but multipart) is the part itself, streamed to S3
     // as it arrives: no multipart parsing (the CLI and the web app send this).
     async (req, res, next) => {
       if (req.is('multipart/form-data')) return next();
-      const s = state.get(req) as { kind: 'part'; part: OpenPart };
-      const file = await engine.storePartStream(req, s.part.target);
-      res.json(await uploads.recordPart(s.part.session, { partNumber: s.part.target.partNumber, size: file.size, etag: file.etag }));
+      const { session, target } = partOf(req);
+      const file = await engine.storePartStream(req, target);
+      res.json(await uploads.recordPart(session, { partNumber: target.partNumber, size: file.size, etag: file.etag }));
     },
     partUpload,
     async (req, res) => {
       const file = req.file as unknown as StoredFileInfo | undefined;
       if (!file) throw new AppError('missing_chunk', `Send the part as a multipart/form-data file field named "${UPLOAD_FIELDS.part}"`);
-      const s = state.get(req) as { kind: 'part'; part: OpenPart };
-      res.json(await uploads.recordPart(s.part.session, { partNumber: s.part.target.partNumber, size: file.size, etag: file.etag }));
+      const { session, target } = partOf(req);
+      res.json(await uploads.recordPart(session, { partNumber: target.partNumber, size: file.size, etag: file.etag }));
     },
   );
 

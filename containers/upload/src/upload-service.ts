@@ -19,6 +19,7 @@ import {
   userMetadataBytes,
   type CreateUploadRequest,
   type CreatedUpload,
+  type PartUploadUrl,
   type QueuedResponse,
   type StoredPart,
   type TranscodeJob,
@@ -26,6 +27,7 @@ import {
 } from '@vod/contract';
 import { AppError, StatusStore, isDeleted, sendTranscodeJob, type RecordChangeListener } from '@vod/service-kit';
 import type { Logger } from 'pino';
+import { partUrlSigningClient, presignPartUpload } from './part-upload-url.js';
 import type { ObjectTarget, PartTarget } from './s3-storage-engine.js';
 import { UploadSessions, type UploadSession } from './upload-sessions.js';
 
@@ -56,9 +58,11 @@ export class UploadService {
   private readonly sessions: UploadSessions;
   private readonly records: StatusStore;
   private readonly now: () => Date;
+  private readonly partUrlSigner: S3Client;
 
   constructor(private readonly deps: UploadServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.partUrlSigner = partUrlSigningClient(deps.s3);
     this.sessions = new UploadSessions(deps.s3, deps.uploadsBucket, this.now, deps.uploadExpiryDays);
     this.records = new StatusStore(deps.s3, deps.mediaBucket, this.now, deps.onRecordChange);
   }
@@ -178,10 +182,23 @@ export class UploadService {
     };
   }
 
-  /** Records a stored part so a resuming client (and `complete`) can see it. */
+  /**
+   * A presigned URL the client PUTs the part's bytes to, straight to S3
+   * (part-upload-url.ts); the client then reports the ETag (`recordPart`).
+   */
+  partUploadUrl(part: OpenPart): Promise<PartUploadUrl> {
+    return presignPartUpload(this.partUrlSigner, part.target, this.now());
+  }
+
+  /**
+   * Records a stored part so a resuming client (and `complete`) can see it.
+   * The ETag is stored quoted, as S3 returns it; `complete` finds out if it
+   * is not the one S3 holds.
+   */
   async recordPart(session: UploadSession, part: StoredPart): Promise<StoredPart> {
-    await this.sessions.recordPart(session.uploadId, part);
-    return part;
+    const stored = { ...part, etag: part.etag.startsWith('"') ? part.etag : `"${part.etag.replace(/"$/, '')}"` };
+    await this.sessions.recordPart(session.uploadId, stored);
+    return stored;
   }
 
   /**

@@ -224,7 +224,9 @@ export class UploadSessions {
    * crash), the finished object is accepted when its size matches. The session
    * stays `uploading` until `markCompleted`, so a crash before the job is
    * queued is repaired by the client's retry.
-   * @throws AppError `missing_parts` listing missing or wrong-sized parts.
+   * @throws AppError `missing_parts` listing missing or wrong-sized parts, or
+   * naming none when S3 refused a recorded ETag (`InvalidPart`): then every
+   * part record is dropped, and the client sends every part again.
    */
   async complete(session: UploadSession): Promise<void> {
     const parts = await this.parts(session.uploadId);
@@ -248,7 +250,14 @@ export class UploadSessions {
         }),
       );
     } catch (err) {
-      if (!(await this.sourceComplete(session))) throw err;
+      if (await this.sourceComplete(session)) return;
+      if ((err as { name?: string }).name === 'InvalidPart') {
+        // A part recorded with an ETag S3 does not hold (a client reported a wrong one):
+        // S3 does not say which, so no record can be trusted and none is kept.
+        await this.deletePartRecords(session.uploadId);
+        throw new AppError('missing_parts', 'Storage does not hold the parts as recorded (an ETag does not match); send every part again');
+      }
+      throw err;
     }
   }
 

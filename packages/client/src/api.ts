@@ -90,6 +90,13 @@ function parseRetryAfter(value: string | null): number | undefined {
   return undefined;
 }
 
+/** The error for a request to `url` that got no answer (fetch threw `err`): status 0, `network_error`. */
+export function unreachable(url: string, err: unknown): ApiError {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  const detail = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
+  return new ApiError(0, 'network_error', `Could not reach ${url} (${detail})`, { cause: err });
+}
+
 /** Builds an ApiError from a non-2xx response (reads its body). */
 export async function errorFromResponse(res: Response): Promise<ApiError> {
   let code: ErrorCode | ClientErrorCode = `http_${res.status}`;
@@ -144,9 +151,7 @@ export async function apiRequest<T>(cfg: ApiConfig, path: string, opts: RequestO
     res = await doFetch(url, { method: opts.method ?? 'GET', headers, body, signal: opts.signal, ...(opts.redirect ? { redirect: opts.redirect } : {}) });
   } catch (err) {
     if (isAbortError(err) || opts.signal?.aborted) throw err;
-    const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-    const detail = cause?.code ?? cause?.message ?? (err as Error)?.message ?? String(err);
-    throw new ApiError(0, 'network_error', `Could not reach ${url} (${detail})`, { cause: err });
+    throw unreachable(url, err);
   }
   if (opts.redirect === 'manual' && res.status >= 300 && res.status < 400) {
     const location = res.headers.get('location');

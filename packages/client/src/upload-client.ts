@@ -3,16 +3,23 @@
  * the CLI. Browser-safe: fetch, Blob.slice, FormData and AbortSignal only.
  *
  *   POST /api/uploads                      → session {uploadId, videoId, partSize, partCount}
- *   PUT  /api/uploads/:id/parts/:n         (multipart field "chunk") for each part, `concurrency` in flight
+ *   for each part, `concurrency` in flight:
+ *     POST /api/uploads/:id/parts/:n/url   → {url, size}: a presigned storage (S3) URL for the part
+ *     PUT  url                             the part's bytes, straight to storage → its ETag header
+ *     POST /api/uploads/:id/parts/:n       {etag}: the part is recorded
  *   POST /api/uploads/:id/complete         → transcode queued
+ *
+ * The bytes never pass through the API (no token is sent with them: the
+ * URL's signature is their permission); in a browser the storage must allow
+ * the page's origin by CORS and expose `ETag` (contract UPLOADS_BUCKET_CORS).
  *
  * Resume: pass `resumeUploadId`; the session is fetched and only parts that
  * are not stored yet (or stored with the wrong size) are sent.
  * Pause: abort `signal`, later call uploadFile again with resumeUploadId.
  * Cancel: abort `signal`, then `cancelUpload()` (DELETE).
  */
-import { API, UPLOAD_FIELDS, apiPath, isMediaContentType, type CreatedUpload, type StoredPart, type UploadSessionInfo } from '@vod/contract';
-import { ApiError, apiRequest, isAbortError, type ApiConfig } from './api.js';
+import { API, apiPath, isMediaContentType, type CreatedUpload, type PartUploadUrl, type StoredPart, type UploadSessionInfo } from '@vod/contract';
+import { ApiError, apiRequest, isAbortError, unreachable, type ApiConfig } from './api.js';
 
 
 export interface RetryOptions {
@@ -179,6 +186,38 @@ export async function cancelUpload(opts: {
 }
 
 /**
+ * PUTs one part's bytes to its part upload URL: storage, not the API, so no
+ * token is sent. The Blob carries no type, so no Content-Type either.
+ * @returns the ETag storage answered with (quoted, as S3 sends it).
+ * @throws ApiError: status 0 `network_error` when storage was not reached;
+ * the answer's status with `http_<status>` and storage's error code in the
+ * message for a refusal (S3 answers XML, not the API's JSON); `invalid_response`
+ * when the answer has no readable ETag (a browser hides it unless the bucket's
+ * CORS rule exposes it).
+ */
+export async function putToStorage(target: PartUploadUrl, bytes: Blob, signal?: AbortSignal, fetchImpl?: typeof fetch): Promise<string> {
+  const doFetch = fetchImpl ?? globalThis.fetch;
+  const where = target.url.split('?')[0];
+  let res: Response;
+  try {
+    res = await doFetch(target.url, { method: target.method, body: bytes, signal });
+  } catch (err) {
+    if (isAbortError(err) || signal?.aborted) throw err;
+    throw unreachable(where, err);
+  }
+  const text = await res.text().catch(() => '');
+  if (!res.ok) {
+    const code = /<Code>([^<]{1,100})<\/Code>/.exec(text)?.[1] ?? res.statusText;
+    throw new ApiError(res.status, `http_${res.status}`, `Storage refused the part (${res.status} ${code})`);
+  }
+  const etag = res.headers.get('etag');
+  if (!etag) {
+    throw new ApiError(res.status, 'invalid_response', `Storage stored the part but its answer shows no ETag (the uploads bucket's CORS rule must expose ETag)`);
+  }
+  return etag;
+}
+
+/**
  * Uploads `file` in parts (several in flight), resuming `resumeUploadId` when
  * it is still open and is for a file of the same size, and queues the
  * transcode. Resolves with the upload and video ids.
@@ -261,6 +300,20 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
     }
   }
 
+  function partUrl(partNumber: number, s?: AbortSignal): Promise<PartUploadUrl> {
+    return apiRequest<PartUploadUrl>(cfg, apiPath(API.partUploadUrl, { uploadId, partNumber }), { method: API.partUploadUrl.method, signal: s });
+  }
+
+  /**
+   * One part: its URL (the one asked for ahead, if any, else a fresh one), the
+   * bytes to storage, the ETag recorded. Retried as a whole, with a fresh URL.
+   */
+  async function sendPart(partNumber: number, bytes: Blob, s?: AbortSignal, ahead?: Promise<PartUploadUrl | undefined>): Promise<void> {
+    const target = (await ahead) ?? (await partUrl(partNumber, s));
+    const etag = await putToStorage(target, bytes, s, opts.fetch);
+    await apiRequest(cfg, apiPath(API.recordPart, { uploadId, partNumber }), { method: API.recordPart.method, json: { etag }, signal: s });
+  }
+
   async function sendParts(parts: number[]): Promise<void> {
     if (parts.length === 0) return;
     // One failing part stops its siblings.
@@ -269,23 +322,25 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     let next = 0;
     let failure: { err: unknown } | undefined;
+    // The URL of the part the next free slot takes is asked for while this
+    // part's bytes travel, so no part waits for its URL. A failed ask is
+    // forgotten: the part's own attempt asks again.
+    const ahead = new Map<number, Promise<PartUploadUrl | undefined>>();
+    const askAhead = (n: number) => {
+      if (!ahead.has(n)) ahead.set(n, partUrl(n, inner.signal).catch(() => undefined));
+    };
+    const takeAhead = (n: number) => {
+      const url = ahead.get(n);
+      ahead.delete(n);
+      return url;
+    };
     const worker = async () => {
       while (!failure && next < parts.length) {
         const n = parts[next++];
         const { start, end } = partRange(n, partSize, size);
+        if (next < parts.length) askAhead(parts[next]);
         try {
-          await call(
-            `part ${n}`,
-            // The part's bytes are the body (typed application/octet-stream): the
-            // service streams them to S3 as they arrive, with no multipart to parse.
-            (s) =>
-              apiRequest(cfg, apiPath(API.putPart, { uploadId, partNumber: n }), {
-                method: API.putPart.method,
-                body: file.slice(start, end, 'application/octet-stream'),
-                signal: s,
-              }),
-            inner.signal,
-          );
+          await call(`part ${n}`, (s) => sendPart(n, file.slice(start, end), s, takeAhead(n)), inner.signal);
         } catch (err) {
           if (!failure) failure = { err };
           inner.abort(err);

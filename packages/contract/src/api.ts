@@ -23,6 +23,10 @@ export const API = {
   createUpload: { method: 'POST', path: '/api/uploads' },
   getUpload: { method: 'GET', path: '/api/uploads/:uploadId' },
   putPart: { method: 'PUT', path: '/api/uploads/:uploadId/parts/:partNumber' },
+  /** Where to PUT a part straight to storage (a presigned S3 UploadPart URL); uploads.ts. */
+  partUploadUrl: { method: 'POST', path: '/api/uploads/:uploadId/parts/:partNumber/url' },
+  /** Records a part stored through its part upload URL, by the ETag storage answered with. */
+  recordPart: { method: 'POST', path: '/api/uploads/:uploadId/parts/:partNumber' },
   completeUpload: { method: 'POST', path: '/api/uploads/:uploadId/complete' },
   abortUpload: { method: 'DELETE', path: '/api/uploads/:uploadId' },
   createVideo: { method: 'POST', path: '/api/videos' },
@@ -98,6 +102,29 @@ export const storedPartSchema = z.object({
   etag: z.string(),
 });
 export type StoredPart = z.infer<typeof storedPartSchema>;
+
+/**
+ * An S3 ETag as a client reports it (`POST …/parts/:partNumber`): printable
+ * ASCII without spaces or inner quotes, quoted or not (S3's header is quoted:
+ * RFC 9110 §8.8.3 entity-tag). Stored quoted.
+ */
+export const etagSchema = z.string().regex(/^"?[!#-~]{1,128}"?$/, 'an ETag as storage returned it');
+
+/** `POST …/parts/:partNumber/url`: where and how to send part `partNumber`. */
+export const partUploadUrlSchema = z.object({
+  /** A presigned S3 UploadPart URL: PUT the part's bytes to it, with no Authorization header. */
+  url: z.string(),
+  method: z.literal('PUT'),
+  /** Bytes the body must have exactly: the URL's signature covers Content-Length. */
+  size: z.number().int().min(0),
+  /** ISO 8601: the URL works until then (uploads.ts PART_URL_TTL_SECONDS); ask again for a retry after it. */
+  expiresAt: z.string(),
+});
+export type PartUploadUrl = z.infer<typeof partUploadUrlSchema>;
+
+/** `POST …/parts/:partNumber`: the ETag storage answered the part's PUT with (its `ETag` header). */
+export const recordPartRequestSchema = z.strictObject({ etag: etagSchema });
+export type RecordPartRequest = z.infer<typeof recordPartRequestSchema>;
 
 export const UPLOAD_STATES = ['uploading', 'completed', 'aborted'] as const;
 export type UploadState = (typeof UPLOAD_STATES)[number];

@@ -33,6 +33,8 @@ import {
   updateVideoRequestSchema,
   queuedResponseSchema,
   storedPartSchema,
+  partUploadUrlSchema,
+  recordPartRequestSchema,
   uploadSessionInfoSchema,
   type OperationName,
 } from './api.js';
@@ -72,6 +74,7 @@ export interface OperationDoc {
 
 const videoIdParam = z.object({ videoId: idSchema.meta({ description: 'The video (20 lowercase hex characters).' }) });
 const uploadIdParam = z.object({ uploadId: idSchema.meta({ description: 'The upload session (20 lowercase hex characters).' }) });
+const partParam = uploadIdParam.extend({ partNumber: z.number().int().min(1).max(10_000).meta({ description: 'Part number, from 1.' }) });
 const binaryFile = z.string().meta({ override: { type: 'string', contentMediaType: 'application/octet-stream' } });
 
 export const API_DOCS: { [K in OperationName]: OperationDoc } = {
@@ -92,12 +95,30 @@ export const API_DOCS: { [K in OperationName]: OperationDoc } = {
   },
   putPart: {
     summary: 'Store one part (idempotent)',
-    description: `multipart/form-data with the part's exact bytes in the file field \`${UPLOAD_FIELDS.part}\`.`,
+    description: `The part's exact bytes through the API, streamed to storage: as the body (any type but multipart), or as multipart/form-data in the file field \`${UPLOAD_FIELDS.part}\`. For clients that cannot reach storage themselves; \`POST …/parts/:partNumber/url\` is faster.`,
     tag: 'uploads',
-    path: uploadIdParam.extend({ partNumber: z.number().int().min(1).max(10_000).meta({ description: 'Part number, from 1.' }) }),
+    path: partParam,
     body: { multipart: z.object({ [UPLOAD_FIELDS.part]: binaryFile }) },
     ok: { 200: { description: 'The stored part.', body: storedPartSchema } },
     errors: ['upload_not_found', 'upload_expired', 'bad_part_number', 'wrong_part_size', 'missing_chunk', 'upload_completed', 'upload_aborted', 'payload_too_large', 'bad_upload'],
+  },
+  partUploadUrl: {
+    summary: 'Where to send one part straight to storage',
+    description:
+      'A presigned S3 UploadPart URL for part n. PUT exactly `size` bytes to it (no Authorization header), read the answer\'s `ETag` header, and record the part with `POST …/parts/:partNumber`. The bytes never pass through the API: this is the fast path (the web app and CLI use it). Ask again for a retry once `expiresAt` has passed.',
+    tag: 'uploads',
+    path: partParam,
+    ok: { 200: { description: 'The part upload URL.', body: partUploadUrlSchema } },
+    errors: ['upload_not_found', 'upload_expired', 'bad_part_number', 'upload_completed', 'upload_aborted'],
+  },
+  recordPart: {
+    summary: 'Record a part sent through its part upload URL (idempotent)',
+    description: 'The part counts as stored (resume sees it, complete uses it) once recorded with the ETag storage answered its PUT with. A wrong ETag makes complete answer `missing_parts`, and every part must then be sent again.',
+    tag: 'uploads',
+    path: partParam,
+    body: { json: recordPartRequestSchema },
+    ok: { 200: { description: 'The recorded part.', body: storedPartSchema } },
+    errors: ['upload_not_found', 'upload_expired', 'bad_part_number', 'upload_completed', 'upload_aborted', 'invalid_json', 'invalid_body', 'unsupported_media_type'],
   },
   completeUpload: {
     summary: 'Assemble the parts and queue the transcode',

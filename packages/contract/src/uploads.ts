@@ -79,3 +79,31 @@ export function parsePartNumber(text: string): number | undefined {
   const n = Number(text);
   return n <= 10_000 ? n : undefined;
 }
+
+/**
+ * Seconds a part upload URL (`POST /api/uploads/:uploadId/parts/:partNumber/url`)
+ * stays valid. A client asks for one just before it sends the part, and for a
+ * new one on a retry, so an hour covers an 8 MiB part at well under 100 kbit/s.
+ * In AWS a presigned URL also ends when the task role's credentials it was
+ * signed with expire (S3 user guide, "Sharing objects with presigned URLs" →
+ * "Expiration time for presigned URLs"): ECS renews them hours ahead.
+ */
+export const PART_URL_TTL_SECONDS = 3600;
+
+/**
+ * CORS of the uploads bucket, so a web page can PUT a part straight to S3
+ * through its presigned URL and read the part's ETag, which it then reports
+ * (`POST /api/uploads/:uploadId/parts/:partNumber`). Any origin: the URL is
+ * the whole permission (SigV4 query signature over the bucket, key, upload,
+ * part number and exact Content-Length, for {@link PART_URL_TTL_SECONDS}); CORS
+ * only decides which pages may read the answer, and no cookie is involved.
+ * S3 user guide, "Using cross-origin resource sharing (CORS)". Infra sets
+ * this rule on the bucket; the local emulator answers with it (fauxqs has no CORS).
+ */
+export const UPLOADS_BUCKET_CORS = {
+  allowedOrigins: ['*'],
+  allowedMethods: ['PUT'],
+  allowedHeaders: ['Content-Type'],
+  exposeHeaders: ['ETag'],
+  maxAgeSeconds: 3600,
+} as const;
