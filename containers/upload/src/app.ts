@@ -152,7 +152,8 @@ export function createApp(deps: UploadAppDeps): Express {
       next();
     },
     // A raw body (any type but multipart) is the part itself, streamed to S3
-    // as it arrives: no multipart parsing (the CLI and the web app send this).
+    // as it arrives: no multipart parsing (curl and clients that cannot reach
+    // S3 send this; @vod/client sends parts to their part upload URLs).
     async (req, res, next) => {
       if (req.is('multipart/form-data')) return next();
       const { session, target } = partOf(req);
