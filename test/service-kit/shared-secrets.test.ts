@@ -68,6 +68,10 @@ describe('shared secrets: one rule everywhere, compared in constant time', () =>
       expect(secretEquals(lastCharChanged, SECRET)).to.equal(false);
       expect(matches(lastCharChanged)).to.equal(false);
       expect(secretEquals(SECRET.toLowerCase(), SECRET)).to.equal(false);
+      // A character whose low byte is the right one ('Ł' is U+0141, 'A' is 0x41): compared whole, not as Latin-1.
+      const lowByteTwin = `${SECRET.slice(0, -1)}${String.fromCharCode(SECRET.charCodeAt(SECRET.length - 1) + 0x100)}`;
+      expect(matches(lowByteTwin)).to.equal(false);
+      expect(secretEquals(lowByteTwin, SECRET)).to.equal(false);
     });
 
     it('are false, without throwing, for a string of another length', () => {

@@ -310,6 +310,35 @@ describe('stream service (against the S3 emulator)', function () {
     });
   });
 
+  describe('answers from memory', () => {
+    const nowSeconds = () => clock.getTime() / 1000;
+
+    it('stop for a URL once its own grant has expired: 403 expired_signature, though its text is cached', async () => {
+      const started = clock;
+      const parent = Math.floor(nowSeconds()) + 600;
+      const url = `/videos/${READY}/720p/index.m3u8${grantQuery(parent)}`;
+      try {
+        expect((await get(url)).status).to.equal(200);
+        expect((await get(url)).status).to.equal(200); // from memory
+        clock = new Date(parent * 1000);
+        const res = await get(url);
+        expect(res.status).to.equal(403);
+        expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('expired_signature');
+      } finally {
+        clock = started;
+      }
+    });
+
+    it('carry the request id the edge sent, the cache headers, and the same bytes as the first answer', async () => {
+      const query = await playbackQuery();
+      const first = await get(`/videos/${READY}/audio/index.m3u8${query}`);
+      const hit = await get(`/videos/${READY}/audio/index.m3u8${query}`, { 'x-request-id': 'edge-req-1' });
+      expect(hit.headers.get('x-request-id')).to.equal('edge-req-1');
+      for (const h of ['content-type', 'cache-control', 'etag']) expect(hit.headers.get(h), h).to.equal(first.headers.get(h));
+      expect(await hit.text()).to.equal(await first.text());
+    });
+  });
+
   describe('readiness of a cached video', () => {
     it('keeps serving while the record is re-read after readyTtlMs, and stops once it says the video is gone', async () => {
       const id = 'fffffffffffffffffff4';
@@ -340,15 +369,25 @@ describe('stream service (against the S3 emulator)', function () {
   });
 
   describe('access log of the hot path', () => {
-    it('counts cache hits per video into one line per interval, with no signed query in it', async () => {
+    /** Runs `fn` against a stream app of its own whose log lines (at `level`) are collected in `lines`. */
+    async function withLoggedApp(level: 'info' | 'debug', fn: (url: string, app: ReturnType<typeof createApp>, lines: string[]) => Promise<void>) {
       const lines: string[] = [];
-      const logger = createLogger('stream', 'info', { write: (l: string) => void lines.push(l) });
+      const logger = createLogger('stream', level, { write: (l: string) => void lines.push(l) });
       const signer = createVideoUrlSigner({ publicBaseUrl: PUBLIC, keyPairId: kp.keyPairId, privateKey: kp.privateKey, ttlSeconds: 14_400 });
       const app = createApp({ s3: aws.s3, mediaBucket: aws.mediaBucket, uploadsBucket: aws.uploadsBucket, signer, now: () => clock, logger, hitLogIntervalMs: 3_600_000 });
       const own = await listen(app);
       try {
+        await fn(own.url, app, lines);
+      } finally {
+        await own.close();
+        app.hitLog.close();
+      }
+    }
+
+    it('counts cache hits per video into one line per interval, with no signed query in it', async () => {
+      await withLoggedApp('info', async (url, app, lines) => {
         const query = grantQuery(clock.getTime() / 1000 + 3600);
-        for (let i = 0; i < 5; i++) expect((await fetch(`${own.url}/videos/${READY}/master.m3u8${query}`)).status).to.equal(200);
+        for (let i = 0; i < 5; i++) expect((await fetch(`${url}/videos/${READY}/master.m3u8${query}`)).status).to.equal(200);
         app.hitLog.flush();
         const hits = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'playlist cache hits');
         // The first request is a miss (read, signed, cached: its own access-log line); the other four are hits.
@@ -356,10 +395,25 @@ describe('stream service (against the S3 emulator)', function () {
         expect(hits[0]).to.deep.include({ hits: 4, videos: { [READY]: 4 } });
         expect(lines.filter((l) => JSON.parse(l).msg === 'request completed')).to.have.length(1);
         expect(lines.join('')).not.to.include(new URLSearchParams(query).get('Signature')!);
-      } finally {
-        await own.close();
-        app.hitLog.close();
-      }
+      });
+    });
+
+    it('at debug level logs every hit on its own line, with a request id it also sends back, and no signed query', async () => {
+      await withLoggedApp('debug', async (url, _app, lines) => {
+        const query = grantQuery(clock.getTime() / 1000 + 3600);
+        const ids: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const res = await fetch(`${url}/videos/${READY}/master.m3u8${query}`);
+          expect(res.status).to.equal(200);
+          ids.push(res.headers.get('x-request-id')!);
+        }
+        const hitLines = lines.map((l) => JSON.parse(l)).filter((l) => l.path === 'cached-playlist' && l.msg === 'request completed');
+        // The first request is a miss (Express logs it); the other two are hits, each with its own line and id.
+        expect(hitLines.map((l) => l.reqId)).to.deep.equal(ids.slice(1));
+        expect(new Set(ids.slice(1)).size).to.equal(2);
+        for (const l of hitLines) expect(l).to.deep.include({ videoId: READY, url: `/videos/${READY}/master.m3u8`, statusCode: 200 });
+        expect(lines.join('')).not.to.include(new URLSearchParams(query).get('Signature')!);
+      });
     });
   });
 

@@ -40,11 +40,15 @@ export class HitLog {
     this.timer.unref();
   }
 
-  /** Counts one hit for `videoId`; at debug level also logs `detail()` (built only then). */
-  hit(videoId: string, detail?: () => Record<string, unknown>): void {
+  /** Counts one hit for `videoId`. */
+  hit(videoId: string): void {
     this.hits++;
     this.counts.set(videoId, (this.counts.get(videoId) ?? 0) + 1);
-    if (this.perRequest && detail) this.logger.debug({ videoId, ...detail() }, 'request completed');
+  }
+
+  /** Logs one hit on its own line (call only when `perRequest`: the caller builds `fields` only then). */
+  detail(fields: Record<string, unknown>): void {
+    this.logger.debug(fields, 'request completed');
   }
 
   /** Writes the line for the hits counted since the last one (nothing if none). */

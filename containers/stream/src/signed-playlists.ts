@@ -57,7 +57,9 @@ export class SignedPlaylists {
   private readonly raw: LRUCache<string, string>;
   /** Signed answers by `${key}@${expiresAt}`. */
   private readonly signed: LRUCache<string, SignedPlaylist>;
-  private readonly ready: LRUCache<string, true>;
+  /** Ready videos, each with when (epoch ms) "ready" must be re-checked: a plain LRU, no per-read clock of its own. */
+  private readonly readyUntil: LRUCache<string, number>;
+  private readonly readyTtlMs: number;
   /** S3 ETag of each cached master, by videoId: a changed one (captions) drops the video's cache. */
   private readonly masterEtags = new Map<string, string>();
 
@@ -65,24 +67,18 @@ export class SignedPlaylists {
     const bytes = opts.cacheBytes ?? 32 * 1024 * 1024;
     this.raw = new LRUCache({ maxSize: Math.ceil(bytes / 4), sizeCalculation: (t) => Math.max(1, t.length * 2) });
     this.signed = new LRUCache({ maxSize: Math.ceil((bytes * 3) / 4), sizeCalculation: (p) => Math.max(1, p.body.length) });
-    this.ready = new LRUCache({
-      max: 10_000,
-      ttl: opts.readyTtlMs ?? 60_000,
-      ttlAutopurge: false,
-      // A stale entry stays (and is re-checked) rather than vanishing on read.
-      noDeleteOnStaleGet: true,
-      perf: { now: () => opts.now().getTime() },
-    });
+    this.readyUntil = new LRUCache({ max: 10_000 });
+    this.readyTtlMs = opts.readyTtlMs ?? 60_000;
   }
 
-  /** Remembers that `videoId` is ready (its ladder is final). */
+  /** Remembers that `videoId` is ready (its ladder is final), for `readyTtlMs`. */
   markReady(videoId: string): void {
-    this.ready.set(videoId, true);
+    this.readyUntil.set(videoId, this.opts.now().getTime() + this.readyTtlMs);
   }
 
   /** Forgets everything cached of `videoId` (deleted or retried: its ladder is gone or about to change). */
   forget(videoId: string): void {
-    this.ready.delete(videoId);
+    this.readyUntil.delete(videoId);
     this.masterEtags.delete(videoId);
     const prefix = keys.videoPrefix(videoId);
     for (const cache of [this.raw, this.signed]) {
@@ -92,16 +88,17 @@ export class SignedPlaylists {
 
   /**
    * The cached answer for `relative` (e.g. `720p/index.m3u8`) of a ready video,
-   * signed for `expiresAt` (epoch seconds), or undefined. Synchronous: the hot path.
+   * signed for `expiresAt` (epoch seconds), or undefined; `at` is now. Synchronous: the hot path.
    *
    * When "ready" has gone stale it keeps answering while one background read
    * of the record re-checks it (stale-while-revalidate), so every viewer of a
    * popular video does not wait on S3 at once each `readyTtlMs`; a video that
    * is no longer ready stops being served as soon as that read returns.
    */
-  cached(videoId: string, relative: string, expiresAt: number): SignedPlaylist | undefined {
-    if (this.ready.get(videoId, { allowStale: true }) === undefined) return undefined;
-    if (this.ready.getRemainingTTL(videoId) <= 0) this.revalidate(videoId);
+  cached(videoId: string, relative: string, expiresAt: number, at: Date): SignedPlaylist | undefined {
+    const until = this.readyUntil.get(videoId);
+    if (until === undefined) return undefined;
+    if (until <= at.getTime()) this.revalidate(videoId);
     return this.signed.get(`${keys.videoPrefix(videoId)}${relative}@${expiresAt}`);
   }
 
@@ -113,7 +110,7 @@ export class SignedPlaylists {
     this.opts.store
       .get(videoId)
       .then(async (record) => {
-        if (record?.status !== 'ready') return this.ready.delete(videoId);
+        if (record?.status !== 'ready') return this.readyUntil.delete(videoId);
         const known = this.masterEtags.get(videoId);
         if (known !== undefined) {
           const head = await this.opts.s3.send(new HeadObjectCommand({ Bucket: this.opts.mediaBucket, Key: keys.master(videoId) }));
@@ -123,7 +120,7 @@ export class SignedPlaylists {
       })
       .then(
         () => undefined,
-        () => this.ready.delete(videoId), // unknown: ask S3 again on the next request
+        () => this.readyUntil.delete(videoId), // unknown: ask S3 again on the next request
       )
       .finally(() => this.revalidating.delete(videoId));
   }
@@ -137,7 +134,7 @@ export class SignedPlaylists {
     const key = `${keys.videoPrefix(videoId)}${relative}`;
     // A viewer never sees a half-written ladder: nothing is served before the
     // coordinator says the video is playable.
-    let ready = this.ready.has(videoId);
+    let ready = (this.readyUntil.get(videoId) ?? 0) > this.opts.now().getTime();
     if (!ready) {
       const record = await this.opts.store.get(videoId);
       if (!record || !isPlayable(record)) throw new AppError('not_found', `No playable video ${videoId}`);
