@@ -32,9 +32,12 @@ export const PLAYLIST_URL_PREFIX = `/${PREFIX.videos}`;
 export class PlaylistRequests {
   private readonly memo: LRUCache<string, { value: PlaylistRequest | undefined }>;
 
-  /** @param cacheSize distinct URLs remembered (default 10 000). */
-  constructor(cacheSize = 10_000) {
-    this.memo = new LRUCache({ max: cacheSize });
+  /**
+   * @param cacheChars total length of the URLs remembered, UTF-16 code units (default 4 Mi, ~8 MiB):
+   * bounded by size, not count, because a viewer with a valid wildcard grant may append any query it likes.
+   */
+  constructor(cacheChars = 4 * 1024 * 1024) {
+    this.memo = new LRUCache({ maxSize: cacheChars, sizeCalculation: (_v, url) => Math.max(1, url.length) });
   }
 
   /**
