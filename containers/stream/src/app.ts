@@ -78,7 +78,7 @@ import type { InvalidateVideo } from './cdn-invalidation.js';
 import { CaptionAdmin } from './captions.js';
 import { HitLog } from './hit-log.js';
 import { PLAYLIST_URL_PREFIX, PlaylistRequests } from './playlist-requests.js';
-import { RequestGrants } from './request-grant.js';
+import { parseExpiry } from './request-grant.js';
 import { SignedPlaylists, type SignedPlaylist } from './signed-playlists.js';
 import { Thumbnails, videoRenditions, type RenderFn } from './thumbnails.js';
 import type { VideoUrlSigner } from './url-signer.js';
@@ -167,7 +167,6 @@ export function createApp(deps: StreamAppDeps): StreamApp {
     cacheBytes: deps.cache?.playlistBytes,
     readyTtlMs: deps.cache?.readyTtlMs,
   });
-  const grants = new RequestGrants();
   const thumbnails = new Thumbnails({ s3, mediaBucket: deps.mediaBucket, ...deps.thumbnails });
 
   /**
@@ -177,7 +176,8 @@ export function createApp(deps: StreamAppDeps): StreamApp {
    * @throws AppError 403 (`missing_signature`, `malformed_policy`, `expired_signature`).
    */
   const childExpiry = (query: string, at: Date): number => {
-    const parent = grants.expiry(query);
+    const parent = parseExpiry(query);
+    if (typeof parent !== 'number') throw parent;
     if (parent * 1000 <= at.getTime()) {
       throw new AppError('expired_signature', `Signed URL expired at ${new Date(parent * 1000).toISOString()}`);
     }

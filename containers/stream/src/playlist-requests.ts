@@ -34,7 +34,8 @@ export class PlaylistRequests {
 
   /**
    * @param cacheChars total length of the URLs remembered, UTF-16 code units (default 4 Mi, ~8 MiB):
-   * bounded by size, not count, because a viewer with a valid wildcard grant may append any query it likes.
+   * bounded by size, not count, because a viewer with a valid wildcard grant may append any query it likes
+   * (CloudFront forwards it, and the policy's `videos/{id}/*` resource matches it).
    */
   constructor(cacheChars = 4 * 1024 * 1024) {
     this.memo = new LRUCache({ maxSize: cacheChars, sizeCalculation: (_v, url) => Math.max(1, url.length) });

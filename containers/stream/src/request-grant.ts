@@ -14,49 +14,21 @@
  * `Policy` wins when both are present, as at CloudFront (developer guide:
  * "Create a signed URL using a custom policy" / "… canned policy").
  *
- * Every viewer in one signing window sends the same query, so the parsed
- * expiry is memoised per query string in a bounded LRU: one base64 decode and
- * JSON parse per grant, not per request.
+ * The hot path reads it once per distinct URL (playlist-requests.ts); the
+ * slow path (misses, playlists still growing) reads it per request, next to
+ * an S3 read and a signature that cost far more.
  */
 import { AppError } from '@vod/service-kit';
-import { LRUCache } from 'lru-cache';
-
-export interface RequestGrantsOptions {
-  /** Distinct query strings remembered (default 10 000). */
-  cacheSize?: number;
-}
 
 /** Epoch seconds, or the AppError a request with this query gets (403 codes of the contract). */
-type Parsed = number | AppError;
+export type ParsedExpiry = number | AppError;
 
-export class RequestGrants {
-  private readonly memo: LRUCache<string, { value: Parsed }>;
-
-  constructor(opts: RequestGrantsOptions = {}) {
-    this.memo = new LRUCache({ max: opts.cacheSize ?? 10_000 });
-  }
-
-  /**
-   * Expiry, epoch seconds, of the signed URL whose query string (without `?`) is `query`.
-   * @throws AppError `missing_signature` (no `Policy`/`Expires`), `malformed_policy` (unreadable policy or expiry).
-   */
-  expiry(query: string): number {
-    const parsed = this.tryExpiry(query);
-    if (typeof parsed !== 'number') throw parsed;
-    return parsed;
-  }
-
-  /** As `expiry`, returning the error instead of throwing it (for the no-throw fast path). */
-  tryExpiry(query: string): Parsed {
-    const hit = this.memo.get(query);
-    if (hit) return hit.value;
-    const value = parseExpiry(query);
-    this.memo.set(query, { value });
-    return value;
-  }
-}
-
-export function parseExpiry(query: string): Parsed {
+/**
+ * Expiry, epoch seconds, of the signed URL whose query string (without `?`) is `query`,
+ * or the error to answer (`missing_signature`: no `Policy`/`Expires`; `malformed_policy`:
+ * unreadable policy or expiry). Returned, not thrown, so the hot path can fall through.
+ */
+export function parseExpiry(query: string): ParsedExpiry {
   const params = new URLSearchParams(query);
   const policy = params.get('Policy');
   if (policy !== null) {
