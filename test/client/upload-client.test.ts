@@ -292,6 +292,14 @@ describe('client/upload-client uploadFile (fake fetch)', () => {
     await cancelUpload({ baseUrl: 'http://vod.test', token: api.token, uploadId: 'gone', fetch: api.fetch });
   });
 
+  it('aborted as the session is made (before any part): no part is asked for or sent', async () => {
+    const api = new FakeApi();
+    const ctl = new AbortController();
+    const err = await uploadFile(opts(api, 30, { signal: ctl.signal, onSession: () => ctl.abort() })).catch((e) => e);
+    expect(err).to.have.property('name', 'AbortError');
+    expect(api.requests.filter((r) => r.partNumber !== undefined)).to.deep.equal([]);
+  });
+
   it('an already aborted signal sends nothing', async () => {
     const api = new FakeApi();
     const ctl = new AbortController();

@@ -316,6 +316,8 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
 
   async function sendParts(parts: number[]): Promise<void> {
     if (parts.length === 0) return;
+    // An abort while the session was being made has already fired: its listener would never run.
+    if (signal?.aborted) throw abortError(signal);
     // One failing part stops its siblings.
     const inner = new AbortController();
     const onOuterAbort = () => inner.abort(signal?.reason);
