@@ -43,7 +43,6 @@ import {
   DOWNLOAD_FILE,
   MASTER_PLAYLIST,
   ORIGIN_VERIFY_HEADER,
-  PREFIX,
   isId,
   isPlayable,
   keys,
@@ -77,7 +76,7 @@ import type { Logger } from 'pino';
 import type { InvalidateVideo } from './cdn-invalidation.js';
 import { CaptionAdmin } from './captions.js';
 import { HitLog } from './hit-log.js';
-import { PLAYLIST_URL_PREFIX, PlaylistRequests } from './playlist-requests.js';
+import { PLAYLIST_URL_PREFIX, PlaylistRequests, playlistPath } from './playlist-requests.js';
 import { parseExpiry } from './request-grant.js';
 import { SignedPlaylists, type SignedPlaylist } from './signed-playlists.js';
 import { Thumbnails, videoRenditions, type RenderFn } from './thumbnails.js';
@@ -146,10 +145,6 @@ export type StreamApp = RequestListener & {
   /** On-demand thumbnails, with their counters. */
   thumbnails: Thumbnails;
 };
-
-/** Playlist paths under a video: 1–3 segments of [A-Za-z0-9_-] (dots only in the final `.m3u8`). */
-const SEGMENT = /^[A-Za-z0-9_-]+$/;
-const PLAYLIST_FILE = /^[A-Za-z0-9_-]+\.m3u8$/;
 
 /** Safety margin subtracted from a signature's remaining life for `Cache-Control: max-age`, seconds. */
 const MAX_AGE_MARGIN_SECONDS = 60;
@@ -360,20 +355,15 @@ export function createApp(deps: StreamAppDeps): StreamApp {
     });
   });
 
-  // `/videos/…` maps only onto `videos/{videoId}/…` keys of the media bucket:
-  // the id is validated, every path segment is [A-Za-z0-9_-] (no `.`/`..`,
-  // no encoded slashes), so status records (`records/…`) are unreachable.
-  app.get(`/${PREFIX.videos}:videoId/*rest`, videoIdParam, async (req: Request<{ videoId: string; rest: string[] }>, res: Response) => {
-    const { videoId } = req.params;
-    const rest = req.params.rest;
-    const file = rest[rest.length - 1];
-    if (rest.length > 3 || !PLAYLIST_FILE.test(file) || !rest.slice(0, -1).every((s) => SEGMENT.test(s))) {
-      throw new AppError('not_found', `No playlist at ${req.path}`);
-    }
+  // `/videos/…` maps only onto playlists of `videos/{videoId}/…` (playlistPath's rule).
+  app.get(`${PLAYLIST_URL_PREFIX}:videoId/*rest`, videoIdParam, async (req: Request<{ videoId: string }>, res: Response) => {
+    const named = playlistPath(req.path);
+    if (!named) throw new AppError('not_found', `No playlist at ${req.path}`);
+    const { videoId, relative } = named;
     const at = now();
     const q = req.originalUrl.indexOf('?');
     const expiresAt = childExpiry(q === -1 ? '' : req.originalUrl.slice(q + 1), at);
-    const playlist = await playlists.get(videoId, rest.join('/'), expiresAt, req.log);
+    const playlist = await playlists.get(videoId, relative, expiresAt, req.log);
     res.setHeader('Content-Type', PLAYLIST_CONTENT_TYPE);
     res.setHeader('Cache-Control', cacheControl(playlist, at));
     res.setHeader('ETag', playlist.etag);

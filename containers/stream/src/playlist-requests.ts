@@ -12,7 +12,7 @@ import { PREFIX, isId } from '@vod/contract';
 import { LRUCache } from 'lru-cache';
 import { parseExpiry } from './request-grant.js';
 
-/** `/videos/{videoId}/{1–3 segments}.m3u8`, nothing else (the same rule as the stream app's Express route). */
+/** `/videos/{videoId}/{1–3 segments of [A-Za-z0-9_-]}.m3u8`, nothing else: no `.`/`..`, no encoded slashes. */
 const PLAYLIST_PATH = new RegExp(`^/${PREFIX.videos}([^/]+)/((?:[A-Za-z0-9_-]+/){0,2}[A-Za-z0-9_-]+\\.m3u8)$`);
 
 /** A signed playlist request the hot path can answer from memory, if the playlist is cached. */
@@ -56,13 +56,24 @@ export class PlaylistRequests {
   }
 }
 
+/**
+ * The video and the playlist under it that a URL path (no query, not decoded) names,
+ * or undefined: the one rule of which paths are playlists, for the hot path and the
+ * Express route alike. It maps only onto `videos/{videoId}/…` keys, so status
+ * records (`records/…`) are unreachable.
+ */
+export function playlistPath(path: string): { videoId: string; relative: string } | undefined {
+  const m = PLAYLIST_PATH.exec(path);
+  return m && isId(m[1]) ? { videoId: m[1]!, relative: m[2]! } : undefined;
+}
+
 export function parsePlaylistRequest(url: string): PlaylistRequest | undefined {
   const q = url.indexOf('?');
   if (q === -1) return undefined;
   const path = url.slice(0, q);
-  const m = PLAYLIST_PATH.exec(path);
-  if (!m || !isId(m[1])) return undefined;
+  const named = playlistPath(path);
+  if (!named) return undefined;
   const grantExpiresAt = parseExpiry(url.slice(q + 1));
   if (typeof grantExpiresAt !== 'number') return undefined;
-  return { videoId: m[1]!, relative: m[2]!, path, grantExpiresAt };
+  return { ...named, path, grantExpiresAt };
 }
