@@ -28,8 +28,9 @@
  *
  * The hot path — a ready video's playlist already signed for the request's
  * expiry (signed-playlists.ts) — is answered by a plain `node:http` handler
- * in front of Express: no routing, no middleware, one map lookup, hits
- * counted into one access-log line per interval (hit-log.ts). Everything else
+ * in front of Express: no routing, no middleware; one lookup of the URL
+ * (playlist-requests.ts) and one of the signed text; hits counted into one
+ * access-log line per interval (hit-log.ts). Everything else
  * (misses, errors, the API) goes to Express and keeps its per-request line.
  */
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type RequestListener, type Server, type ServerResponse } from 'node:http';
