@@ -13,8 +13,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -87,28 +87,64 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
+/**
+ * `count` distinct free TCP ports on 127.0.0.1. All of them are held open
+ * until every one is chosen: ports taken one at a time and released at once
+ * can repeat (the kernel picks `listen(0)` ports at random from the ephemeral
+ * range; about one stack in 500 got a port twice, and its second part died
+ * with EADDRINUSE at start).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    for (const srv of servers) {
+      srv.listen(0, '127.0.0.1');
+      await once(srv, 'listening');
+    }
+    return servers.map((srv) => (srv.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(servers.filter((srv) => srv.listening).map((srv) => new Promise((r) => srv.close(r))));
+  }
 }
 
-async function waitForHealth(url: string, child: ChildProcess, name: string, logFile: string, timeoutMs = 30_000): Promise<void> {
+/** One free TCP port on 127.0.0.1 (for one server; a set of servers takes `freePorts`). */
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!;
+}
+
+/** The last `lines` lines of a part's log, for an error that says why the part died. */
+export function logTail(logFile: string, lines = 15): string {
+  try {
+    const text = readFileSync(logFile, 'utf8').trimEnd();
+    return text.split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * Resolves once `url` answers (any status below 500). Throws if the child
+ * exits first or `timeoutMs` passes; the error ends with the end of the
+ * child's log, read once `logWritten` says all its output is there.
+ */
+async function waitForHealth(url: string, child: ChildProcess, name: string, logFile: string, logWritten: Promise<unknown>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) during start; see ${logFile}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await logWritten;
+      // The log's end goes into the error: in CI the log file is gone by the time anyone reads the failure.
+      throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) during start; see ${logFile}; its log ends:\n${logTail(logFile)}`);
+    }
     try {
-      const res = await fetch(url);
+      // Bounded: whatever holds the port may never answer (another program on it, a part hung at start).
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (res.status < 500) return; // listening (the emulator answers anonymous requests with an S3 error body)
     } catch {
       /* not listening yet */
     }
     await new Promise((r) => setTimeout(r, 150));
   }
-  throw new Error(`${name} did not become healthy at ${url} within ${timeoutMs / 1000}s; see ${logFile}`);
+  throw new Error(`${name} did not become healthy at ${url} within ${timeoutMs / 1000}s; see ${logFile}; its log ends:\n${logTail(logFile)}`);
 }
 
 interface PartSpec {
@@ -125,15 +161,18 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const keyPair = ensureKeyPair(dataDir);
   const webhookSecret = ensureWebhookSecret(dataDir, opts.webhookSecret);
   const workers = Array.from({ length: Math.max(1, opts.transcodeWorkers ?? 2) }, (_, i) => `transcode-${i + 1}`);
-  const port = async (name: keyof NonNullable<StackOptions['ports']>, offset = 0) =>
-    opts.ports?.[name] !== undefined ? opts.ports[name]! + offset : await freePort();
-  const [emulatorPort, uploadPort, streamPort, webhooksPort] = await Promise.all([port('emulator'), port('upload'), port('stream'), port('webhooks')]);
-  const workerPorts = await Promise.all(workers.map((_, i) => port('transcode', i)));
-  const edgePort = opts.port || (await freePort());
+  // Every part's port, chosen together so no two are the same.
+  const free = await freePorts(5 + workers.length);
+  const port = (name: keyof NonNullable<StackOptions['ports']>, offset = 0) => (opts.ports?.[name] !== undefined ? opts.ports[name]! + offset : free.pop()!);
+  const [emulatorPort, uploadPort, streamPort, webhooksPort] = [port('emulator'), port('upload'), port('stream'), port('webhooks')];
+  const workerPorts = workers.map((_, i) => port('transcode', i));
+  const edgePort = opts.port || free.pop()!;
   const baseUrl = `http://127.0.0.1:${edgePort}`;
   const specs = new Map<string, PartSpec>();
 
   const logFileOf = (name: string) => path.join(logDir, `${name}.log`);
+  /** Settles once a child's output is all in its log file. */
+  const logWritten = new WeakMap<ChildProcess, Promise<unknown>>();
 
   const { processes, events, launch, startPart, stopPart, shutdown } = createSupervisor({
     spawn: (name) => {
@@ -144,13 +183,16 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         env: { ...process.env, ...spec.env, ...opts.partEnv?.[name] },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      child.stdout!.pipe(log);
-      child.stderr!.pipe(log);
+      // Both streams into one file, closed once the child's output has ended (not when the first stream does).
+      child.stdout!.pipe(log, { end: false });
+      child.stderr!.pipe(log, { end: false });
+      child.once('close', () => log.end());
+      logWritten.set(child, once(log, 'close'));
       return child;
     },
     ready: async (name, child) => {
       const spec = specs.get(name)!;
-      if (spec.health) await waitForHealth(spec.health, child, name, logFileOf(name));
+      if (spec.health) await waitForHealth(spec.health, child, name, logFileOf(name), logWritten.get(child)!);
     },
     logFileOf,
     supervise: opts.supervise,
@@ -282,13 +324,20 @@ export async function startTemporaryStack(
   opts: Partial<Pick<StackOptions, 'env' | 'partEnv' | 'transcodeWorkers' | 'supervise' | 'webhookUrls' | 'webhookSecret'>> & { keepData?: boolean } = {},
 ): Promise<RunningStack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'vod-stack-'));
-  const stack = await startStack({
-    ...opts,
-    dataDir,
-    port: 0,
-    apiToken: `token-${path.basename(dataDir)}`.padEnd(40, '0').replace(/[^A-Za-z0-9_-]/g, '_'),
-    env: { LOG_LEVEL: 'info', ...opts.env },
-  });
+  let stack: RunningStack;
+  try {
+    stack = await startStack({
+      ...opts,
+      dataDir,
+      port: 0,
+      apiToken: `token-${path.basename(dataDir)}`.padEnd(40, '0').replace(/[^A-Za-z0-9_-]/g, '_'),
+      env: { LOG_LEVEL: 'info', ...opts.env },
+    });
+  } catch (err) {
+    // startStack stopped what it had started; the error carries the end of the log that says why.
+    if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     ...stack,
     async stop() {
