@@ -113,7 +113,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** The last `lines` lines of a part's log, for an error that says why the part died. */
-export function logTail(logFile: string, lines = 15): string {
+function logTail(logFile: string, lines = 15): string {
   try {
     const text = readFileSync(logFile, 'utf8').trimEnd();
     return text.split('\n').slice(-lines).join('\n');
@@ -161,7 +161,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
   const keyPair = ensureKeyPair(dataDir);
   const webhookSecret = ensureWebhookSecret(dataDir, opts.webhookSecret);
   const workers = Array.from({ length: Math.max(1, opts.transcodeWorkers ?? 2) }, (_, i) => `transcode-${i + 1}`);
-  // Every part's port, chosen together so no two are the same.
+  // Every part's port (emulator, upload, stream, webhooks, edge, each worker), chosen together so no two are the same.
   const free = await freePorts(5 + workers.length);
   const port = (name: keyof NonNullable<StackOptions['ports']>, offset = 0) => (opts.ports?.[name] !== undefined ? opts.ports[name]! + offset : free.pop()!);
   const [emulatorPort, uploadPort, streamPort, webhooksPort] = [port('emulator'), port('upload'), port('stream'), port('webhooks')];

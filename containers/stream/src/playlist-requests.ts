@@ -67,6 +67,7 @@ export function playlistPath(path: string): { videoId: string; relative: string 
   return m && isId(m[1]) ? { videoId: m[1]!, relative: m[2]! } : undefined;
 }
 
+/** What `PlaylistRequests.parse` computes for a URL it has not seen (see there); exported for tests. */
 export function parsePlaylistRequest(url: string): PlaylistRequest | undefined {
   const q = url.indexOf('?');
   if (q === -1) return undefined;
